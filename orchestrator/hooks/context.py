@@ -1,0 +1,71 @@
+"""What a hook knows about the repo it runs in, loaded lazily and cheaply (stdlib only)."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator import config as config_mod
+from orchestrator import paths
+from orchestrator.jsonfile import read_json_or
+from orchestrator.runtime import Runtime
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from orchestrator.hooks.payload import Payload
+
+
+class Context:
+    """The repo of a hook call: root, `.orch/`, runtime, config and the caller's bound task."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.state_dir = paths.state_dir(root)
+        self.runtime = Runtime(paths.runtime_dir(root))
+        self._config: dict[str, Any] | None = None
+
+    @classmethod
+    def find(cls, payload: Payload) -> Context | None:
+        """The context of the payload's cwd, or None when orch is not set up there."""
+        root = paths.find_root(payload.cwd or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd())
+        if root is None or not os.path.isfile(os.path.join(paths.state_dir(root), "config.json")):
+            return None
+        return cls(root)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        if self._config is None:
+            raw = read_json_or(os.path.join(self.state_dir, "config.json"), {})
+            self._config = config_mod.merged(raw if isinstance(raw, dict) else {})
+        return self._config
+
+    def policy(self, name: str) -> bool:
+        return bool(self.config.get("policy", {}).get(name))
+
+    def task(self, task_id: str) -> dict[str, Any] | None:
+        data = read_json_or(os.path.join(self.state_dir, "tasks", f"{task_id}.json"), None)
+        return data if isinstance(data, dict) else None
+
+    def bound_task(self, caller: str) -> dict[str, Any] | None:
+        task_id = self.runtime.task_of(caller) if caller else None
+        return self.task(task_id) if task_id else None
+
+    def unfinished_dependencies(self, task: dict[str, Any]) -> list[str]:
+        """`dep (status)` for each dependency of `task` that is not completed."""
+        result = []
+        for dep in task.get("depends_on", []):
+            other = self.task(dep)
+            status = other.get("status", "?") if other else "missing"
+            if status != "completed":
+                result.append(f"{dep} ({status})")
+        return result
+
+    def relative(self, path: str, cwd: str) -> str | None:
+        """`path` (absolute or relative to `cwd`) as a normalised path relative to the repo root,
+        symlinks resolved; None when it lies outside the repo."""
+        full = os.path.realpath(os.path.join(cwd or self.root, path))
+        root = os.path.realpath(self.root)
+        if full != root and not full.startswith(root + os.sep):
+            return None
+        return os.path.relpath(full, root).replace(os.sep, "/")

@@ -1,0 +1,78 @@
+"""PostToolUse: record the files a bound task changed; run the configured fast per-file checks and
+feed a failure back to the model."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator.hooks import pretool
+from orchestrator.hooks.decision import NONE, Decision
+from orchestrator.hooks.index import glob_matches
+from orchestrator.jsonfile import read_json_or, write_json
+from orchestrator.runtime import FileLock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from orchestrator.hooks.context import Context
+    from orchestrator.hooks.payload import Payload
+
+CHECK_TIMEOUT = 30.0
+TAIL_CHARS = 3000
+
+
+def decide(payload: Payload, ctx: Context) -> Decision:
+    paths, _opaque, _mentions = pretool._targets(payload)
+    cwd = payload.cwd or ctx.root
+    rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None and not pretool._in_state(r)]
+    if not rels:
+        return NONE
+    task = ctx.bound_task(payload.caller)
+    if task is not None and task.get("status") in pretool.ACTIVE:
+        _record_artifacts(ctx, task["id"], rels)
+    return _fast_checks(ctx, rels) or NONE
+
+
+def _record_artifacts(ctx: Context, task_id: str, rels: list[str]) -> None:
+    """Append new paths to the task's artifacts, under the state lock (`fcntl.flock` on the same
+    `.orch/.lock` that the CLI takes through filelock)."""
+    path = os.path.join(ctx.state_dir, "tasks", f"{task_id}.json")
+    with FileLock(os.path.join(ctx.state_dir, ".lock")):
+        task = read_json_or(path, None)
+        if not isinstance(task, dict):
+            return
+        artifacts = task.setdefault("artifacts", [])
+        new = [r for r in rels if r not in artifacts]
+        if new:
+            artifacts.extend(new)
+            write_json(path, task)
+
+
+def _fast_checks(ctx: Context, rels: list[str]) -> Decision | None:
+    failures = []
+    for check in ctx.config.get("fast_checks") or []:
+        for rel in rels:
+            if isinstance(check, dict) and glob_matches(str(check.get("glob", "")), rel.split("/")):
+                failure = _run_check(ctx, check, rel)
+                if failure:
+                    failures.append(failure)
+    if not failures:
+        return None
+    return Decision("block", "a fast check failed on the file just written:\n" + "\n\n".join(failures))
+
+
+def _run_check(ctx: Context, check: dict[str, Any], rel: str) -> str | None:
+    import shlex
+    from pathlib import Path
+
+    from orchestrator.gates import run_gate
+
+    command = str(check.get("command", "")).replace("{path}", shlex.quote(rel))
+    gate = {"name": "fast check", "command": command, "kind": "plain",
+            "timeout": float(check.get("timeout", CHECK_TIMEOUT))}
+    result = run_gate(gate, Path(ctx.root))
+    if result["passed"]:
+        return None
+    why = result["error"] or f"exited {result['exit_code']}"
+    return f"`{command}` {why}:\n{result['tail'][-TAIL_CHARS:]}"

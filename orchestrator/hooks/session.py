@@ -1,0 +1,60 @@
+"""SessionStart: a short briefing for the model. SessionEnd: release the session's leases."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator.hooks.decision import NONE, Decision
+from orchestrator.hooks.index import _load_tasks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from orchestrator.hooks.context import Context
+    from orchestrator.hooks.payload import Payload
+
+LIMIT = 2000
+
+
+def start(payload: Payload, ctx: Context) -> Decision:
+    from orchestrator import graph
+
+    tasks = _load_tasks(os.path.join(ctx.state_dir, "tasks"))
+    if not tasks:
+        return Decision(context="orch: this repo uses orch, but no plan is loaded yet (`orch plan add FILE`).")
+    done = sum(1 for t in tasks if t.get("status") == "completed")
+    lines = [f"orch briefing: {done}/{len(tasks)} tasks completed."]
+    bound = ctx.bound_task(payload.caller)
+    if bound is not None:
+        lines += _bound_lines(bound)
+    ready = graph.ready_tasks(sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0))))
+    if ready:
+        lines.append("Ready next: " + "; ".join(f"{t['id']} {t.get('title', '')} ({t.get('priority')})"
+                                                for t in ready[:5]))
+    lines.append(_rules(ctx))
+    text = "\n".join(lines)
+    return Decision(context=text if len(text) <= LIMIT else text[: LIMIT - 1] + "…")
+
+
+def _bound_lines(task: dict[str, Any]) -> list[str]:
+    lines = [f"You are bound to task {task['id']}: {task.get('title', '')} [{task.get('status')}]."]
+    for item in task.get("acceptance", [])[:8]:
+        lines.append(f"  - [ ] {item}"[:160])
+    return lines
+
+
+def _rules(ctx: Context) -> str:
+    rules = ["start a task with `orch start ID` before working on it",
+             "writes to files of tasks whose dependencies are unfinished, or leased by another task, are refused",
+             ".orch/ is changed only through the orch CLI",
+             "you cannot stop while your task's gates fail; finish with `orch done ID`"]
+    if ctx.policy("require_task"):
+        rules.insert(0, "no file may be written without a bound task")
+    return "Rules in force: " + "; ".join(rules) + "."
+
+
+def end(payload: Payload, ctx: Context) -> Decision:
+    if payload.session_id:
+        ctx.runtime.end_session(payload.session_id)
+    return NONE

@@ -1,0 +1,77 @@
+"""Stop and SubagentStop: while the caller's bound task is in progress and its gates fail, keep
+the agent working; past `stop.max_blocks` consecutive blocks, hand over to the human."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator import lifecycle
+from orchestrator.hooks.decision import NONE, Decision
+from orchestrator.jsonfile import read_json_or, write_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from orchestrator.hooks.context import Context
+    from orchestrator.hooks.payload import Payload
+
+
+def decide(payload: Payload, ctx: Context) -> Decision:
+    task = ctx.bound_task(payload.caller)
+    if task is None or task.get("status") != "in_progress":
+        return NONE
+    plan = read_json_or(os.path.join(ctx.state_dir, "plans", f"{task.get('plan')}.json"), None)
+    gates = lifecycle.effective_gates(ctx.config, plan, task)
+    if not gates:
+        return NONE
+    failure = _first_failure(ctx, task["id"], gates)
+    counter = os.path.join(ctx.runtime.dir, "stops", f"{task['id']}.json")
+    count = int(read_json_or(counter, {}).get("count", 0)) if payload.stop_hook_active else 0
+    if failure is None:
+        write_json(counter, {"count": 0}, durable=False)
+        return NONE
+    limit = int(ctx.config.get("stop", {}).get("max_blocks", 3))
+    if count >= limit:
+        write_json(counter, {"count": 0}, durable=False)
+        return Decision(notice=_handover(task, failure, count))
+    write_json(counter, {"count": count + 1}, durable=False)
+    return Decision("block", _keep_working(task, failure))
+
+
+def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first failing gate's result, reusing the last run while the working tree is unchanged."""
+    from pathlib import Path
+
+    from orchestrator.gates import run_gates, tree_fingerprint
+
+    root = Path(ctx.root)
+    cache_path = os.path.join(ctx.runtime.dir, "gatecache", f"{task_id}.json")
+    fingerprint = tree_fingerprint(root)
+    cached = read_json_or(cache_path, {})
+    if cached.get("fingerprint") == fingerprint and cached.get("gates") == gates:
+        failure: dict[str, Any] | None = cached.get("failure")
+        return failure
+    output_dir = Path(ctx.runtime.dir) / "gate-output" / task_id
+    results = run_gates(gates, root, output_dir=output_dir, stop_on_failure=True)
+    failure = next((r for r in results if not r["passed"]), None)
+    write_json(cache_path, {"fingerprint": fingerprint, "gates": gates, "failure": failure}, durable=False)
+    return failure
+
+
+def _describe(failure: dict[str, Any]) -> str:
+    why = failure.get("error") or f"exit code {failure.get('exit_code')}"
+    return f"gate '{failure.get('name')}' (`{failure.get('command')}`) failed: {why}"
+
+
+def _keep_working(task: dict[str, Any], failure: dict[str, Any]) -> str:
+    return (f"task {task['id']} ({task.get('title', '')}) is in progress and its {_describe(failure)}.\n"
+            f"Last lines of its output:\n{failure.get('tail', '')}\n"
+            f"Next step: {failure.get('suggestion') or 'fix what the output shows'}. orch lets you stop "
+            f"once the gates pass; if you are stuck, run `orch block {task['id']} --reason \"...\"`.")
+
+
+def _handover(task: dict[str, Any], failure: dict[str, Any], count: int) -> str:
+    return (f"task {task['id']} still fails after {count} attempts to stop ({_describe(failure)}). "
+            "orch stops blocking here and hands over to you: look at the gate output "
+            f"(`orch gate {task['id']}`), then fix, re-plan or `orch block {task['id']} --reason ...`.")

@@ -1,0 +1,66 @@
+"""Read and write small JSON files safely. Standard library only, no pathlib (hooks use it).
+
+Writes go to a temp file in the same folder, are fsynced, then `os.replace`d over the target,
+so a reader sees the old file or the new one, never half of one. Reads turn a broken file into
+a `StateError` that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+TYPE_CHECKING = False
+
+from orchestrator.errors import StateError
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
+
+
+def read_json(path: StrPath) -> Any:
+    """Parse `path`; a missing file raises FileNotFoundError, a corrupt one StateError."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise StateError(
+            f"{os.fspath(path)}: corrupt JSON ({exc}). Run `orch doctor` to see how to recover."
+        ) from exc
+
+
+def read_json_or(path: StrPath, default: Any) -> Any:
+    """Like read_json, but a missing file gives `default`."""
+    try:
+        return read_json(path)
+    except FileNotFoundError:
+        return default
+
+
+def write_json(path: StrPath, data: Any, *, compact: bool = False, durable: bool = True) -> None:
+    """Atomically replace `path` with `data` serialised as JSON."""
+    if compact:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    else:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_text(path, text, durable=durable)
+
+
+def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
+    """Atomically replace `path` with `text`: temp file, fsync (when `durable`), os.replace."""
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    os.makedirs(folder or ".", exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

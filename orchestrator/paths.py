@@ -1,0 +1,54 @@
+"""Where things live: the project root, orch's state folder and the machine-local runtime folder.
+
+Standard library only and string-based (no pathlib): hooks import this on every tool call.
+Nothing here starts git; the git common directory is found by reading `.git` as git does.
+"""
+
+from __future__ import annotations
+
+import os
+
+STATE_DIRNAME = ".orch"
+
+
+def find_root(start: str | os.PathLike[str]) -> str | None:
+    """The nearest folder at or above `start` that holds a `.git` entry (a repo or a worktree)."""
+    folder = os.path.abspath(start)
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def git_common_dir(root: str | os.PathLike[str]) -> str:
+    """The git directory shared by every worktree of the repo at `root`."""
+    dotgit = os.path.join(root, ".git")
+    if os.path.isdir(dotgit):
+        return dotgit
+    with open(dotgit, encoding="utf-8") as handle:
+        text = handle.read().strip()
+    if not text.startswith("gitdir:"):
+        raise OSError(f"{dotgit}: not a gitdir file")
+    gitdir = os.path.join(root, text[len("gitdir:"):].strip())
+    try:
+        with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as handle:
+            common = handle.read().strip()
+    except FileNotFoundError:
+        return os.path.normpath(gitdir)
+    return os.path.normpath(os.path.join(gitdir, common))
+
+
+def state_dir(root: str | os.PathLike[str]) -> str:
+    """orch's git-tracked state: `<root>/.orch`."""
+    return os.path.join(root, STATE_DIRNAME)
+
+
+def runtime_dir(root: str | os.PathLike[str]) -> str:
+    """Machine-local runtime (bindings, leases, caches, logs), shared by all worktrees.
+
+    `ORCH_RUNTIME_DIR` redirects it (tests); otherwise `<git common dir>/orch`.
+    """
+    return os.environ.get("ORCH_RUNTIME_DIR") or os.path.join(git_common_dir(root), "orch")

@@ -1,0 +1,144 @@
+"""Plan files in three formats, read into one normalised, validated dict.
+
+`load_plan` detects the format, parses it, and checks the plan as a whole: unique ids, known
+dependencies, no cycles, declared milestones. Every failure is a `PlanError` naming file, line and
+field; nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import PlanError
+from orchestrator.plans import native, subtasks, taskdoc
+from orchestrator.plans.common import (
+    Draft,
+    ParsedPlan,
+    check_duplicates,
+    check_id,
+    convert,
+    parse_estimate,
+    slugify,
+)
+
+__all__ = ["load_plan", "parse_estimate"]
+
+_FORMATS = (
+    "expected a native plan (YAML frontmatter with 'id' or 'title', then '## id: Title' sections), "
+    "a 'Task N:' document ('### Task 1: Title' headings), or a JSON subtask list (a .json file)"
+)
+
+
+def load_plan(
+    path: str | Path, *, external_ids: frozenset[str] = frozenset(), plan_id: str | None = None
+) -> dict[str, Any]:
+    """The plan in `path`, normalised and validated.
+
+    `external_ids` are the ids of tasks in other plans, which a dependency may name; `plan_id`
+    overrides the id the file gives (or the slug of its name).
+    """
+    file = str(path)
+    parsed = _parse(_read(Path(path), file), file, external_ids)
+    return _finish(parsed, Path(path), plan_id, external_ids)
+
+
+def _read(path: Path, file: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlanError(file, None, None, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise PlanError(file, None, None, f"cannot read the file: {exc.strerror}") from None
+
+
+def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
+    """Detect the format of `text` and parse it."""
+    if file.lower().endswith(".json"):
+        return subtasks.parse(text, file, external_ids)
+    front = native.read_frontmatter(text, file)
+    if front is not None and native.is_native(front):
+        return native.parse(front, file)
+    if taskdoc.is_taskdoc(text):
+        return taskdoc.parse(text, file)
+    if front is not None and isinstance(front.data, dict) and {"id", "title"} & set(front.data):
+        return native.parse(front, file)
+    raise PlanError(file, 1, None, f"unrecognised plan format: {_FORMATS}")
+
+
+def _finish(
+    parsed: ParsedPlan, path: Path, plan_id: str | None, external_ids: frozenset[str]
+) -> dict[str, Any]:
+    file = str(path)
+    if not parsed.drafts:
+        raise PlanError(file, parsed.line, "tasks", f"the plan has no tasks; {_FORMATS}")
+    pid = plan_id or parsed.id or slugify(path.stem) or "plan"
+    convert(lambda value: check_id(value, "plan id"), pid, file, None, "plan id")
+    _validate(parsed, file, external_ids)
+    plan = {
+        "id": pid,
+        "title": parsed.title.strip() or pid,
+        "source": path.name,
+        "format": parsed.format,
+        "milestones": _milestones(parsed, file),
+        "gates": parsed.gates,
+        "description": parsed.description,
+    }
+    return {"schema": 1, "plan": plan, "tasks": [draft.task for draft in parsed.drafts]}
+
+
+def _validate(parsed: ParsedPlan, file: str, external_ids: frozenset[str]) -> None:
+    check_duplicates(parsed.drafts, file)
+    local = {draft.task["id"] for draft in parsed.drafts}
+    for draft in parsed.drafts:
+        draft.task["depends_on"] = list(dict.fromkeys(draft.task["depends_on"]))
+        _check_dependencies(draft, local, external_ids, file)
+    _check_cycle(parsed.drafts, local, file)
+
+
+def _check_dependencies(draft: Draft, local: set[str], external: frozenset[str], file: str) -> None:
+    line, label = draft.spot("depends_on")
+    for dependency in draft.task["depends_on"]:
+        if dependency == draft.task["id"]:
+            raise PlanError(file, line, label, f"task {dependency!r} depends on itself")
+        if dependency not in local and dependency not in external:
+            raise PlanError(file, line, label, _unknown(dependency, local | external))
+
+
+def _unknown(dependency: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(dependency, sorted(known), n=3, cutoff=0.5)
+    if close:
+        return f"unknown dependency {dependency!r}: did you mean {', '.join(close)}?"
+    return f"unknown dependency {dependency!r}: no task has that id"
+
+
+def _check_cycle(drafts: list[Draft], local: set[str], file: str) -> None:
+    from orchestrator.graph import find_cycle
+
+    tasks = [
+        {"id": d.task["id"], "depends_on": [x for x in d.task["depends_on"] if x in local]}
+        for d in drafts
+    ]
+    cycle = find_cycle(tasks)
+    if cycle:
+        first = next(draft for draft in drafts if draft.task["id"] == cycle[0])
+        line, label = first.spot("depends_on")
+        raise PlanError(file, line, label, f"cycle: {' -> '.join(cycle)}")
+
+
+def _milestones(parsed: ParsedPlan, file: str) -> list[dict[str, str]]:
+    """The declared milestones, then any a task names without declaring it (its title is its id)."""
+    milestones = list(parsed.milestones)
+    known = {milestone["id"] for milestone in milestones}
+    for draft in parsed.drafts:
+        milestone = draft.task["milestone"]
+        if milestone is None or milestone in known:
+            continue
+        if parsed.milestones_declared:
+            line, label = draft.spot("milestone")
+            declared = ", ".join(sorted(known)) or "none"
+            raise PlanError(file, line, label, f"undeclared milestone {milestone!r} (declared: {declared})")
+        milestones.append({"id": milestone, "title": milestone})
+        known.add(milestone)
+    return milestones

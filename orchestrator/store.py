@@ -1,0 +1,166 @@
+"""orch's git-tracked state in `.orch/`: plans, one JSON file per task, config.
+
+Every write happens under one lock (`.orch/.lock`, taken with filelock) and is atomic. Reads
+need no lock: a file is always either its old or its new version. A file that does not parse,
+or lacks what every task file has, raises a StateError naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from orchestrator import config as config_mod
+from orchestrator import paths
+from orchestrator.errors import InvalidInput, StateError
+from orchestrator.jsonfile import read_json, read_json_or, write_json, write_text
+
+SCHEMA = 1
+LOCK_TIMEOUT = 30.0
+TASK_KEYS = ("id", "title", "status", "plan", "position", "depends_on")
+GITIGNORE = "# orch: lock and temp files are never committed\n.lock\n*.tmp\n"
+
+
+class Store:
+    """The `.orch/` folder of one repo."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.dir = Path(paths.state_dir(root))
+        self.tasks_dir = self.dir / "tasks"
+        self.plans_dir = self.dir / "plans"
+        self.config_path = self.dir / "config.json"
+
+    @classmethod
+    def discover(cls, cwd: str | os.PathLike[str] | None = None, *, initialised: bool = True) -> Store:
+        """The store of the repo containing `cwd`; refuse outside a git repo or before `orch init`."""
+        root = paths.find_root(cwd or os.getcwd())
+        if root is None:
+            raise InvalidInput("not inside a git repository: run `git init`, then `orch init`")
+        store = cls(root)
+        if initialised and not store.is_initialised():
+            raise InvalidInput(f"orch is not set up in {root}: run `orch init` first")
+        return store
+
+    @property
+    def runtime(self) -> Path:
+        return Path(paths.runtime_dir(self.root))
+
+    def is_initialised(self) -> bool:
+        return self.config_path.is_file()
+
+    def create(self) -> bool:
+        """Make `.orch/` with a default config. Returns False when it already existed."""
+        with self.locked():
+            (self.dir / ".gitignore").exists() or write_text(self.dir / ".gitignore", GITIGNORE)
+            if self.config_path.exists():
+                return False
+            write_json(self.config_path, config_mod.DEFAULTS)
+            return True
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the state lock; every write goes through here."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT, preserve_lock_file=True)
+        try:
+            with lock:
+                yield
+        except filelock.Timeout as exc:
+            raise StateError(
+                f"{self.dir / '.lock'}: another orch process held the state lock for "
+                f"{LOCK_TIMEOUT:.0f}s; retry, or check for a stuck process"
+            ) from exc
+
+    # -- config ---------------------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        raw = read_json_or(self.config_path, {})
+        if not isinstance(raw, dict):
+            raise StateError(f"{self.config_path}: expected a JSON object. Run `orch doctor`.")
+        return config_mod.merged(raw)
+
+    def raw_config(self) -> dict[str, Any]:
+        raw = read_json_or(self.config_path, {})
+        return raw if isinstance(raw, dict) else {}
+
+    def save_config(self, data: dict[str, Any]) -> None:
+        write_json(self.config_path, data)
+
+    # -- plans ----------------------------------------------------------------------------
+
+    def plans(self) -> list[dict[str, Any]]:
+        """Every plan's metadata, in the order plans were added."""
+        found = []
+        for entry in _json_entries(self.plans_dir):
+            plan = read_json(Path(entry.path))
+            if not isinstance(plan, dict) or "id" not in plan:
+                raise StateError(f"{entry.path}: not a plan file (no id). Run `orch doctor`.")
+            found.append(plan)
+        return sorted(found, key=lambda p: (p.get("order", 0), p["id"]))
+
+    def plan(self, plan_id: str) -> dict[str, Any] | None:
+        data = read_json_or(self.plans_dir / f"{plan_id}.json", None)
+        return data if isinstance(data, dict) else None
+
+    def save_plan(self, plan: dict[str, Any], source_text: str | None = None) -> None:
+        if source_text is not None:
+            suffix = Path(plan.get("source", "plan.md")).suffix or ".md"
+            write_text(self.plans_dir / f"{plan['id']}.source{suffix}", source_text)
+        write_json(self.plans_dir / f"{plan['id']}.json", plan)
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """Every task of every plan, in plan order."""
+        order = {plan["id"]: plan.get("order", 0) for plan in self.plans()}
+        tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
+        return sorted(tasks, key=lambda t: (order.get(t["plan"], 0), t["plan"], t["position"]))
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        path = self.task_path(task_id)
+        if not path.is_file():
+            raise InvalidInput(f"no task {task_id!r}: `orch status` lists the tasks")
+        return self._load_task_file(path)
+
+    def task_or_none(self, task_id: str) -> dict[str, Any] | None:
+        path = self.task_path(task_id)
+        return self._load_task_file(path) if path.is_file() else None
+
+    def task_path(self, task_id: str) -> Path:
+        if not task_id or "/" in task_id or task_id.startswith("."):
+            raise InvalidInput(f"invalid task id {task_id!r}")
+        return self.tasks_dir / f"{task_id}.json"
+
+    def save_task(self, task: dict[str, Any]) -> None:
+        write_json(self.task_path(task["id"]), task)
+
+    def delete_task(self, task_id: str) -> None:
+        self.task_path(task_id).unlink(missing_ok=True)
+
+    def _load_task_file(self, path: Path) -> dict[str, Any]:
+        task = read_json(path)
+        if not isinstance(task, dict):
+            raise StateError(f"{path}: expected a JSON object. Run `orch doctor`.")
+        missing = [key for key in TASK_KEYS if key not in task]
+        if missing:
+            raise StateError(f"{path}: missing {', '.join(missing)}. Run `orch doctor`.")
+        if task["id"] != path.stem:
+            raise StateError(f"{path}: holds task {task['id']!r}, not {path.stem!r}. Run `orch doctor`.")
+        if task.get("schema", SCHEMA) > SCHEMA:
+            raise StateError(f"{path}: written by a newer orch (schema {task['schema']}); upgrade orch")
+        return task
+
+
+def _json_entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return [e for e in entries if e.name.endswith(".json") and not e.name.startswith(".")
+                    and not e.name.endswith(".source.json")]
+    except FileNotFoundError:
+        return []

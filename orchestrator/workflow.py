@@ -1,0 +1,303 @@
+"""What the CLI's verbs do: add plans, start and move tasks, and the read views (status, next).
+
+Each writing operation holds the state lock from its first read to its last write, checks the
+rules, records the transition in the task's history (who, when) and keeps the runtime bindings
+and leases in step with the task's status.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Any
+
+from orchestrator import graph, lifecycle
+from orchestrator.errors import InvalidInput, Refused
+from orchestrator.runtime import Runtime, now_iso
+from orchestrator.store import SCHEMA, Store
+
+KEEP_ON_ADD = frozenset({"completed", "cancelled"})
+UNBIND_ON = frozenset({"completed", "cancelled", "queued"})
+
+
+def actor_for(store: Store, agent: str | None = None, task_id: str | None = None) -> str:
+    """Who is acting: `--agent`, else the subagent a hook handed over, else the Claude Code
+    session of this Bash call, else the local user."""
+    if agent:
+        return agent
+    session = os.environ.get("CLAUDE_CODE_SESSION_ID")
+    if session and task_id:
+        handed = Runtime(store.runtime).claim_handover(session, task_id)
+        if handed:
+            return handed
+    if session:
+        return session
+    return f"user:{_login()}"
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+# -- plans ------------------------------------------------------------------------------------
+
+
+def add_plan(store: Store, source: Path, *, replace: bool = False, plan_id: str | None = None,
+             actor: str = "orch") -> dict[str, Any]:
+    """Validate the plan file and load it into `.orch/`. Nothing is written on any error."""
+    from orchestrator.plans import load_plan
+
+    with store.locked():
+        existing = store.tasks()
+        normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(existing, None))
+        pid = normalised["plan"]["id"]
+        if store.plan(pid) is not None and not replace:
+            raise Refused(f"plan {pid!r} already exists: pass --replace to replace it")
+        others = [t for t in existing if t["plan"] != pid]
+        _check_no_clash(normalised["tasks"], others, source)
+        previous = {t["id"]: t for t in existing if t["plan"] == pid}
+        _check_replace_keeps_active(previous, normalised["tasks"])
+        merged = _plan_tasks(normalised, previous, actor)
+        _check_acyclic(others + merged, source)
+        _write_plan(store, normalised, merged, previous, source)
+    return normalised
+
+
+def _ids_outside(tasks: list[dict[str, Any]], plan_id: str | None) -> frozenset[str]:
+    return frozenset(t["id"] for t in tasks if t["plan"] != plan_id)
+
+
+def _check_no_clash(new: list[dict[str, Any]], others: list[dict[str, Any]], source: Path) -> None:
+    owner = {t["id"]: t["plan"] for t in others}
+    clashes = [f"{t['id']} (plan {owner[t['id']]})" for t in new if t["id"] in owner]
+    if clashes:
+        raise InvalidInput(f"{source}: task ids already used by another plan: {', '.join(clashes)}")
+
+
+def _check_replace_keeps_active(previous: dict[str, dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    kept = {t["id"] for t in new}
+    dropped = [tid for tid, t in previous.items() if tid not in kept and t["status"] in lifecycle.ACTIVE]
+    if dropped:
+        raise Refused(f"the new plan drops tasks still in progress: {', '.join(dropped)}; "
+                      "finish or cancel them first")
+
+
+def _check_acyclic(tasks: list[dict[str, Any]], source: Path) -> None:
+    cycle = graph.find_cycle(tasks)
+    if cycle:
+        raise InvalidInput(f"{source}: dependency cycle across plans: {' -> '.join(cycle)}")
+
+
+def _plan_tasks(normalised: dict[str, Any], previous: dict[str, dict[str, Any]],
+                actor: str) -> list[dict[str, Any]]:
+    pid = normalised["plan"]["id"]
+    result = []
+    for position, spec in enumerate(normalised["tasks"]):
+        old = previous.get(spec["id"])
+        task = {"schema": SCHEMA, **spec, "plan": pid, "position": position}
+        if old is not None:
+            for key in ("status", "history", "artifacts", "gate_results", "block_reason"):
+                if key in old:
+                    task[key] = old[key]
+        else:
+            task["status"] = spec["status"] if spec["status"] in KEEP_ON_ADD else "queued"
+            task["history"] = [{"at": now_iso(), "actor": actor, "from": None, "to": task["status"],
+                                "note": f"added from plan {pid}"}]
+            task["artifacts"] = []
+        result.append(task)
+    return result
+
+
+def _write_plan(store: Store, normalised: dict[str, Any], tasks: list[dict[str, Any]],
+                previous: dict[str, dict[str, Any]], source: Path) -> None:
+    plan = dict(normalised["plan"])
+    old = store.plan(plan["id"])
+    plan["order"] = old["order"] if old else 1 + max((p.get("order", 0) for p in store.plans()), default=0)
+    plan["schema"] = SCHEMA
+    plan["task_ids"] = [t["id"] for t in tasks]
+    plan["added_at"] = old.get("added_at", now_iso()) if old else now_iso()
+    for task in tasks:
+        store.save_task(task)
+    for gone in set(previous) - {t["id"] for t in tasks}:
+        store.delete_task(gone)
+    store.save_plan(plan, source.read_text(encoding="utf-8"))
+
+
+# -- transitions ------------------------------------------------------------------------------
+
+
+def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
+    """Bind `task_id` to `holder` and move it to in_progress, if its dependencies are done."""
+    runtime = Runtime(store.runtime)
+    with store.locked():
+        task = store.task(task_id)
+        _check_startable(task, runtime)
+        _check_dependencies(store, task)
+        _check_one_task_per_holder(runtime, holder, task_id)
+        _check_wip(store, "in_progress")
+        _transition(task, "in_progress", holder, None)
+        store.save_task(task)
+        runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"))
+    return task
+
+
+def move(store: Store, task_id: str, target: str, actor: str, note: str | None = None) -> dict[str, Any]:
+    """Move a task to `target` if the state machine allows it (and, into in_progress, its
+    dependencies are done)."""
+    lifecycle.check_status(target)
+    if target == "in_progress":
+        return start(store, task_id, actor)
+    if target == "completed":
+        _check_no_gates(store, task_id)
+    runtime = Runtime(store.runtime)
+    with store.locked():
+        task = store.task(task_id)
+        _check_wip(store, target)
+        _transition(task, target, actor, note)
+        if target == "blocked":
+            task["block_reason"] = note
+        store.save_task(task)
+        _sync_runtime(runtime, task)
+    return task
+
+
+def block(store: Store, task_id: str, reason: str, actor: str) -> dict[str, Any]:
+    if not reason.strip():
+        raise InvalidInput("--reason must say what the task is waiting on")
+    return move(store, task_id, "blocked", actor, reason)
+
+
+def cancel(store: Store, task_id: str, actor: str, reason: str | None = None) -> dict[str, Any]:
+    return move(store, task_id, "cancelled", actor, reason)
+
+
+def _transition(task: dict[str, Any], target: str, actor: str, note: str | None) -> None:
+    lifecycle.check_transition(task["id"], task["status"], target)
+    task.setdefault("history", []).append(
+        {"at": now_iso(), "actor": actor, "from": task["status"], "to": target, "note": note})
+    task["status"] = target
+    if target != "blocked":
+        task.pop("block_reason", None)
+
+
+def _sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
+    if task["status"] in UNBIND_ON:
+        runtime.unbind(task["id"])
+    elif task["status"] != "in_progress":
+        runtime.release(task_id=task["id"])
+
+
+def _check_startable(task: dict[str, Any], runtime: Runtime) -> None:
+    if task["status"] in lifecycle.ACTIVE:
+        binding = runtime.bindings().get(task["id"], {})
+        holder = binding.get("holder", "nobody")
+        raise Refused(f"{task['id']} is already {task['status']}, bound to {holder} "
+                      f"since {binding.get('since', '?')}")
+    lifecycle.check_transition(task["id"], task["status"], "in_progress")
+
+
+def _check_dependencies(store: Store, task: dict[str, Any]) -> None:
+    unfinished = []
+    for dep in task.get("depends_on", []):
+        other = store.task_or_none(dep)
+        status = other["status"] if other else "missing"
+        if status != "completed":
+            unfinished.append(f"{dep} ({status})")
+    if unfinished:
+        raise Refused(f"{task['id']} cannot start: it depends on unfinished tasks: "
+                      f"{', '.join(unfinished)}. Finish those first; `orch next` lists ready work.")
+
+
+def _check_one_task_per_holder(runtime: Runtime, holder: str, task_id: str) -> None:
+    current = runtime.task_of(holder)
+    if current and current != task_id:
+        raise Refused(f"{holder} is already bound to {current}: finish it (`orch done {current}`) "
+                      f"or release it (`orch move {current} queued`) before starting {task_id}")
+
+
+def _check_wip(store: Store, status: str) -> None:
+    limits = store.config().get("wip") or {}
+    if status in limits and graph.wip_exceeded(store.tasks(), limits, status):
+        raise Refused(f"WIP limit reached: at most {limits[status]} task(s) may be {status}; "
+                      "finish one first")
+
+
+def _check_no_gates(store: Store, task_id: str) -> None:
+    task = store.task(task_id)
+    if effective_gates(store, task):
+        raise Refused(f"{task_id} has quality gates: complete it with `orch done {task_id}`, "
+                      "which runs them")
+
+
+def effective_gates(store: Store, task: dict[str, Any]) -> list[dict[str, Any]]:
+    return lifecycle.effective_gates(store.config(), store.plan(task["plan"]), task)  # type: ignore[return-value]
+
+
+# -- read views -------------------------------------------------------------------------------
+
+
+def select_plan(store: Store, plan_id: str | None) -> list[dict[str, Any]]:
+    plans = store.plans()
+    if plan_id is None:
+        return plans
+    chosen = [p for p in plans if p["id"] == plan_id]
+    if not chosen:
+        known = ", ".join(p["id"] for p in plans) or "none yet"
+        raise InvalidInput(f"no plan {plan_id!r} (plans: {known})")
+    return chosen
+
+
+def status_view(store: Store, plan_id: str | None = None) -> dict[str, Any]:
+    plans = select_plan(store, plan_id)
+    wanted = {p["id"] for p in plans}
+    tasks = [t for t in store.tasks() if t["plan"] in wanted]
+    bindings = Runtime(store.runtime).bindings()
+    counts = {status: 0 for status in lifecycle.STATUSES}
+    for task in tasks:
+        counts[task["status"]] = counts.get(task["status"], 0) + 1
+    return {
+        "plan": _plan_summary(plans),
+        "plans": [_plan_meta(p) for p in plans],
+        "counts": counts,
+        "tasks": [_task_row(t, bindings) for t in tasks],
+    }
+
+
+def next_view(store: Store, plan_id: str | None = None, parallel: int | None = None) -> dict[str, Any]:
+    wanted = {p["id"] for p in select_plan(store, plan_id)}
+    tasks = store.tasks()
+    ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
+    view: dict[str, Any] = {"ready": [_ready_row(t) for t in ready]}
+    if parallel is not None:
+        view["wave"] = graph.parallel_wave(ready, limit=parallel)
+    return view
+
+
+def _plan_meta(plan: dict[str, Any]) -> dict[str, Any]:
+    return {key: plan.get(key) for key in ("id", "title", "source", "milestones", "gates")}
+
+
+def _plan_summary(plans: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(plans) == 1:
+        return _plan_meta(plans[0])
+    return {"id": None, "title": f"{len(plans)} plans", "source": None,
+            "milestones": [m for p in plans for m in p.get("milestones", [])],
+            "gates": []}
+
+
+def _task_row(task: dict[str, Any], bindings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    binding = bindings.get(task["id"])
+    return {"id": task["id"], "title": task["title"], "status": task["status"],
+            "priority": task.get("priority", "medium"), "depends_on": task.get("depends_on", []),
+            "bound_to": binding["holder"] if binding else None, "plan": task["plan"],
+            "milestone": task.get("milestone"), "specialist": task.get("specialist")}
+
+
+def _ready_row(task: dict[str, Any]) -> dict[str, Any]:
+    return {"id": task["id"], "title": task["title"], "priority": task.get("priority", "medium"),
+            "plan": task["plan"], "specialist": task.get("specialist"),
+            "estimate": task.get("estimate")}
