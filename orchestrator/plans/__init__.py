@@ -30,6 +30,12 @@ _FORMATS = (
     "a 'Task N:' document ('### Task 1: Title' headings), or a JSON subtask list (a .json file)"
 )
 
+_EMPTY = {
+    "native": "a task is a '## id: Title' section",
+    "taskdoc": "a task is a '### Task N: Title' heading",
+    "subtasks": "the subtask list is empty",
+}
+
 
 def load_plan(
     path: str | Path, *, external_ids: frozenset[str] = frozenset(), plan_id: str | None = None
@@ -54,15 +60,22 @@ def _read(path: Path, file: str) -> str:
 
 
 def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
-    """Detect the format of `text` and parse it."""
+    """Detect the format of `text` and parse it.
+
+    Markdown whose frontmatter names the plan is native unless it has more `Task N:` headings than
+    `## id: Title` ones; then, and without such frontmatter, it is a "Task N:" document.
+    """
     if file.lower().endswith(".json"):
         return subtasks.parse(text, file, external_ids)
     front = native.read_frontmatter(text, file)
-    if front is not None and native.is_native(front):
+    named = front is not None and native.names_plan(front)
+    body = front.body_text() if front is not None else text
+    task_headings = taskdoc.count_task_headings(body)
+    if front is not None and named and native.count_task_headings(front) >= max(task_headings, 1):
         return native.parse(front, file)
-    if taskdoc.is_taskdoc(text):
-        return taskdoc.parse(text, file)
-    if front is not None and isinstance(front.data, dict) and {"id", "title"} & set(front.data):
+    if task_headings:
+        return taskdoc.parse(body, file)
+    if front is not None and named:
         return native.parse(front, file)
     raise PlanError(file, 1, None, f"unrecognised plan format: {_FORMATS}")
 
@@ -72,7 +85,7 @@ def _finish(
 ) -> dict[str, Any]:
     file = str(path)
     if not parsed.drafts:
-        raise PlanError(file, parsed.line, "tasks", f"the plan has no tasks; {_FORMATS}")
+        raise PlanError(file, parsed.line, "tasks", f"the plan has no tasks: {_EMPTY[parsed.format]}")
     pid = plan_id or parsed.id or slugify(path.stem) or "plan"
     convert(lambda value: check_id(value, "plan id"), pid, file, None, "plan id")
     _validate(parsed, file, external_ids)
@@ -117,8 +130,7 @@ def _check_cycle(drafts: list[Draft], local: set[str], file: str) -> None:
     from orchestrator.graph import find_cycle
 
     tasks = [
-        {"id": d.task["id"], "depends_on": [x for x in d.task["depends_on"] if x in local]}
-        for d in drafts
+        {"id": d.task["id"], "depends_on": [x for x in d.task["depends_on"] if x in local]} for d in drafts
     ]
     cycle = find_cycle(tasks)
     if cycle:

@@ -1,0 +1,49 @@
+"""The examples in docs/plan-format.md are real: each one loads, as the text says it does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from orchestrator.plans import load_plan
+
+DOC = (Path(__file__).parents[2] / "docs" / "plan-format.md").read_text(encoding="utf-8")
+
+
+def _load(tmp_path: Path, name: str, text: str) -> dict[str, Any]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return load_plan(path)
+
+
+def test_the_native_example(tmp_path: Path) -> None:
+    text = re.search(r"~~~markdown\n(.*?)~~~\n", DOC, re.S)
+    assert text
+    plan = _load(tmp_path, "auth.md", text.group(1))
+    assert [(t["id"], t["depends_on"]) for t in plan["tasks"]] == [("arch", []), ("api", ["arch"])]
+    assert plan["tasks"][0]["gates"][0]["name"] == "adr-lint"
+
+
+def test_the_task_document_example(tmp_path: Path) -> None:
+    text = re.search(r"```markdown\n(# Authentication.*?)```\n", DOC, re.S)
+    assert text
+    plan = _load(tmp_path, "plan.md", text.group(1))
+    found = [(t["id"], t["status"], t["depends_on"], t["milestone"]) for t in plan["tasks"]]
+    assert found == [
+        ("T1", "completed", [], "phase-1"),
+        ("T2", "in_progress", ["T1"], "phase-1"),
+        ("T3", "queued", ["T2"], "phase-2"),
+    ]
+
+
+def test_the_subtask_list_example(tmp_path: Path) -> None:
+    text = re.search(r"```json\n(\{\n  \"id\".*?)```\n", DOC, re.S)
+    assert text
+    plan = _load(tmp_path, "subtasks.json", text.group(1))
+    deps = {t["id"]: t["depends_on"] for t in plan["tasks"]}
+    assert deps == {
+        "database-schema-design": [],
+        "user-authentication": ["database-schema-design"],
+        "sec-tests": ["user-authentication"],
+    }
