@@ -1,0 +1,399 @@
+"""Run quality gates honestly, and fingerprint the working tree so their results can be reused.
+
+A gate is a dict: `name`, `command` (run with `/bin/sh -c`), `kind` (one of `gatekinds.KINDS`),
+`timeout` (seconds), `cwd` (relative to the repo root), `threshold` (coverage %), `report` (a
+file the command writes, relative to `cwd`) and, optionally, `task` (named in the suggestion).
+
+The command runs in its own session, so at its timeout the whole process group is killed (SIGTERM,
+then SIGKILL), and whatever it left running is killed when it exits. Its output is read with
+deadlines, so a grandchild that keeps the pipe open cannot hold the caller. A gate that times out
+or cannot start has failed. Standard library only: the Stop hook imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import selectors
+import signal
+import subprocess
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, NamedTuple
+
+from orchestrator import gatekinds
+
+LineSink = Callable[[str], None]
+_Pump = Callable[[float, Callable[[], bool]], bool]  # (seconds, done) -> done before the deadline
+
+DEFAULT_TIMEOUT = 600.0
+TAIL_LINES = 40
+TAIL_LINE_CHARS = 500
+KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
+EXIT_GRACE = 0.5  # seconds output is still read after the command exits
+GIT_TIMEOUT = 10.0
+_POLL = 0.05
+_SHELL_EXITS = {126: "command not executable", 127: "command not found"}
+_WALK_SKIP = {".git", ".orch", ".venv", "node_modules", "__pycache__"}
+_WALK_SKIP |= {".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".tox"}
+
+
+def run_gate(
+    gate: Mapping[str, Any],
+    root: Path,
+    *,
+    output_path: Path | None = None,
+    on_line: LineSink | None = None,
+) -> dict[str, Any]:
+    """Run one gate in `root / gate["cwd"]` and return its result (see the module docstring)."""
+    started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    clock = time.monotonic()
+    workdir = root / (gate.get("cwd") or ".")
+    kind = str(gate.get("kind") or "plain")
+    report_before = _report_stamp(gate, workdir)
+    with _Output(output_path, on_line) as output:
+        run = _Run(None, False, output.error or _invalid_reason(gate, kind, workdir))
+        if run.error is None:
+            run = _execute(str(gate["command"]), workdir, _timeout(gate), output)
+    result = {
+        "name": str(gate.get("name", "")),
+        "command": str(gate.get("command", "")),
+        "kind": kind,
+        "exit_code": run.exit_code,
+        "timed_out": run.timed_out,
+        "error": run.error,
+        "duration": round(time.monotonic() - clock, 3),
+        "started_at": started_at,
+        "tail": output.tail(),
+        "output_path": str(output_path) if output_path else None,
+        "output_sha256": output.digest.hexdigest(),
+    }
+    stale = report_before is not None and report_before == _report_stamp(gate, workdir)
+    summary = _summary(gate, kind, workdir, run, output.text(), stale_report=stale)
+    passed = run.error is None and run.exit_code == 0 and bool(summary["ok"])
+    suggestion = "" if passed else _suggestion(gate, run, summary)
+    return {**result, "passed": passed, "summary": summary, "suggestion": suggestion}
+
+
+def run_gates(
+    gates: list[dict[str, Any]],
+    root: Path,
+    *,
+    output_dir: Path | None,
+    on_line: LineSink | None = None,
+    stop_on_failure: bool = False,
+) -> list[dict[str, Any]]:
+    """Run gates in order, each one's output in `output_dir/NN-name.log`; results of those run."""
+    results: list[dict[str, Any]] = []
+    for index, gate in enumerate(gates, start=1):
+        log = output_dir / _log_name(index, gate) if output_dir else None
+        results.append(run_gate(gate, root, output_path=log, on_line=on_line))
+        if stop_on_failure and not results[-1]["passed"]:
+            break
+    return results
+
+
+def tree_fingerprint(root: Path, *, exclude: tuple[str, ...] = ()) -> str:
+    """Digest of (path, size, mtime, mode) of every file git would see under `root`, minus `.orch/`.
+
+    `exclude` names more paths (relative to `root`) to leave out, such as the reports gates write.
+    """
+    skipped = (".orch", *(path.strip("/") for path in exclude))
+    paths = _git_paths(root)
+    digest = hashlib.sha256()
+    for rel in sorted(set(_walk_paths(root) if paths is None else paths)):
+        if any(rel == skip or rel.startswith(skip + "/") for skip in skipped):
+            continue
+        digest.update(f"{rel}\0{_stat_key(root / rel)}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+class _Run(NamedTuple):
+    """How a command's process ended: exit code, whether it timed out, why it failed to run."""
+
+    exit_code: int | None
+    timed_out: bool
+    error: str | None
+
+
+class _Output:
+    """A command's merged output: hashed, kept, split into lines for `on_line`, copied to a file."""
+
+    def __init__(self, path: Path | None, on_line: LineSink | None) -> None:
+        self.digest = hashlib.sha256()
+        self.eof = False
+        self.error: str | None = None
+        self._data = bytearray()
+        self._pending = bytearray()
+        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._on_line = on_line
+        self._path = path
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> _Output:
+        if self._path is not None:
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self._path.open("wb")
+            except OSError as exc:
+                self.error = f"cannot start: cannot write its output to {self._path}: {exc}"
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+        if self._file is not None:
+            self._file.close()
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next chunk read from the pipe; an empty chunk means end of file."""
+        if not chunk:
+            self.close()
+            return
+        self.digest.update(chunk)
+        self._data += chunk
+        if self._file is not None:
+            self._file.write(chunk)
+            self._file.flush()
+        self._pending += chunk
+        if b"\n" in chunk:
+            *lines, rest = self._pending.split(b"\n")
+            self._pending = bytearray(rest)
+            for line in lines:
+                self._emit(line)
+
+    def close(self) -> None:
+        """No more output will be read: pass on a last line that had no newline."""
+        self.eof = True
+        if self._pending:
+            self._emit(self._pending)
+            self._pending = bytearray()
+
+    def text(self) -> str:
+        return self._data.decode("utf-8", "replace")
+
+    def tail(self) -> str:
+        return "\n".join(self._tail)
+
+    def _emit(self, raw: bytes | bytearray) -> None:
+        line = raw.decode("utf-8", "replace").removesuffix("\r")
+        self._tail.append(line[:TAIL_LINE_CHARS])
+        if self._on_line is not None:
+            self._on_line(line)
+
+
+def _execute(command: str, workdir: Path, timeout: float, output: _Output) -> _Run:
+    try:
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return _Run(None, False, f"cannot start: {exc}")
+    assert proc.stdout is not None
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            return _supervise(proc, selector, output, timeout)
+    except BaseException:
+        _signal_group(proc.pid, signal.SIGKILL)  # interrupted, or on_line raised
+        proc.wait()
+        raise
+    finally:
+        proc.stdout.close()
+
+
+def _supervise(
+    proc: subprocess.Popen[bytes], selector: selectors.BaseSelector, output: _Output, timeout: float
+) -> _Run:
+    """Read output until the command exits or times out; then stop whatever is left of its group."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+
+    def pump(seconds: float, done: Callable[[], bool]) -> bool:
+        return _pump(selector, fd, output, time.monotonic() + seconds, done)
+
+    exited = pump(timeout, lambda: proc.poll() is not None)
+    if exited:
+        pump(EXIT_GRACE, lambda: output.eof)
+    _stop_group(proc, pump)
+    pump(EXIT_GRACE, lambda: output.eof)
+    output.close()
+    if not exited:
+        return _Run(None, True, f"timed out after {_seconds(timeout)}")
+    return _Run(proc.returncode, False, _exit_error(proc.returncode, output))
+
+
+def _exit_error(code: int, output: _Output) -> str | None:
+    """The shell's exit codes for a command it could not run (126, 127): it never started."""
+    reason = _SHELL_EXITS.get(code)
+    if reason is None:
+        return None
+    last = output.tail().rsplit("\n", 1)[-1].strip()
+    return f"cannot start: {reason} (exit {code}): {last}" if last else f"cannot start: {reason}"
+
+
+def _pump(
+    selector: selectors.BaseSelector,
+    fd: int,
+    output: _Output,
+    until: float,
+    done: Callable[[], bool],
+) -> bool:
+    """Copy output until `done()` (True) or the deadline (False); never blocks past the deadline."""
+    while not done():
+        left = until - time.monotonic()
+        if left <= 0:
+            return False
+        if output.eof:
+            time.sleep(min(left, _POLL))
+        elif selector.select(min(left, _POLL)):
+            output.feed(os.read(fd, 65536))
+    return True
+
+
+def _stop_group(proc: subprocess.Popen[bytes], pump: _Pump) -> None:
+    """Kill what is left of the command's process group: SIGTERM, then SIGKILL if it lingers."""
+
+    def gone() -> bool:
+        proc.poll()  # reap the leader, or the group never looks empty
+        return not _group_alive(proc.pid)
+
+    if gone():
+        return
+    _signal_group(proc.pid, signal.SIGTERM)
+    if not pump(KILL_AFTER, gone):
+        _signal_group(proc.pid, signal.SIGKILL)
+        pump(EXIT_GRACE, gone)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group still runs. Zombies do not count: an orphan's zombie waits
+    for init to reap it, which some container inits do late or never."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True  # no /proc: trust kill(0)
+    return any(_running_in_group(entry, pgid) for entry in entries if entry.isdigit())
+
+
+def _running_in_group(pid: str, pgid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            state, _parent, group = stat.read().rsplit(b")", 1)[1].split()[:3]
+    except (OSError, ValueError):
+        return False  # gone while we looked
+    return state != b"Z" and group == str(pgid).encode()
+
+
+def _signal_group(pgid: int, signum: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone, or the pgid was reused by a process we may not touch
+
+
+def _invalid_reason(gate: Mapping[str, Any], kind: str, workdir: Path) -> str | None:
+    if kind not in gatekinds.KINDS:
+        return f"cannot start: unknown gate kind {kind!r} (one of {', '.join(gatekinds.KINDS)})"
+    if not str(gate.get("command") or "").strip():
+        return "cannot start: the gate has no command"
+    if not workdir.is_dir():
+        return f"cannot start: working directory {workdir} does not exist"
+    return None
+
+
+def _summary(
+    gate: Mapping[str, Any], kind: str, workdir: Path, run: _Run, output: str, *, stale_report: bool
+) -> dict[str, Any]:
+    """The kind's reading of the output; never `ok` for a run that timed out or did not start."""
+    if run.error is not None and not run.timed_out:
+        return {"ok": False}
+    if stale_report:
+        return {"ok": False, "error": f"this run did not rewrite its report {gate['report']}"}
+    summary = gatekinds.summarize(kind, output, gate, workdir)
+    return {**summary, "ok": False} if run.timed_out else summary
+
+
+def _suggestion(gate: Mapping[str, Any], run: _Run, summary: Mapping[str, Any]) -> str:
+    """The next step after a failure, in one line."""
+    rerun = f"orch gate {gate['task']}" if gate.get("task") else "orch gate"
+    kind = str(gate.get("kind") or "plain")
+    if run.timed_out:
+        limit = _seconds(_timeout(gate))
+        return f"the gate timed out after {limit}: make it faster or raise its timeout in the plan"
+    if run.error is not None:
+        return f"{run.error}: fix the gate's command or cwd in the plan, then run {rerun}"
+    if not summary["ok"]:
+        return gatekinds.suggest(kind, summary, rerun)
+    code = run.exit_code
+    return f"the command exited with {code}: fix what the output above shows, then run {rerun}"
+
+
+def _report_stamp(gate: Mapping[str, Any], workdir: Path) -> tuple[int, int, int] | None:
+    """Identity of the gate's report file, to tell a fresh report from one left by an older run."""
+    if not gate.get("report"):
+        return None
+    try:
+        stat = (workdir / str(gate["report"])).stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _timeout(gate: Mapping[str, Any]) -> float:
+    value = gate.get("timeout")
+    return DEFAULT_TIMEOUT if value is None else float(value)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
+
+
+def _log_name(index: int, gate: Mapping[str, Any]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(gate.get("name", ""))).strip("-.")
+    return f"{index:02d}-{slug or 'gate'}.log"
+
+
+def _git_paths(root: Path) -> list[str] | None:
+    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    env.update(LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
+    try:
+        listed = subprocess.run(
+            command, cwd=root, env=env, capture_output=True, timeout=GIT_TIMEOUT, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [os.fsdecode(path) for path in listed.stdout.split(b"\0") if path]
+
+
+def _walk_paths(root: Path) -> Iterator[str]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [name for name in dirs if name not in _WALK_SKIP]
+        base = Path(folder).relative_to(root)
+        yield from ((base / name).as_posix() for name in files)
+
+
+def _stat_key(path: Path) -> str:
+    try:
+        stat = path.lstat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_mode:o}"
