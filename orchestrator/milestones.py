@@ -1,0 +1,183 @@
+"""Milestone tags: annotated git tags that anchor the receipt chains when a plan reaches a point.
+
+`<plan>-start` when a task of the plan first goes in progress, `<plan>/<milestone>` when every
+task of a milestone is completed with its last gate run passing, `<plan>-complete` when every task
+is completed or cancelled (at least one completed). A tag is created once and never moved; its
+message summarises the tasks and records `Orch-Receipt-Root:` and one `Orch-Chain:` line per chain,
+which `orch verify` checks against the chains.
+
+Each tag made gets a "tag" receipt in the chain of the task whose transition made it due, not in
+the plan chain: two clones that each start their own task both make `<plan>-start`, and receipts
+in the plan chain would then conflict when their work is merged (see docs/receipts.md).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from orchestrator import receipts
+from orchestrator.errors import OrchError
+from orchestrator.lifecycle import FINISHED
+from orchestrator.store import Store
+
+DIRTY_NOTE = ("Tagged with uncommitted changes outside .orch/: this commit does not hold all of the "
+              "work summarised here.")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def tag_message(plan: dict[str, Any], title_line: str, tasks: list[dict[str, Any]], state_dir: Path,
+                *, note: str | None = None) -> str:
+    """The summary of `tasks` (status, last gate run) and the receipt anchor: the root hash over
+    the heads of the plan chain and of every chain of the plan's tasks."""
+    lines = [_one_line(title_line), "", f"Plan: {plan['id']} - {_one_line(str(plan.get('title') or ''))}"]
+    lines += [note, ""] if note else [""]
+    lines += ["Tasks:"] + [_task_line(task) for task in tasks] + [""]
+    wanted = {receipts.plan_chain(plan["id"])}
+    wanted |= {receipts.task_chain(tid) for tid in [*plan.get("task_ids", []), *(t["id"] for t in tasks)]}
+    recorded = receipts.heads(state_dir, sorted(wanted))
+    lines.append(f"{receipts.ROOT_MARKER} {receipts.root_of(recorded)}")
+    lines += [f"{receipts.CHAIN_MARKER} {chain} {head}" for chain, head in recorded.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _task_line(task: dict[str, Any]) -> str:
+    line = f"- {task['id']} [{task['status']}] {_one_line(str(task.get('title') or ''))}"
+    verdicts = [f"{r.get('name')} {'passed' if r.get('passed') is True else 'failed'}"
+                for r in _last_run(task)]
+    if verdicts:
+        line += f" (gates: {', '.join(verdicts)})"
+    return line
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def gates_passed(task: dict[str, Any]) -> bool:
+    """Whether the task's last gate run passed (a task that never ran gates counts as passed)."""
+    return all(result.get("passed") is True for result in _last_run(task))
+
+
+def _last_run(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results of the task's last gate run ([] when it never ran gates)."""
+    runs = task.get("gate_results")
+    last = runs[-1] if isinstance(runs, list) and runs else []
+    if not isinstance(last, list):
+        return [{"name": "?", "passed": False}]  # not a run: never counts as passing
+    return [r if isinstance(r, dict) else {"name": "?", "passed": False} for r in last]
+
+
+def slug(text: str) -> str:
+    """`text` made safe as one component of a tag name."""
+    safe = re.sub(r"\.{2,}", ".", _UNSAFE.sub("-", text)).strip(".-")
+    while safe.endswith(".lock"):
+        safe = safe[: -len(".lock")].rstrip(".-")
+    return safe or "x"
+
+
+# -- which tags are due ----------------------------------------------------------------------
+
+
+class Due(NamedTuple):
+    """A tag the plan's state calls for: its name, kind, first line and the tasks it summarises."""
+
+    name: str
+    kind: str  # "start" | "milestone" | "complete"
+    title: str
+    tasks: list[dict[str, Any]]
+
+
+def due_tags(plan: dict[str, Any], tasks: list[dict[str, Any]], task: dict[str, Any]) -> list[Due]:
+    """Every tag the plan's state calls for after `task` moved (existing ones included)."""
+    pid, base = plan["id"], slug(plan["id"])
+    due = []
+    if task["status"] == "in_progress":
+        title = f"orch: plan {pid} started ({task['id']} in progress)"
+        due.append(Due(f"{base}-start", "start", title, tasks))
+    for milestone in _milestones(plan, tasks):
+        members = [t for t in tasks if t.get("milestone") == milestone["id"]]
+        if members and all(t["status"] == "completed" and gates_passed(t) for t in members):
+            title = f"orch: milestone {milestone['id']} of plan {pid} reached: {milestone.get('title', '')}"
+            due.append(Due(f"{base}/{slug(milestone['id'])}", "milestone", title.rstrip(": "), members))
+    statuses = [t["status"] for t in tasks]
+    if "completed" in statuses and all(status in FINISHED for status in statuses):
+        due.append(Due(f"{base}-complete", "complete", f"orch: plan {pid} complete", tasks))
+    return due
+
+
+def _milestones(plan: dict[str, Any], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    declared = [m for m in plan.get("milestones") or [] if isinstance(m, dict) and m.get("id")]
+    known = {m["id"] for m in declared}
+    named = [t["milestone"] for t in tasks if t.get("milestone") and t["milestone"] not in known]
+    return declared + [{"id": m, "title": m} for m in dict.fromkeys(named)]
+
+
+# -- creating them ---------------------------------------------------------------------------
+
+
+def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str]:
+    """Create the tags that became due after `task`'s transition (state lock held by the caller).
+
+    Returns the names created. Never fails the transition and never writes to stdout: no
+    repository, no commit yet or a merge/rebase in progress mean no tag now (a later transition
+    catches up); a git error is one warning line on stderr."""
+    try:
+        from orchestrator import gitops
+
+        plan = store.plan(task["plan"])
+        state = gitops.repo_state(store.root)
+        if plan is None or not state["is_repo"] or state["head"] is None or state["operation"]:
+            return []
+        tasks = _plan_tasks(store, plan)
+        uncommitted = not state["clean"] and any(
+            not path.startswith(".orch/") for path in gitops.changed_files(store.root, None))
+    except (ImportError, OSError, OrchError):  # no usable git or state: nothing to tag now
+        return []
+    note = DIRTY_NOTE if uncommitted else None
+    made = []
+    for due in due_tags(plan, tasks, task):
+        message = _tag(store, plan, due, note)
+        if message is not None:
+            _record_tag(store, plan, due, message, actor, task["id"])
+            made.append(due.name)
+    return made
+
+
+def _plan_tasks(store: Store, plan: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(plan.get("task_ids"), list):
+        found = (store.task_or_none(task_id) for task_id in plan["task_ids"])
+        return [t for t in found if t is not None]
+    return [t for t in store.tasks() if t["plan"] == plan["id"]]
+
+
+def _tag(store: Store, plan: dict[str, Any], due: Due, note: str | None) -> str | None:
+    """Create one tag unless it exists; its message when it was made now."""
+    from orchestrator import gitops
+
+    try:
+        if not gitops.valid_tag_name(due.name) or gitops.tag_exists(store.root, due.name):
+            return None
+        message = tag_message(plan, due.title, due.tasks, store.dir, note=note)
+        return message if gitops.create_tag(store.root, due.name, message) else None
+    except (OrchError, OSError) as exc:
+        print(f"orch: warning: milestone tag {due.name} not created: {exc}", file=sys.stderr)
+        return None
+
+
+def _record_tag(store: Store, plan: dict[str, Any], due: Due, message: str, actor: str, task_id: str) -> None:
+    """The "tag" receipt, in the chain of the task that made the tag due. If it cannot be written,
+    the tag stays (verify checks it from git) and a warning says so."""
+    from orchestrator import gitops
+
+    data = {"tag": due.name, "kind": due.kind, "tasks": [t["id"] for t in due.tasks]}
+    try:
+        evidence = {"commit": gitops.tag_commit(store.root, due.name),
+                    "receipt_root": receipts.anchor_of(message)[0]}
+        receipts.append(store.dir, receipts.task_chain(task_id), event="tag", actor=actor, task=task_id,
+                        data={**data, "plan": plan["id"]}, evidence=evidence)
+    except (OrchError, OSError) as exc:
+        print(f"orch: warning: milestone tag {due.name} made, but its receipt was not recorded: {exc}",
+              file=sys.stderr)
