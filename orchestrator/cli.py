@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from orchestrator import __version__, render, workflow
-from orchestrator.errors import OrchError
+from orchestrator.errors import InvalidInput, OrchError
 from orchestrator.store import Store
 
 
@@ -55,13 +55,34 @@ def cli() -> None:
 
 
 @cli.command()
-def init() -> None:
-    """Set up `.orch/` in this git repository."""
+@click.option("--no-hooks", is_flag=True, help="Do not register orch's hooks in .claude/settings.json "
+              "(the default when orch runs as a Claude Code plugin, whose hooks are already active).")
+def init(no_hooks: bool) -> None:
+    """Set up `.orch/` here and register orch's hooks with Claude Code (idempotent)."""
+    import os
+
+    from orchestrator import install
+
     store = Store.discover(initialised=False)
     created = store.create()
     click.echo(f"{'Initialised' if created else 'Already initialised:'} {store.dir}")
+    if os.environ.get("CLAUDE_PLUGIN_ROOT") and not no_hooks:
+        click.echo("Running as the orch plugin: its hooks are active; none added to .claude/settings.json.")
+    elif not no_hooks:
+        path = install.install(store.root)
+        click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
+
+
+@cli.command()
+def uninstall() -> None:
+    """Remove exactly the hooks `orch init` added (`.orch/` is kept)."""
+    from orchestrator import install
+
+    store = Store.discover(initialised=False)
+    removed = install.uninstall(store.root)
+    click.echo("Removed orch's hooks." if removed else "No orch hooks were registered.")
 
 
 # -- plan -------------------------------------------------------------------------------------
@@ -166,8 +187,9 @@ def show(task_id: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("task_id")
 @agent_option
+@click.option("--brief", is_flag=True, help="One line instead of the task and its specialist guidance.")
 @json_option
-def start(task_id: str, agent: str | None, as_json: bool) -> None:
+def start(task_id: str, agent: str | None, brief: bool, as_json: bool) -> None:
     """Start TASK_ID and bind it to you, if its dependencies are completed."""
     store = Store.discover()
     holder = workflow.actor_for(store, agent, task_id)
@@ -175,8 +197,11 @@ def start(task_id: str, agent: str | None, as_json: bool) -> None:
     if as_json:
         emit({"task": task, "bound_to": holder})
         return
-    click.echo(f"Started {task_id}, bound to {holder}.\n")
-    click.echo(render.task_text(task))
+    click.echo(f"Started {task_id}, bound to {holder}.")
+    if not brief:
+        from orchestrator import specialists
+
+        click.echo("\n" + specialists.guidance(store, task))
 
 
 @cli.command()
@@ -213,6 +238,174 @@ def cancel(task_id: str, reason: str | None, agent: str | None) -> None:
     click.echo(f"{task_id} is now cancelled.")
 
 
+@cli.command()
+@click.argument("task_id")
+@agent_option
+@json_option
+def done(task_id: str, agent: str | None, as_json: bool) -> int:
+    """Run TASK_ID's gates; complete it if all pass, else block it (the andon)."""
+    from orchestrator import completion
+
+    store = Store.discover()
+    actor = workflow.actor_for(store, agent)
+    with render.GateProgress(quiet=as_json) as progress:
+        outcome = completion.done(store, task_id, actor, progress.line)
+    if as_json:
+        emit({k: v for k, v in outcome.items() if k != "task"} | {"status": outcome["task"]["status"]})
+    else:
+        click.echo(render.done_text(outcome))
+    if not outcome["completed"]:
+        andon = outcome["task"]["andon"]
+        click.echo(f"orch: andon: {task_id} is blocked: gate '{andon['gate']}' failed ({andon['why']}). "
+                   f"Next: {andon['suggestion']}", err=True)
+        return 1
+    return 0
+
+
+@cli.command("gate")
+@click.argument("task_id", required=False)
+@agent_option
+@json_option
+def gate_(task_id: str | None, agent: str | None, as_json: bool) -> int:
+    """Run the gates of TASK_ID (default: your bound task) without changing its status."""
+    from orchestrator import completion
+    from orchestrator.runtime import Runtime
+
+    store = Store.discover()
+    actor = workflow.actor_for(store, agent)
+    task_id = task_id or Runtime(store.runtime).task_of(actor)
+    if not task_id:
+        raise InvalidInput("no task given and none is bound to you: `orch gate ID`")
+    with render.GateProgress(quiet=as_json) as progress:
+        results = completion.gate(store, task_id, actor, progress.line)
+    if as_json:
+        emit({"task": task_id, "results": results, "passed": all(r["passed"] for r in results)})
+    else:
+        click.echo(render.gates_text(results))
+    return 0 if all(r["passed"] for r in results) else 1
+
+
+# -- leases -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path")
+@click.option("--task", "task_id", help="The task to lease it for (default: your bound task).")
+@agent_option
+def lock(path: str, task_id: str | None, agent: str | None) -> None:
+    """Lease PATH for a task in progress."""
+    from orchestrator import leases
+
+    store = Store.discover()
+    lease = leases.lock(store, path, task_id, workflow.actor_for(store, agent))
+    click.echo(f"Leased {lease['path']} for {lease['task']} until {lease['expires']}.")
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("--task", "task_id", help="Release every lease of this task.")
+def unlock(path: str | None, task_id: str | None) -> None:
+    """Release the lease on PATH (or every lease of --task)."""
+    from orchestrator import leases
+
+    released = leases.unlock(Store.discover(), path, task_id)
+    click.echo(f"Released: {', '.join(released)}" if released else "No matching lease.")
+
+
+@cli.command()
+@json_option
+def locks(as_json: bool) -> None:
+    """The live leases."""
+    from orchestrator import leases
+
+    view = leases.view(Store.discover())
+    emit(view) if as_json else click.echo(render.leases_text(view))
+
+
+# -- evidence ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("task_id", required=False)
+@plan_option
+def report(task_id: str | None, plan_id: str | None) -> None:
+    """Write the verification report of TASK_ID, or the plan summaries."""
+    from orchestrator import reports
+
+    store = Store.discover()
+    if task_id:
+        click.echo(f"Wrote {reports.write_task_report(store, task_id)}")
+        return
+    for one in workflow.select_plan(store, plan_id):
+        click.echo(f"Wrote {reports.write_plan_report(store, one['id'])}")
+
+
+@cli.command()
+def synthesize() -> None:
+    """Write the final synthesis: everything done, artifacts, open items, next steps."""
+    from orchestrator import reports
+
+    click.echo(f"Wrote {reports.write_synthesis(Store.discover())}")
+
+
+@cli.command()
+@json_option
+def verify(as_json: bool) -> int:
+    """Check the receipt chains and the milestone tags; name the first bad record."""
+    from orchestrator import receipts
+
+    store = Store.discover()
+    result = receipts.verify(store.dir, store.root)
+    emit(result) if as_json else click.echo(render.verify_text(result))
+    return 0 if result["ok"] else 1
+
+
+@cli.command()
+@json_option
+def log(as_json: bool) -> None:
+    """The timeline: transitions, gates, commits and tags."""
+    from orchestrator import receipts
+
+    store = Store.discover()
+    rows = receipts.timeline(store.dir, store.root)
+    emit({"events": rows}) if as_json else click.echo(render.log_text(rows))
+
+
+@cli.command("config")
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+def config_(key: str | None, value: str | None) -> None:
+    """Show the configuration, or set KEY (dotted, e.g. policy.require_task) to VALUE (JSON)."""
+    store = Store.discover()
+    if key is None:
+        emit(store.config())
+        return
+    if value is None:
+        emit(_dig(store.config(), key.split(".")))
+        return
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    with store.locked():
+        data = store.raw_config()
+        *parents, last = key.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = parsed
+        store.save_config(data)
+    click.echo(f"{key} = {json.dumps(parsed)}")
+
+
+def _dig(data: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if not isinstance(data, dict) or part not in data:
+            raise InvalidInput(f"no setting {'.'.join(parts)!r}")
+        data = data[part]
+    return data
+
+
 # -- maintenance ------------------------------------------------------------------------------
 
 
@@ -238,6 +431,23 @@ def demo(keep: bool) -> None:
     from orchestrator import demo as demo_mod
 
     demo_mod.run(keep=keep, echo=click.echo)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("event")
+def hook(event: str) -> int:
+    """Run a Claude Code hook (EVENT: PreToolUse, PostToolUse, Stop, ...), reading its stdin."""
+    from orchestrator.hooks.entry import main as hook_main
+
+    return hook_main([event])
+
+
+@cli.command()
+def statusline() -> int:
+    """One line for Claude Code's status line (reads its JSON on stdin)."""
+    from orchestrator.hooks.statusline import main as statusline_main
+
+    return statusline_main()
 
 
 if __name__ == "__main__":  # pragma: no cover

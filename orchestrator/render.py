@@ -92,3 +92,96 @@ def _short(holder: str | None) -> str:
 
 def _hours(value: float | None) -> str:
     return f"{value:g}h" if value is not None else "-"
+
+
+class GateProgress:
+    """Live gate output: one updating line on a terminal, plain indented lines otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        import sys
+
+        self.quiet, self.tty, self.count = quiet, sys.stderr.isatty(), 0
+
+    def __enter__(self) -> GateProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tty and self.count and not self.quiet:
+            import sys
+
+            sys.stderr.write("\r\033[K")
+
+    def line(self, text: str) -> None:
+        import sys
+
+        if self.quiet:
+            return
+        self.count += 1
+        if self.tty:
+            sys.stderr.write(f"\r\033[K{terminal.paint('…', 'cyan')} {text.rstrip()[:100]}")
+        else:
+            sys.stderr.write(f"  | {text.rstrip()}\n")
+        sys.stderr.flush()
+
+
+def gates_text(results: list[dict[str, Any]]) -> str:
+    if not results:
+        return "No gates configured for this task."
+    rows, tints = [], []
+    for r in results:
+        verdict = "pass" if r["passed"] else "FAIL"
+        why = r["error"] or (f"exit {r['exit_code']}" if r["exit_code"] is not None else "")
+        rows.append([verdict, r["name"], f"{r['duration']:.1f}s", why, r["command"]])
+        tints.append(["green" if r["passed"] else "red", "bold", "dim", "", "dim"])
+    text = terminal.table(["", "GATE", "TIME", "RESULT", "COMMAND"], rows, tints)
+    failed = [r for r in results if not r["passed"]]
+    if failed:
+        text += f"\n\n{failed[0]['name']} output (tail):\n{failed[0]['tail']}\nNext: {failed[0]['suggestion']}"
+    return text
+
+
+def done_text(outcome: dict[str, Any]) -> str:
+    task = outcome["task"]
+    parts = [gates_text(outcome["results"])]
+    if outcome["completed"]:
+        parts.append(terminal.paint(f"{task['id']} completed.", "green"))
+        if outcome.get("report"):
+            parts.append(f"Report: {outcome['report']}")
+        if outcome.get("commit"):
+            parts.append(f"Commit: {outcome['commit'][:12]}")
+        for tag in outcome.get("tags", []):
+            parts.append(f"Tag: {tag}")
+    else:
+        parts.append(terminal.paint(f"{task['id']} is blocked (andon): {task.get('block_reason')}", "red"))
+    return "\n".join(parts)
+
+
+def leases_text(view: dict[str, Any]) -> str:
+    if not view["leases"]:
+        return "No live leases."
+    rows = [[lease["path"], lease["task"], _short(lease["holder"]), lease["since"], lease["expires"]]
+            for lease in view["leases"]]
+    return terminal.table(["PATH", "TASK", "HOLDER", "SINCE", "EXPIRES"], rows)
+
+
+def verify_text(result: dict[str, Any]) -> str:
+    if result["ok"]:
+        tags = len(result.get("tags", []))
+        return terminal.paint(f"OK: {result['records']} receipts verify; {tags} tag(s) checked.", "green")
+    bad = result["first_bad"] or {}
+    lines = [terminal.paint(f"FAILED after checking {result['records']} receipts.", "red")]
+    if bad:
+        lines.append(f"First bad record: chain {bad.get('chain')} line {bad.get('line')} "
+                     f"(index {bad.get('index')}): {bad.get('reason')}")
+    for tag in result.get("tags", []):
+        if not tag.get("ok"):
+            lines.append(f"Tag {tag['name']}: {tag.get('reason')}")
+    return "\n".join(lines)
+
+
+def log_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "Nothing recorded yet."
+    table_rows = [[r.get("at", ""), r.get("kind", ""), r.get("task") or "-", r.get("event", ""),
+                   _short(r.get("actor")), r.get("summary", "")] for r in rows]
+    return terminal.table(["AT", "KIND", "TASK", "EVENT", "ACTOR", "SUMMARY"], table_rows)

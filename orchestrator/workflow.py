@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import graph, lifecycle
-from orchestrator.errors import InvalidInput, Refused
+from orchestrator.errors import InvalidInput, OrchError, Refused
 from orchestrator.runtime import Runtime, now_iso
 from orchestrator.store import SCHEMA, Store
 
@@ -63,7 +63,7 @@ def add_plan(store: Store, source: Path, *, replace: bool = False, plan_id: str 
         _check_replace_keeps_active(previous, normalised["tasks"])
         merged = _plan_tasks(normalised, previous, actor)
         _check_acyclic(others + merged, source)
-        _write_plan(store, normalised, merged, previous, source)
+        _write_plan(store, normalised, merged, previous, source, actor)
     return normalised
 
 
@@ -113,7 +113,7 @@ def _plan_tasks(normalised: dict[str, Any], previous: dict[str, dict[str, Any]],
 
 
 def _write_plan(store: Store, normalised: dict[str, Any], tasks: list[dict[str, Any]],
-                previous: dict[str, dict[str, Any]], source: Path) -> None:
+                previous: dict[str, dict[str, Any]], source: Path, actor: str) -> None:
     plan = dict(normalised["plan"])
     old = store.plan(plan["id"])
     plan["order"] = old["order"] if old else 1 + max((p.get("order", 0) for p in store.plans()), default=0)
@@ -121,10 +121,17 @@ def _write_plan(store: Store, normalised: dict[str, Any], tasks: list[dict[str, 
     plan["task_ids"] = [t["id"] for t in tasks]
     plan["added_at"] = old.get("added_at", now_iso()) if old else now_iso()
     for task in tasks:
-        store.save_task(task)
+        if task["id"] in previous:
+            store.save_task(task)
+        else:
+            save_transitions(store, task, task["history"][-1:])
     for gone in set(previous) - {t["id"] for t in tasks}:
         store.delete_task(gone)
     store.save_plan(plan, source.read_text(encoding="utf-8"))
+    from orchestrator import receipts
+
+    receipts.append(store.dir, receipts.plan_chain(plan["id"]), event="plan_added", actor=actor, task=None,
+                    data={"tasks": plan["task_ids"], "source": plan.get("source"), "replace": bool(previous)})
 
 
 # -- transitions ------------------------------------------------------------------------------
@@ -135,13 +142,17 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
     runtime = Runtime(store.runtime)
     with store.locked():
         task = store.task(task_id)
+        if _take_over(store, runtime, task, holder):
+            return task
         _check_startable(task, runtime)
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
-        _transition(task, "in_progress", holder, None)
-        store.save_task(task)
+        entry = transition(task, "in_progress", holder, None)
+        task["start_commit"] = _head_commit(store)
+        save_transitions(store, task, [entry])
         runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"))
+        after_transitions(store, task, holder)
     return task
 
 
@@ -157,11 +168,12 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
     with store.locked():
         task = store.task(task_id)
         _check_wip(store, target)
-        _transition(task, target, actor, note)
+        entry = transition(task, target, actor, note)
         if target == "blocked":
             task["block_reason"] = note
-        store.save_task(task)
-        _sync_runtime(runtime, task)
+        save_transitions(store, task, [entry])
+        sync_runtime(runtime, task)
+        after_transitions(store, task, actor)
     return task
 
 
@@ -175,20 +187,70 @@ def cancel(store: Store, task_id: str, actor: str, reason: str | None = None) ->
     return move(store, task_id, "cancelled", actor, reason)
 
 
-def _transition(task: dict[str, Any], target: str, actor: str, note: str | None) -> None:
+def transition(task: dict[str, Any], target: str, actor: str, note: str | None) -> dict[str, Any]:
+    """Apply one legal move to `task` in memory; returns the history entry it recorded."""
     lifecycle.check_transition(task["id"], task["status"], target)
-    task.setdefault("history", []).append(
-        {"at": now_iso(), "actor": actor, "from": task["status"], "to": target, "note": note})
+    entry = {"at": now_iso(), "actor": actor, "from": task["status"], "to": target, "note": note}
+    task.setdefault("history", []).append(entry)
     task["status"] = target
     if target != "blocked":
         task.pop("block_reason", None)
+    return entry
 
 
-def _sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
+def save_transitions(store: Store, task: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Write the task, then a receipt per transition (the state lock is held by the caller)."""
+    from orchestrator import receipts
+
+    store.save_task(task)
+    for entry in entries:
+        receipts.append(store.dir, receipts.task_chain(task["id"]), event="transition",
+                        actor=entry["actor"], task=task["id"],
+                        data={"from": entry["from"], "to": entry["to"], "note": entry["note"]})
+
+
+def after_transitions(store: Store, task: dict[str, Any], actor: str) -> list[str]:
+    """Milestone tags that became due (never fails the transition that caused them)."""
+    from orchestrator import milestones
+
+    return milestones.after_transition(store, task, actor)
+
+
+def sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
     if task["status"] in UNBIND_ON:
         runtime.unbind(task["id"])
     elif task["status"] != "in_progress":
         runtime.release(task_id=task["id"])
+
+
+def _head_commit(store: Store) -> str | None:
+    """HEAD when the task starts, so its report can list the files changed since."""
+    from orchestrator import gitops
+
+    try:
+        return gitops.head_sha(store.root)
+    except OrchError:
+        return None
+
+
+def _take_over(store: Store, runtime: Runtime, task: dict[str, Any], holder: str) -> bool:
+    """An active task whose holder's session ended (or that lost its binding) can be taken over;
+    starting your own active task again is a no-op. Returns True when handled."""
+    if task["status"] not in lifecycle.ACTIVE:
+        return False
+    binding = runtime.bindings().get(task["id"])
+    if binding is not None and binding.get("holder") == holder:
+        return True
+    if binding is not None and not binding.get("ended"):
+        return False
+    _check_one_task_per_holder(runtime, holder, task["id"])
+    runtime.bind(task["id"], holder, os.environ.get("CLAUDE_CODE_SESSION_ID"))
+    from orchestrator import receipts
+
+    previous = binding.get("holder") if binding else None
+    receipts.append(store.dir, receipts.task_chain(task["id"]), event="bound", actor=holder,
+                    task=task["id"], data={"previous_holder": previous})
+    return True
 
 
 def _check_startable(task: dict[str, Any], runtime: Runtime) -> None:
@@ -273,7 +335,8 @@ def next_view(store: Store, plan_id: str | None = None, parallel: int | None = N
     ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
     view: dict[str, Any] = {"ready": [_ready_row(t) for t in ready]}
     if parallel is not None:
-        view["wave"] = graph.parallel_wave(ready, limit=parallel)
+        mine = [t for t in tasks if t["plan"] in wanted or t["status"] == "completed"]
+        view["wave"] = graph.parallel_wave(mine, limit=parallel)
     return view
 
 

@@ -44,6 +44,8 @@ def main(argv: list[str]) -> int:
             decision = _dispatch(payload, ctx)
     except Exception as exc:  # the error boundary: fail open (or closed in strict mode)
         decision = _failed(payload, ctx, exc)
+    if payload.event == "SessionStart":
+        decision = _with_bootstrap_notice(decision)
     text = wire(payload.event, decision)
     if text:
         sys.stdout.write(text)
@@ -96,6 +98,21 @@ def _handler(event: str) -> Callable[[Payload, Context], Decision] | None:
         from orchestrator.hooks import session
         return session.end
     return None
+
+
+def _with_bootstrap_notice(decision: Decision) -> Decision:
+    """Plugin installs: start building the CLI's virtual environment (in the background) at every
+    session start, even in a repo without `.orch/`, so the first slash command finds it."""
+    try:
+        from orchestrator import bootstrap
+
+        notice = bootstrap.ensure_started()
+    except Exception as exc:  # a failed bootstrap must not cost the session its briefing
+        notice = f"orch: could not start installing its dependencies ({type(exc).__name__}: {exc})"
+    if not notice:
+        return decision
+    context = "\n".join(part for part in (notice, decision.context) if part)
+    return Decision(decision.action, decision.message, context, decision.notice)
 
 
 def _unreadable(payload: Payload, problem: str) -> Decision:

@@ -1,0 +1,122 @@
+"""Completion with evidence: run a task's gates, complete it when they all pass, pull the andon
+(block it, recording the failing gate) when one fails."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from orchestrator import lifecycle, workflow
+from orchestrator.errors import Refused
+from orchestrator.runtime import Runtime, now_iso
+from orchestrator.store import Store
+
+KEPT_RUNS = 5
+
+
+def run_task_gates(store: Store, task: dict[str, Any],
+                   on_line: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Run every effective gate of `task` (no state lock held: gates can take minutes)."""
+    from orchestrator.gates import run_gates
+
+    gates = [{**gate, "task": task["id"]} for gate in workflow.effective_gates(store, task)]
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    output_dir = Path(store.runtime) / "gate-output" / task["id"] / stamp
+    return run_gates(gates, store.root, output_dir=output_dir, on_line=on_line)
+
+
+def gate(store: Store, task_id: str, actor: str,
+         on_line: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """`orch gate`: run the gates and record a receipt per result; the task is not changed."""
+    results = run_task_gates(store, store.task(task_id), on_line)
+    with store.locked():
+        _gate_receipts(store, task_id, actor, results)
+    return results
+
+
+def done(store: Store, task_id: str, actor: str,
+         on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """`orch done`: complete the task if every gate passes, else pull the andon."""
+    task = store.task(task_id)
+    _check_completable(task)
+    results = run_task_gates(store, task, on_line)
+    passed = all(r["passed"] for r in results)
+    with store.locked():
+        task = store.task(task_id)
+        _check_completable(task)
+        task.setdefault("gate_results", []).append(results)
+        task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
+        _gate_receipts(store, task_id, actor, results)
+        entries = _complete(store, task, actor) if passed else _pull_andon(task, actor, results)
+        workflow.save_transitions(store, task, entries)
+        workflow.sync_runtime(Runtime(store.runtime), task)
+        outcome = _finish(store, task, actor) if passed else {}
+    return {"task": task, "results": results, "completed": passed, **outcome}
+
+
+def _check_completable(task: dict[str, Any]) -> None:
+    if task["status"] in lifecycle.ACTIVE or (task["status"] == "blocked" and task.get("andon")):
+        return
+    hint = f"start it first (`orch start {task['id']}`)" if task["status"] == "queued" else "nothing to do"
+    raise Refused(f"{task['id']} is {task['status']}, not in progress: {hint}")
+
+
+def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, Any]]:
+    steps = []
+    if task["status"] == "blocked":
+        steps.append(workflow.transition(task, "in_progress", actor, "andon cleared: gates pass"))
+    flow = store.config().get("workflow", {})
+    for stage in ("review", "testing"):
+        if flow.get(stage) and task["status"] in lifecycle.TRANSITIONS and \
+                stage in lifecycle.TRANSITIONS[task["status"]]:
+            steps.append(workflow.transition(task, stage, actor, "gates pass"))
+    steps.append(workflow.transition(task, "completed", actor, "every gate passed"))
+    task.pop("andon", None)
+    return steps
+
+
+def _pull_andon(task: dict[str, Any], actor: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    failed = next(r for r in results if not r["passed"])
+    why = failed["error"] or f"exit code {failed['exit_code']}"
+    task["andon"] = {"gate": failed["name"], "command": failed["command"], "why": why,
+                     "tail": failed["tail"], "suggestion": failed["suggestion"], "at": now_iso()}
+    reason = f"andon: gate '{failed['name']}' failed ({why}); next: {failed['suggestion']}"
+    if task["status"] == "blocked":
+        task["block_reason"] = reason
+        return []
+    entry = workflow.transition(task, "blocked", actor, reason)
+    task["block_reason"] = reason
+    return [entry]
+
+
+def _gate_receipts(store: Store, task_id: str, actor: str, results: list[dict[str, Any]]) -> None:
+    from orchestrator import receipts
+
+    for result in results:
+        receipts.append(store.dir, receipts.task_chain(task_id), event="gate", actor=actor, task=task_id,
+                        data={"name": result["name"], "command": result["command"],
+                              "passed": result["passed"], "exit_code": result["exit_code"],
+                              "timed_out": result["timed_out"], "duration": result["duration"]},
+                        evidence={"output_sha256": result["output_sha256"]})
+
+
+def _finish(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
+    """After a completion: the report, the optional commit, then the milestone tags on it."""
+    from orchestrator import gitops, receipts, reports
+
+    chain = receipts.task_chain(task["id"])
+    changed = gitops.changed_files(store.root, task.get("start_commit")) if task.get("start_commit") else None
+    report = reports.write_task_report(store, task["id"], artifacts=changed)
+    commit = None
+    config = store.config()
+    if config.get("commit_on_done"):
+        head = receipts.heads(store.dir, [chain]).get(chain, "")
+        template = config.get("commit_template") or "orch: complete {id} {title}"
+        commit = gitops.commit_all(store.root, gitops.render_commit_message(template, task, head))
+        if commit:
+            receipts.append(store.dir, chain, event="commit", actor=actor,
+                            task=task["id"], data={"sha": commit}, evidence={"commit": commit})
+    tags = workflow.after_transitions(store, task, actor)
+    return {"report": str(report), "commit": commit, "tags": tags}

@@ -1,0 +1,107 @@
+"""Register orch's hooks in a repo's `.claude/settings.json`, and remove exactly those again.
+
+The merge keeps every setting and hook of the user's. orch's own entries are recognised by the
+module they run (`orchestrator.hooks`), so `orch init` is idempotent and `orch uninstall` removes
+only what orch added. The command runs the interpreter orch is installed in by absolute path: a
+`python3` found on PATH can be a shell shim that costs ten times the interpreter's start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import StateError
+from orchestrator.jsonfile import write_json
+
+MARK = "orchestrator.hooks"
+WRITERS = "Write|Edit|NotebookEdit|MultiEdit|Bash"
+EVENTS: tuple[tuple[str, str | None, int], ...] = (
+    ("PreToolUse", WRITERS, 10),
+    ("PostToolUse", WRITERS, 60),
+    ("Stop", None, 900),
+    ("SubagentStop", None, 900),
+    ("SessionStart", "startup|resume|clear|compact", 30),
+    ("SessionEnd", None, 5),
+)
+
+
+def hook_command(event: str, python: str | None = None) -> str:
+    return f"{shlex.quote(python or sys.executable)} -I -m {MARK} {event}"
+
+
+def settings_path(root: Path) -> Path:
+    return root / ".claude" / "settings.json"
+
+
+def install(root: Path, python: str | None = None) -> Path:
+    """Add orch's hooks (replacing older orch entries); returns the settings file."""
+    path = settings_path(root)
+    settings = _strip(_load(path))
+    hooks = settings.setdefault("hooks", {})
+    for event, matcher, timeout in EVENTS:
+        group: dict[str, Any] = {"hooks": [{"type": "command", "command": hook_command(event, python),
+                                            "timeout": timeout}]}
+        if matcher:
+            group = {"matcher": matcher, **group}
+        hooks.setdefault(event, []).append(group)
+    write_json(path, settings)
+    return path
+
+
+def uninstall(root: Path) -> bool:
+    """Remove orch's hooks; returns False when there were none."""
+    path = settings_path(root)
+    if not path.exists():
+        return False
+    before = _load(path)
+    after = _strip(json.loads(json.dumps(before)))
+    if after == before:
+        return False
+    write_json(path, after)
+    return True
+
+
+def installed(root: Path) -> bool:
+    settings = _load(settings_path(root))
+    return any(_is_orch(h) for groups in settings.get("hooks", {}).values() for g in groups
+               for h in g.get("hooks", []))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise StateError(f"{path}: not valid JSON ({exc}); fix it by hand, then rerun") from exc
+    if not isinstance(data, dict):
+        raise StateError(f"{path}: expected a JSON object")
+    return data
+
+
+def _is_orch(handler: dict[str, Any]) -> bool:
+    return MARK in str(handler.get("command", "")) or MARK in " ".join(handler.get("args", []))
+
+
+def _strip(settings: dict[str, Any]) -> dict[str, Any]:
+    """`settings` without orch's hook handlers (dropping groups and events left empty)."""
+    hooks = settings.get("hooks")
+    if not isinstance(hooks, dict):
+        return settings
+    for event in list(hooks):
+        groups = []
+        for group in hooks[event]:
+            kept = [h for h in group.get("hooks", []) if not _is_orch(h)]
+            if kept:
+                groups.append({**group, "hooks": kept})
+        if groups:
+            hooks[event] = groups
+        else:
+            del hooks[event]
+    if not hooks:
+        del settings["hooks"]
+    return settings

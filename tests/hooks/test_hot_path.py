@@ -1,0 +1,49 @@
+"""The hook hot path imports the standard library only: a heavy import here is a product bug."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Orch, hook_command
+from tests.hooks.conftest import payload
+
+BANNED = ("pydantic", "click", "jinja2", "git", "filelock", "yaml", "frontmatter")
+
+
+def _imported(event: str, data: dict[str, object]) -> set[str]:
+    done = subprocess.run([*hook_command()[:2], "-X", "importtime", *hook_command()[2:], event],
+                          input=json.dumps(data), capture_output=True, text=True, timeout=30)
+    names = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    assert names, done.stderr
+    return names
+
+
+@pytest.mark.parametrize("case", ["write-allowed", "write-denied", "bash", "stop-idle", "session-start"])
+def test_no_heavy_module_on_the_hook_path(planned: Path, orch: Orch, case: str) -> None:
+    orch("start", "A", "--agent", "agent-a")
+    cases = {
+        "write-allowed": ("PreToolUse", payload("PreToolUse.Write", cwd=str(planned), agent_id="agent-a",
+                          tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"})),
+        "write-denied": ("PreToolUse", payload("PreToolUse.Write", cwd=str(planned),
+                         tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"})),
+        "bash": ("PreToolUse", payload("PreToolUse.Bash", cwd=str(planned))),
+        "stop-idle": ("Stop", payload("Stop.first", cwd=str(planned))),
+        "session-start": ("SessionStart", payload("SessionStart", cwd=str(planned))),
+    }
+    event, data = cases[case]
+    heavy = {name for name in _imported(event, data) if name.split(".")[0] in BANNED}
+    assert heavy == set(), f"{case} imported {sorted(heavy)}"
+
+
+def test_pretooluse_avoids_even_pathlib_and_typing(planned: Path) -> None:
+    data = payload("PreToolUse.Write", cwd=str(planned),
+                   tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"})
+    names = _imported("PreToolUse", data)
+    assert not names & {"pathlib", "typing", "dataclasses", "inspect", "datetime"}, sorted(names)
