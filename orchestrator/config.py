@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -25,10 +24,19 @@ DEFAULTS: dict[str, Any] = {
 
 def merged(user: dict[str, Any] | None) -> dict[str, Any]:
     """DEFAULTS overlaid with the user's config, one level deep for nested tables."""
-    result: dict[str, Any] = json.loads(json.dumps(DEFAULTS))
+    result = {key: _copy(value) for key, value in DEFAULTS.items()}
     for key, value in (user or {}).items():
         if isinstance(value, dict) and isinstance(result.get(key), dict):
             result[key].update(value)
         else:
             result[key] = value
     return result
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain JSON data (without importing `copy` on the hook path)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -14,11 +15,18 @@ from importlib import resources
 from pathlib import Path
 
 from orchestrator import cli
+from orchestrator.install import hook_command
 
 Echo = Callable[[str], None]
-DEMO_GATE = '  - {name: tests, command: "python -m unittest discover -s tests -t . -q", kind: plain, timeout: 120}'
-GIT_ENV = {"GIT_AUTHOR_NAME": "orch demo", "GIT_AUTHOR_EMAIL": "demo@orch.invalid",
-           "GIT_COMMITTER_NAME": "orch demo", "GIT_COMMITTER_EMAIL": "demo@orch.invalid"}
+DEMO_GATE = (
+    '  - {name: tests, command: "python -m unittest discover -s tests -t . -q", kind: plain, timeout: 120}'
+)
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "orch demo",
+    "GIT_AUTHOR_EMAIL": "demo@orch.invalid",
+    "GIT_COMMITTER_NAME": "orch demo",
+    "GIT_COMMITTER_EMAIL": "demo@orch.invalid",
+}
 FAILING_TEST = """import unittest
 
 
@@ -151,14 +159,24 @@ def _write(repo: Path, rel: str, text: str) -> None:
 
 
 def _hook_write(repo: Path, echo: Echo, rel: str, agent: str | None = None) -> None:
-    payload = {"hook_event_name": "PreToolUse", "session_id": "demo-session", "cwd": str(repo),
-               "tool_name": "Write", "tool_input": {"file_path": str(repo / rel), "content": "x"}}
+    payload = {
+        "hook_event_name": "PreToolUse",
+        "session_id": "demo-session",
+        "cwd": str(repo),
+        "tool_name": "Write",
+        "tool_input": {"file_path": str(repo / rel), "content": "x"},
+    }
     if agent:
         payload["agent_id"] = agent
     who = f"subagent {agent}" if agent else "the main session"
     echo(f"\n$ (Claude Code, {who}) Write {rel}  -> PreToolUse hook")
-    done = subprocess.run([sys.executable, "-I", "-m", "orchestrator.hooks", "PreToolUse"],
-                          input=json.dumps(payload), capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [*shlex.split(hook_command("PreToolUse"))],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     answer = json.loads(done.stdout or "{}").get("hookSpecificOutput", {})
     echo(f"  {answer.get('permissionDecision', 'allow')}: {answer.get('permissionDecisionReason', '')}")
 

@@ -7,12 +7,12 @@ a `StateError` that names it.
 
 from __future__ import annotations
 
-import json
 import os
-TYPE_CHECKING = False
 
+from orchestrator import fastjson
 from orchestrator.errors import StateError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -24,7 +24,7 @@ def read_json(path: StrPath) -> Any:
     with open(path, "rb") as handle:
         data = handle.read()
     try:
-        return json.loads(data)
+        return fastjson.loads(data)
     except ValueError as exc:
         raise StateError(
             f"{os.fspath(path)}: corrupt JSON ({exc}). Run `orch doctor` to see how to recover."
@@ -42,8 +42,10 @@ def read_json_or(path: StrPath, default: Any) -> Any:
 def write_json(path: StrPath, data: Any, *, compact: bool = False, durable: bool = True) -> None:
     """Atomically replace `path` with `data` serialised as JSON."""
     if compact:
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        text = fastjson.dumps(data)
     else:
+        import json
+
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     write_text(path, text, durable=durable)
 

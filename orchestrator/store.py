@@ -35,6 +35,7 @@ class Store:
         self.tasks_dir = self.dir / "tasks"
         self.plans_dir = self.dir / "plans"
         self.config_path = self.dir / "config.json"
+        self._tasks_written = False
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] | None = None, *, initialised: bool = True) -> Store:
@@ -57,7 +58,8 @@ class Store:
     def create(self) -> bool:
         """Make `.orch/` with a default config. Returns False when it already existed."""
         with self.locked():
-            (self.dir / ".gitignore").exists() or write_text(self.dir / ".gitignore", GITIGNORE)
+            if not (self.dir / ".gitignore").exists():
+                write_text(self.dir / ".gitignore", GITIGNORE)
             if self.config_path.exists():
                 return False
             write_json(self.config_path, config_mod.DEFAULTS)
@@ -70,7 +72,10 @@ class Store:
         lock = filelock.FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT, preserve_lock_file=True)
         try:
             with lock:
+                self._tasks_written = False
                 yield
+                if self._tasks_written:
+                    self._refresh_hook_index()
         except filelock.Timeout as exc:
             raise StateError(
                 f"{self.dir / '.lock'}: another orch process held the state lock for "
@@ -139,9 +144,17 @@ class Store:
 
     def save_task(self, task: dict[str, Any]) -> None:
         write_json(self.task_path(task["id"]), task)
+        self._tasks_written = True
+
+    def _refresh_hook_index(self) -> None:
+        """Rebuild the hooks' file index now, so the next tool call does not pay for it."""
+        from orchestrator.hooks import index
+
+        index.rebuild(str(self.dir), str(self.runtime))
 
     def delete_task(self, task_id: str) -> None:
         self.task_path(task_id).unlink(missing_ok=True)
+        self._tasks_written = True
 
     def _load_task_file(self, path: Path) -> dict[str, Any]:
         task = read_json(path)
@@ -160,7 +173,12 @@ class Store:
 def _json_entries(folder: Path) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as entries:
-            return [e for e in entries if e.name.endswith(".json") and not e.name.startswith(".")
-                    and not e.name.endswith(".source.json")]
+            return [
+                e
+                for e in entries
+                if e.name.endswith(".json")
+                and not e.name.startswith(".")
+                and not e.name.endswith(".source.json")
+            ]
     except FileNotFoundError:
         return []

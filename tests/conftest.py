@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-GIT_ENV = {"GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.invalid",
-           "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.invalid",
-           "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +56,9 @@ def repo(tmp_path: Path) -> Path:
 class Orch:
     """Run the real `orch` CLI in-process with cwd = the repo; returns (exit code, stdout, stderr)."""
 
-    def __init__(self, repo: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, repo: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         self.repo, self.capfd = repo, capfd
         monkeypatch.chdir(repo)
 
@@ -104,7 +109,12 @@ def planned(repo: Path, orch: Orch) -> Path:
 
 
 def hook_command() -> list[str]:
-    return [sys.executable, "-I", "-m", "orchestrator.hooks"]
+    """The hook command exactly as `orch init` registers it, without the event."""
+    import shlex
+
+    from orchestrator.install import hook_command as installed
+
+    return shlex.split(installed("EVENT"))[:-1]
 
 
 def env_without_session() -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from orchestrator import fastjson
 
 PREFIX = "orch: "
 
@@ -39,4 +39,4 @@ def wire(event: str, decision: Decision) -> str:
         out["hookSpecificOutput"] = {"hookEventName": event, **specific}
     if decision.notice:
         out["systemMessage"] = PREFIX + decision.notice
-    return json.dumps(out) if out else ""
+    return fastjson.dumps(out) if out else ""

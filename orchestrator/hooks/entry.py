@@ -7,12 +7,12 @@ runtime folder. Never a traceback as the answer, never a hang on stdin.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import sys
 import time
 
+from orchestrator import fastjson
 from orchestrator.hooks.decision import NONE, Decision, wire
 from orchestrator.hooks.payload import Payload
 
@@ -62,7 +62,7 @@ def read_stdin(deadline: float) -> tuple[dict[str, object], str]:
         chunk = os.read(fd, 65536)
         buffer += chunk
         try:
-            data = json.loads(buffer)
+            data = fastjson.loads(buffer)
         except ValueError:
             if chunk:
                 continue
@@ -84,18 +84,23 @@ def _dispatch(payload: Payload, ctx: Context | None) -> Decision:
 def _handler(event: str) -> Callable[[Payload, Context], Decision] | None:
     if event == "PreToolUse":
         from orchestrator.hooks import pretool
+
         return pretool.decide
     if event == "PostToolUse":
         from orchestrator.hooks import posttool
+
         return posttool.decide
     if event in ("Stop", "SubagentStop"):
         from orchestrator.hooks import stop
+
         return stop.decide
     if event == "SessionStart":
         from orchestrator.hooks import session
+
         return session.start
     if event == "SessionEnd":
         from orchestrator.hooks import session
+
         return session.end
     return None
 
@@ -126,8 +131,11 @@ def _failed(payload: Payload, ctx: Context | None, exc: Exception) -> Decision:
     sys.stderr.write(f"orch: hook error: {summary} (log: {where})\n")
     strict = ctx is not None and _strict(ctx)
     if strict and payload.event == "PreToolUse":
-        return Decision("deny", f"orch could not check this call ({summary}) and strict mode is on; "
-                                f"see {where} or run `orch doctor`.")
+        return Decision(
+            "deny",
+            f"orch could not check this call ({summary}) and strict mode is on; "
+            f"see {where} or run `orch doctor`.",
+        )
     return Decision(notice=f"hook error ({summary}); this call was not checked. Log: {where}")
 
 

@@ -6,16 +6,30 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-WRITE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
-               "NotebookEdit": "notebook_path"}
+WRITE_TOOLS = {
+    "Write": "file_path",
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "NotebookEdit": "notebook_path",
+}
 SHELL_TOOLS = frozenset({"Bash"})
 
 
 class Payload:
     """A hook's stdin, with safe defaults for every missing or mistyped key."""
 
-    __slots__ = ("raw", "event", "session_id", "agent_id", "cwd", "tool_name", "tool_input",
-                 "stop_hook_active", "source", "reason")
+    __slots__ = (
+        "raw",
+        "event",
+        "session_id",
+        "agent_id",
+        "cwd",
+        "tool_name",
+        "tool_input",
+        "stop_hook_active",
+        "source",
+        "reason",
+    )
 
     def __init__(self, raw: dict[str, Any], event: str | None = None) -> None:
         self.raw = raw

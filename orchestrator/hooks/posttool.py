@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks import pretool
+from orchestrator.hooks import index, pretool
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.hooks.index import glob_matches
 from orchestrator.jsonfile import read_json_or, write_json
@@ -45,8 +45,10 @@ def _record_artifacts(ctx: Context, task_id: str, rels: list[str]) -> None:
         artifacts = task.setdefault("artifacts", [])
         new = [r for r in rels if r not in artifacts]
         if new:
+            before = index.stamp(ctx.state_dir)
             artifacts.extend(new)
             write_json(path, task)
+            index.keep_current(ctx.state_dir, ctx.runtime.dir, before)
 
 
 def _fast_checks(ctx: Context, rels: list[str]) -> Decision | None:
@@ -69,8 +71,12 @@ def _run_check(ctx: Context, check: dict[str, Any], rel: str) -> str | None:
     from orchestrator.gates import run_gate
 
     command = str(check.get("command", "")).replace("{path}", shlex.quote(rel))
-    gate = {"name": "fast check", "command": command, "kind": "plain",
-            "timeout": float(check.get("timeout", CHECK_TIMEOUT))}
+    gate = {
+        "name": "fast check",
+        "command": command,
+        "kind": "plain",
+        "timeout": float(check.get("timeout", CHECK_TIMEOUT)),
+    }
     result = run_gate(gate, Path(ctx.root))
     if result["passed"]:
         return None

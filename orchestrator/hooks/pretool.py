@@ -21,15 +21,15 @@ STATE = ".orch"
 
 def decide(payload: Payload, ctx: Context) -> Decision:
     paths, opaque, mentions = _targets(payload)
-    if payload.agent_id and payload.tool_name == "Bash":
-        _offer_handover(payload, ctx)
-    if not paths and not opaque:
-        return NONE
-    cwd = payload.cwd or ctx.root
-    rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None]
-    verdict = _protected(rels, opaque, [ctx.relative(m, cwd) for m in mentions])
-    if verdict is None:
-        verdict = _binding_rules(payload, ctx, rels)
+    verdict = None
+    if paths or opaque:
+        cwd = payload.cwd or ctx.root
+        rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None]
+        verdict = _protected(rels, opaque, [ctx.relative(m, cwd) for m in mentions])
+        if verdict is None:
+            verdict = _binding_rules(payload, ctx, rels)
+    if verdict is None and payload.tool_name == "Bash":
+        _hand_over(payload, ctx)
     return verdict or NONE
 
 
@@ -55,23 +55,32 @@ def _protected(rels: list[str], opaque: tuple[str, ...], mentions: list[str | No
         hit = next((m for m in mentions if _in_state(m)), None)
     if hit is None:
         return None
-    return Decision("deny", f"{hit} is orch's own state and config, written only by orch. Change it "
-                            "through the orch CLI (`orch start`, `orch move`, `orch block`, `orch done`, "
-                            "`orch plan add`), not by writing files.")
+    return Decision(
+        "deny",
+        f"{hit} is orch's own state and config, written only by orch. Change it "
+        "through the orch CLI (`orch start`, `orch move`, `orch block`, `orch done`, "
+        "`orch plan add`), not by writing files.",
+    )
 
 
 def _binding_rules(payload: Payload, ctx: Context, rels: list[str]) -> Decision | None:
     task = ctx.bound_task(payload.caller)
     if task is None and rels and ctx.policy("require_task"):
-        return Decision("deny", "no orch task is bound to you, and this repo requires one before "
-                                "writing files (policy require_task). Run /orch:next to see ready work, "
-                                "then `orch start ID`.")
+        return Decision(
+            "deny",
+            "no orch task is bound to you, and this repo requires one before "
+            "writing files (policy require_task). Run /orch:next to see ready work, "
+            "then `orch start ID`.",
+        )
     if task is not None and task.get("status") in ACTIVE:
         waits = ctx.unfinished_dependencies(task)
         if waits:
-            return Decision("deny", f"your task {task['id']} ({task.get('title', '')}) depends on "
-                                    f"unfinished tasks: {', '.join(waits)}. Wait until they are completed "
-                                    "(`orch status`), or take a ready task (/orch:next).")
+            return Decision(
+                "deny",
+                f"your task {task['id']} ({task.get('title', '')}) depends on "
+                f"unfinished tasks: {', '.join(waits)}. Wait until they are completed "
+                "(`orch status`), or take a ready task (/orch:next).",
+            )
     for rel in rels:
         verdict = _ownership(rel, task, ctx) or _lease(rel, task, payload, ctx)
         if verdict is not None:
@@ -87,13 +96,19 @@ def _ownership(rel: str, task: dict[str, Any] | None, ctx: Context) -> Decision 
         return None
     for _glob, owner, status, title, waits in owners:
         if waits:
-            return Decision("deny", f"{rel} belongs to task {owner} ({title}), which cannot start yet: "
-                                    f"it waits on {', '.join(waits)}. Work on a ready task instead "
-                                    "(/orch:next), or wait for those to complete.")
+            return Decision(
+                "deny",
+                f"{rel} belongs to task {owner} ({title}), which cannot start yet: "
+                f"it waits on {', '.join(waits)}. Work on a ready task instead "
+                "(/orch:next), or wait for those to complete.",
+            )
         if status in ACTIVE:
-            return Decision("deny", f"{rel} belongs to task {owner} ({title}), which another agent has "
-                                    f"in progress. Keep to your own task's files, or wait until {owner} "
-                                    "is completed.")
+            return Decision(
+                "deny",
+                f"{rel} belongs to task {owner} ({title}), which another agent has "
+                f"in progress. Keep to your own task's files, or wait until {owner} "
+                "is completed.",
+            )
     return None
 
 
@@ -105,15 +120,19 @@ def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context
         conflict = ctx.runtime.live_leases().get(rel)
     if conflict is None:
         return None
-    return Decision("deny", f"{rel} is leased by task {conflict.get('task')} (held by "
-                            f"{conflict.get('holder')} since {conflict.get('since')}, until "
-                            f"{conflict.get('expires')}). Wait for {conflict.get('task')} to finish, "
-                            f"work on other files, or ask the human to run `orch unlock {rel}`.")
+    return Decision(
+        "deny",
+        f"{rel} is leased by task {conflict.get('task')} (held by "
+        f"{conflict.get('holder')} since {conflict.get('since')}, until "
+        f"{conflict.get('expires')}). Wait for {conflict.get('task')} to finish, "
+        f"work on other files, or ask the human to run `orch unlock {rel}`.",
+    )
 
 
-def _offer_handover(payload: Payload, ctx: Context) -> None:
-    """A subagent runs `orch start ID` through Bash: its environment lacks the agent id, so
-    leave it in the runtime for `orch start` to claim."""
+def _hand_over(payload: Payload, ctx: Context) -> None:
+    """An allowed Bash call runs `orch start ID`. From a subagent, whose environment lacks its
+    agent id, leave the id in the runtime for that `orch start` to claim; from the main thread,
+    withdraw any offer a subagent left for the same task (its start may never have run)."""
     command = payload.command()
     if "orch" not in command or "start" not in command:
         return
@@ -125,7 +144,22 @@ def _offer_handover(payload: Payload, ctx: Context) -> None:
         return
     for i, word in enumerate(words[:-2]):
         if os.path.basename(word) == "orch" and words[i + 1] == "start":
-            task_id = next((w for w in words[i + 2:] if not w.startswith("-")), None)
-            if task_id:
+            task_id = _first_operand(words[i + 2 :])
+            if task_id and payload.agent_id:
                 ctx.runtime.offer_handover(payload.session_id, task_id, payload.agent_id)
+            elif task_id:
+                ctx.runtime.claim_handover(payload.session_id, task_id)
             return
+
+
+def _first_operand(words: list[str]) -> str | None:
+    """The task id of `orch start [--agent X] [--brief] ID`."""
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "--agent":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None

@@ -22,7 +22,9 @@ def start(payload: Payload, ctx: Context) -> Decision:
 
     tasks = _load_tasks(os.path.join(ctx.state_dir, "tasks"))
     if not tasks:
-        return Decision(context="orch: this repo uses orch, but no plan is loaded yet (`orch plan add FILE`).")
+        return Decision(
+            context="orch: this repo uses orch, but no plan is loaded yet (`orch plan add FILE`)."
+        )
     done = sum(1 for t in tasks if t.get("status") == "completed")
     lines = [f"orch briefing: {done}/{len(tasks)} tasks completed."]
     bound = ctx.bound_task(payload.caller)
@@ -30,8 +32,10 @@ def start(payload: Payload, ctx: Context) -> Decision:
         lines += _bound_lines(bound)
     ready = graph.ready_tasks(sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0))))
     if ready:
-        lines.append("Ready next: " + "; ".join(f"{t['id']} {t.get('title', '')} ({t.get('priority')})"
-                                                for t in ready[:5]))
+        lines.append(
+            "Ready next: "
+            + "; ".join(f"{t['id']} {t.get('title', '')} ({t.get('priority')})" for t in ready[:5])
+        )
     lines.append(_rules(ctx))
     text = "\n".join(lines)
     return Decision(context=text if len(text) <= LIMIT else text[: LIMIT - 1] + "…")
@@ -45,10 +49,12 @@ def _bound_lines(task: dict[str, Any]) -> list[str]:
 
 
 def _rules(ctx: Context) -> str:
-    rules = ["start a task with `orch start ID` before working on it",
-             "writes to files of tasks whose dependencies are unfinished, or leased by another task, are refused",
-             ".orch/ is changed only through the orch CLI",
-             "you cannot stop while your task's gates fail; finish with `orch done ID`"]
+    rules = [
+        "start a task with `orch start ID` before working on it",
+        "writes to files of tasks whose dependencies are unfinished, or leased by another task, are refused",
+        ".orch/ is changed only through the orch CLI",
+        "you cannot stop while your task's gates fail; finish with `orch done ID`",
+    ]
     if ctx.policy("require_task"):
         rules.insert(0, "no file may be written without a bound task")
     return "Rules in force: " + "; ".join(rules) + "."

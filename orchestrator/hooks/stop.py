@@ -65,13 +65,17 @@ def _describe(failure: dict[str, Any]) -> str:
 
 
 def _keep_working(task: dict[str, Any], failure: dict[str, Any]) -> str:
-    return (f"task {task['id']} ({task.get('title', '')}) is in progress and its {_describe(failure)}.\n"
-            f"Last lines of its output:\n{failure.get('tail', '')}\n"
-            f"Next step: {failure.get('suggestion') or 'fix what the output shows'}. orch lets you stop "
-            f"once the gates pass; if you are stuck, run `orch block {task['id']} --reason \"...\"`.")
+    return (
+        f"task {task['id']} ({task.get('title', '')}) is in progress and its {_describe(failure)}.\n"
+        f"Last lines of its output:\n{failure.get('tail', '')}\n"
+        f"Next step: {failure.get('suggestion') or 'fix what the output shows'}. orch lets you stop "
+        f'once the gates pass; if you are stuck, run `orch block {task["id"]} --reason "..."`.'
+    )
 
 
 def _handover(task: dict[str, Any], failure: dict[str, Any], count: int) -> str:
-    return (f"task {task['id']} still fails after {count} attempts to stop ({_describe(failure)}). "
-            "orch stops blocking here and hands over to you: look at the gate output "
-            f"(`orch gate {task['id']}`), then fix, re-plan or `orch block {task['id']} --reason ...`.")
+    return (
+        f"task {task['id']} still fails after {count} attempts to stop ({_describe(failure)}). "
+        "orch stops blocking here and hands over to you: look at the gate output "
+        f"(`orch gate {task['id']}`), then fix, re-plan or `orch block {task['id']} --reason ...`."
+    )

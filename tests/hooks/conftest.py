@@ -35,21 +35,27 @@ class HookRun:
         if not self.stdout.strip():
             return None
         specific = self.json.get("hookSpecificOutput", {})
-        return specific.get("permissionDecisionReason") if specific.get("permissionDecision") == "deny" else None
+        return (
+            specific.get("permissionDecisionReason") if specific.get("permissionDecision") == "deny" else None
+        )
 
 
-def run_hook(event: str, data: dict[str, Any] | str, env: dict[str, str] | None = None,
-             timeout: float = 20) -> HookRun:
+def run_hook(
+    event: str, data: dict[str, Any] | str, env: dict[str, str] | None = None, timeout: float = 20
+) -> HookRun:
     text = data if isinstance(data, str) else json.dumps(data)
-    done = subprocess.run([*hook_command(), event], input=text, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    done = subprocess.run(
+        [*hook_command(), event], input=text, capture_output=True, text=True, timeout=timeout, env=env
+    )
     assert "Traceback" not in done.stdout
     return HookRun(done)
 
 
 @pytest.fixture
 def write_payload(planned: Path) -> Any:
-    def make(rel: str, *, agent: str | None = None, session: str = "sess-1", tool: str = "Write") -> dict[str, Any]:
+    def make(
+        rel: str, *, agent: str | None = None, session: str = "sess-1", tool: str = "Write"
+    ) -> dict[str, Any]:
         changes: dict[str, Any] = {"cwd": str(planned), "session_id": session}
         if tool == "Write":
             changes["tool_input"] = {"file_path": str(planned / rel), "content": "x\n"}
@@ -59,4 +65,5 @@ def write_payload(planned: Path) -> Any:
         if agent:
             changes["agent_id"] = agent
         return payload("PreToolUse.Write", **changes)
+
     return make

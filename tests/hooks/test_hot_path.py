@@ -15,8 +15,13 @@ BANNED = ("pydantic", "click", "jinja2", "git", "filelock", "yaml", "frontmatter
 
 
 def _imported(event: str, data: dict[str, object]) -> set[str]:
-    done = subprocess.run([*hook_command()[:2], "-X", "importtime", *hook_command()[2:], event],
-                          input=json.dumps(data), capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [*hook_command()[:2], "-X", "importtime", *hook_command()[2:], event],
+        input=json.dumps(data),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     names = set()
     for line in done.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
@@ -29,10 +34,23 @@ def _imported(event: str, data: dict[str, object]) -> set[str]:
 def test_no_heavy_module_on_the_hook_path(planned: Path, orch: Orch, case: str) -> None:
     orch("start", "A", "--agent", "agent-a")
     cases = {
-        "write-allowed": ("PreToolUse", payload("PreToolUse.Write", cwd=str(planned), agent_id="agent-a",
-                          tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"})),
-        "write-denied": ("PreToolUse", payload("PreToolUse.Write", cwd=str(planned),
-                         tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"})),
+        "write-allowed": (
+            "PreToolUse",
+            payload(
+                "PreToolUse.Write",
+                cwd=str(planned),
+                agent_id="agent-a",
+                tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"},
+            ),
+        ),
+        "write-denied": (
+            "PreToolUse",
+            payload(
+                "PreToolUse.Write",
+                cwd=str(planned),
+                tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"},
+            ),
+        ),
         "bash": ("PreToolUse", payload("PreToolUse.Bash", cwd=str(planned))),
         "stop-idle": ("Stop", payload("Stop.first", cwd=str(planned))),
         "session-start": ("SessionStart", payload("SessionStart", cwd=str(planned))),
@@ -42,8 +60,12 @@ def test_no_heavy_module_on_the_hook_path(planned: Path, orch: Orch, case: str) 
     assert heavy == set(), f"{case} imported {sorted(heavy)}"
 
 
-def test_pretooluse_avoids_even_pathlib_and_typing(planned: Path) -> None:
-    data = payload("PreToolUse.Write", cwd=str(planned),
-                   tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"})
+def test_pretooluse_avoids_even_json_re_pathlib_and_typing(planned: Path) -> None:
+    data = payload(
+        "PreToolUse.Write",
+        cwd=str(planned),
+        tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"},
+    )
     names = _imported("PreToolUse", data)
-    assert not names & {"pathlib", "typing", "dataclasses", "inspect", "datetime"}, sorted(names)
+    assert not names & {"json", "re", "pathlib", "typing", "dataclasses", "inspect", "datetime",
+                        "runpy", "shutil"}, sorted(names)

@@ -30,13 +30,15 @@ def test_write_to_an_unclaimed_file_is_allowed_silently(planned: Path, write_pay
     assert (run.code, run.stdout, run.denied) == (0, "", None)
 
 
-def test_the_bound_task_may_write_its_own_files_and_takes_a_lease(planned: Path, orch: Orch,
-                                                                 write_payload: Any) -> None:
+def test_the_bound_task_may_write_its_own_files_and_takes_a_lease(
+    planned: Path, orch: Orch, write_payload: Any
+) -> None:
     orch("start", "A", "--agent", "agent-a")
     assert run_hook("PreToolUse", write_payload("docs/design.md", agent="agent-a")).stdout == ""
     leases = json.loads(orch("locks", "--json")[1])["leases"]
-    assert [(lease["path"], lease["task"], lease["holder"]) for lease in leases] == \
-        [("docs/design.md", "A", "agent-a")]
+    assert [(lease["path"], lease["task"], lease["holder"]) for lease in leases] == [
+        ("docs/design.md", "A", "agent-a")
+    ]
 
 
 def test_another_agent_cannot_write_a_leased_file(planned: Path, orch: Orch, write_payload: Any) -> None:
@@ -47,14 +49,17 @@ def test_another_agent_cannot_write_a_leased_file(planned: Path, orch: Orch, wri
     assert "orch unlock shared/util.py" in run.denied
 
 
-def test_a_declared_file_of_another_agents_task_is_denied(planned: Path, orch: Orch,
-                                                         write_payload: Any) -> None:
+def test_a_declared_file_of_another_agents_task_is_denied(
+    planned: Path, orch: Orch, write_payload: Any
+) -> None:
     orch("start", "A", "--agent", "agent-a")
     run = run_hook("PreToolUse", write_payload("docs/design.md", agent="agent-b"))
     assert run.denied is not None and "another agent has in progress" in run.denied
 
 
-def test_lease_released_when_the_task_leaves_in_progress(planned: Path, orch: Orch, write_payload: Any) -> None:
+def test_lease_released_when_the_task_leaves_in_progress(
+    planned: Path, orch: Orch, write_payload: Any
+) -> None:
     orch("start", "A", "--agent", "agent-a")
     run_hook("PreToolUse", write_payload("shared/util.py", agent="agent-a"))
     orch("block", "A", "--reason", "waiting")
@@ -68,13 +73,16 @@ def test_writes_to_orch_state_are_denied(planned: Path, write_payload: Any, targ
     assert run.denied is not None and "orch's own state" in run.denied
 
 
-@pytest.mark.parametrize("command", [
-    "echo x > .orch/tasks/A.json",
-    "cd .orch && sed -i s/queued/completed/ tasks/A.json",
-    "python3 -c \"open('.orch/tasks/A.json','w').write('{}')\"",
-    "git checkout -- .orch",
-    "rm -rf .orch",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo x > .orch/tasks/A.json",
+        "cd .orch && sed -i s/queued/completed/ tasks/A.json",
+        "python3 -c \"open('.orch/tasks/A.json','w').write('{}')\"",
+        "git checkout -- .orch",
+        "rm -rf .orch",
+    ],
+)
 def test_bash_writes_to_orch_state_are_denied(planned: Path, write_payload: Any, command: str) -> None:
     run = run_hook("PreToolUse", write_payload(command, tool="Bash"))
     assert run.denied is not None and "orch's own state" in run.denied
@@ -86,8 +94,9 @@ def test_symlinked_state_is_still_protected(planned: Path, write_payload: Any) -
     assert run.denied is not None and ".orch/config.json" in run.denied
 
 
-@pytest.mark.parametrize("command", ["cat .orch/tasks/A.json", "orch status --json", "ls -la .orch",
-                                     "git diff -- .orch"])
+@pytest.mark.parametrize(
+    "command", ["cat .orch/tasks/A.json", "orch status --json", "ls -la .orch", "git diff -- .orch"]
+)
 def test_reads_are_never_blocked(planned: Path, write_payload: Any, command: str) -> None:
     assert run_hook("PreToolUse", write_payload(command, tool="Bash")).stdout == ""
 
@@ -98,10 +107,12 @@ def test_require_task_policy(planned: Path, orch: Orch, write_payload: Any) -> N
     assert run.denied is not None and "/orch:next" in run.denied
 
 
-def test_subagent_hand_over_binds_orch_start_to_the_agent(planned: Path, orch: Orch, write_payload: Any,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    run = run_hook("PreToolUse", write_payload("orch start A", tool="Bash", agent="agent-7",
-                                               session="sess-9"))
+def test_subagent_hand_over_binds_orch_start_to_the_agent(
+    planned: Path, orch: Orch, write_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = run_hook(
+        "PreToolUse", write_payload("orch start A", tool="Bash", agent="agent-7", session="sess-9")
+    )
     assert run.stdout == ""
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-9")
     assert orch("start", "A")[0] == 0
@@ -124,7 +135,9 @@ def test_strict_mode_fails_closed_on_internal_error(planned: Path, orch: Orch, w
     assert run.denied is not None and "strict mode" in run.denied
 
 
-def test_internal_error_fails_open_with_a_visible_warning(planned: Path, orch: Orch, write_payload: Any) -> None:
+def test_internal_error_fails_open_with_a_visible_warning(
+    planned: Path, orch: Orch, write_payload: Any
+) -> None:
     orch("start", "A", "--agent", "agent-a")
     (planned / ".git" / "orch" / "bindings.json").write_text("{broken")
     run = run_hook("PreToolUse", write_payload("docs/design.md", agent="agent-a"))

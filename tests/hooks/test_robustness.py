@@ -21,7 +21,7 @@ def test_every_real_payload_in_a_repo_without_orch_is_a_silent_no(repo: Path, na
     assert (run.code, run.stdout) == (0, "")
 
 
-@pytest.mark.parametrize("garbage", ["", "not json", "[1, 2]", "{\"hook_event_name\": ", "\x00\xff"])
+@pytest.mark.parametrize("garbage", ["", "not json", "[1, 2]", '{"hook_event_name": ', "\x00\xff"])
 def test_garbage_stdin_fails_open_with_one_line_warning(planned: Path, garbage: str) -> None:
     run = run_hook("PreToolUse", garbage)
     assert run.code == 0
@@ -30,11 +30,19 @@ def test_garbage_stdin_fails_open_with_one_line_warning(planned: Path, garbage: 
 
 
 def test_stdin_left_open_after_a_complete_object_answers_at_once(planned: Path) -> None:
-    proc = subprocess.Popen([*hook_command(), "PreToolUse"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*hook_command(), "PreToolUse"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdin is not None
-    data = payload("PreToolUse.Write", cwd=str(planned),
-                   tool_input={"file_path": str(planned / ".orch/config.json"), "content": "x"})
+    data = payload(
+        "PreToolUse.Write",
+        cwd=str(planned),
+        tool_input={"file_path": str(planned / ".orch/config.json"), "content": "x"},
+    )
     started = time.monotonic()
     proc.stdin.write(json.dumps(data))
     proc.stdin.flush()
@@ -54,8 +62,14 @@ def _read_without_closing(proc: subprocess.Popen[str]) -> tuple[str, str]:
 
 
 def test_stdin_left_open_and_empty_gives_up_at_the_deadline(planned: Path) -> None:
-    proc = subprocess.Popen([*hook_command(), "PreToolUse"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=planned)
+    proc = subprocess.Popen(
+        [*hook_command(), "PreToolUse"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=planned,
+    )
     started = time.monotonic()
     out, _err = _read_without_closing(proc)
     assert time.monotonic() - started < 6
@@ -68,8 +82,11 @@ def test_unknown_event_is_ignored(planned: Path) -> None:
 
 
 def test_kill_switch(planned: Path) -> None:
-    data = payload("PreToolUse.Write", cwd=str(planned),
-                   tool_input={"file_path": str(planned / ".orch/config.json"), "content": "x"})
+    data = payload(
+        "PreToolUse.Write",
+        cwd=str(planned),
+        tool_input={"file_path": str(planned / ".orch/config.json"), "content": "x"},
+    )
     env = {**os.environ, "ORCH_DISABLE": "1"}
     run = run_hook("PreToolUse", data, env=env)
     assert (run.code, run.stdout) == (0, "")

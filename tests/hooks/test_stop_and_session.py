@@ -11,13 +11,18 @@ from tests.hooks.conftest import payload, run_hook
 
 
 def _gate(orch: Orch, command: str) -> None:
-    orch("config", "gates", json.dumps([{"name": "check", "command": command, "kind": "plain", "timeout": 10}]))
+    orch(
+        "config", "gates", json.dumps([{"name": "check", "command": command, "kind": "plain", "timeout": 10}])
+    )
 
 
-def _stop(planned: Path, active: bool = False, session: str = "sess-1", agent: str | None = None) -> dict[str, Any]:
+def _stop(
+    planned: Path, active: bool = False, session: str = "sess-1", agent: str | None = None
+) -> dict[str, Any]:
     if agent:
-        return payload("SubagentStop", cwd=str(planned), session_id=session, agent_id=agent,
-                       stop_hook_active=active)
+        return payload(
+            "SubagentStop", cwd=str(planned), session_id=session, agent_id=agent, stop_hook_active=active
+        )
     return payload("Stop.first", cwd=str(planned), session_id=session, stop_hook_active=active)
 
 
@@ -55,7 +60,11 @@ def test_consecutive_blocks_hand_over_to_the_human(planned: Path, orch: Orch) ->
 
 
 def test_a_gate_that_times_out_has_failed(planned: Path, orch: Orch) -> None:
-    orch("config", "gates", json.dumps([{"name": "slow", "command": "sleep 30", "kind": "plain", "timeout": 1}]))
+    orch(
+        "config",
+        "gates",
+        json.dumps([{"name": "slow", "command": "sleep 30", "kind": "plain", "timeout": 1}]),
+    )
     orch("start", "A", "--agent", "sess-1")
     run = run_hook("Stop", _stop(planned), timeout=15)
     assert run.json["decision"] == "block" and "timed out" in run.json["reason"]
@@ -72,19 +81,30 @@ def test_unchanged_tree_reuses_the_last_gate_result(planned: Path, orch: Orch) -
 
 def test_post_tool_use_records_artifacts(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "sess-1")
-    data = payload("PostToolUse.Write", cwd=str(planned), session_id="sess-1",
-                   tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"})
+    data = payload(
+        "PostToolUse.Write",
+        cwd=str(planned),
+        session_id="sess-1",
+        tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"},
+    )
     assert run_hook("PostToolUse", data).stdout == ""
     task = json.loads((planned / ".orch/tasks/A.json").read_text())
     assert task["artifacts"] == ["docs/design.md"]
 
 
 def test_post_tool_use_fast_check_failure_reaches_the_model(planned: Path, orch: Orch) -> None:
-    orch("config", "fast_checks", json.dumps([{"glob": "**/*.py", "command": "grep -q TODO {path} && exit 1 || exit 0"}]))
+    orch(
+        "config",
+        "fast_checks",
+        json.dumps([{"glob": "**/*.py", "command": "grep -q TODO {path} && exit 1 || exit 0"}]),
+    )
     (planned / "src").mkdir()
     (planned / "src/x.py").write_text("# TODO\n")
-    data = payload("PostToolUse.Write", cwd=str(planned),
-                   tool_input={"file_path": str(planned / "src/x.py"), "content": "# TODO\n"})
+    data = payload(
+        "PostToolUse.Write",
+        cwd=str(planned),
+        tool_input={"file_path": str(planned / "src/x.py"), "content": "# TODO\n"},
+    )
     run = run_hook("PostToolUse", data)
     assert run.json["decision"] == "block" and "fast check failed" in run.json["reason"]
 
@@ -100,8 +120,13 @@ def test_session_start_briefing(planned: Path, orch: Orch) -> None:
 
 def test_session_end_releases_the_sessions_leases(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "agent-a")
-    write = payload("PreToolUse.Write", cwd=str(planned), session_id="sess-end", agent_id="agent-a",
-                    tool_input={"file_path": str(planned / "shared.txt"), "content": "x"})
+    write = payload(
+        "PreToolUse.Write",
+        cwd=str(planned),
+        session_id="sess-end",
+        agent_id="agent-a",
+        tool_input={"file_path": str(planned / "shared.txt"), "content": "x"},
+    )
     run_hook("PreToolUse", write)
     assert json.loads(orch("locks", "--json")[1])["leases"]
     assert run_hook("SessionEnd", payload("SessionEnd", cwd=str(planned), session_id="sess-end")).stdout == ""
@@ -115,3 +140,15 @@ def test_a_task_of_an_ended_session_can_be_taken_over(planned: Path, orch: Orch,
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "new-session")
     assert orch("start", "A")[0] == 0
     assert json.loads(orch("status", "--json")[1])["tasks"][0]["bound_to"] == "new-session"
+
+
+def test_recording_artifacts_does_not_invalidate_the_hook_index(planned: Path, orch: Orch) -> None:
+    orch("start", "A", "--agent", "sess-1")
+    current = planned / ".git" / "orch" / "index" / "current"
+    generation = json.loads(current.read_text())[1]
+    data = payload("PostToolUse.Write", cwd=str(planned), session_id="sess-1",
+                   tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"})
+    run_hook("PostToolUse", data)
+    stamp, kept = json.loads(current.read_text())
+    assert kept == generation
+    assert stamp == str((planned / ".orch" / "tasks").stat().st_mtime_ns)
