@@ -55,8 +55,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--no-hooks", is_flag=True, help="Do not register orch's hooks in .claude/settings.json "
-              "(the default when orch runs as a Claude Code plugin, whose hooks are already active).")
+@click.option(
+    "--no-hooks",
+    is_flag=True,
+    help="Do not register orch's hooks in .claude/settings.json "
+    "(the default when orch runs as a Claude Code plugin, whose hooks are already active).",
+)
 def init(no_hooks: bool) -> None:
     """Set up `.orch/` here and register orch's hooks with Claude Code (idempotent)."""
     import os
@@ -141,9 +145,14 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     if graph == "mermaid":
         click.echo(mermaid.dependency_graph(tasks, critical[0]), nl=False)
     elif as_json:
-        emit({"plans": plans, "tasks": tasks,
-              "critical_path": {"tasks": critical[0], "hours": critical[1]},
-              "waves": graph_mod.waves(tasks)})
+        emit(
+            {
+                "plans": plans,
+                "tasks": tasks,
+                "critical_path": {"tasks": critical[0], "hours": critical[1]},
+                "waves": graph_mod.waves(tasks),
+            }
+        )
     else:
         for one in plans:
             mine = [t for t in tasks if t["plan"] == one["id"]]
@@ -223,7 +232,7 @@ def move(task_id: str, target: str, note: str | None, agent: str | None) -> None
 def block(task_id: str, reason: str, agent: str | None) -> None:
     """Mark TASK_ID blocked, with the reason."""
     store = Store.discover()
-    workflow.block(store, task_id, reason, workflow.actor_for(store, agent))
+    workflow.block(store, task_id, reason, workflow.actor_for(store, agent, task_id))
     click.echo(f"{task_id} is now blocked: {reason}")
 
 
@@ -234,7 +243,7 @@ def block(task_id: str, reason: str, agent: str | None) -> None:
 def cancel(task_id: str, reason: str | None, agent: str | None) -> None:
     """Cancel TASK_ID (tasks depending on it stay blocked until the plan is edited)."""
     store = Store.discover()
-    workflow.cancel(store, task_id, workflow.actor_for(store, agent), reason)
+    workflow.cancel(store, task_id, workflow.actor_for(store, agent, task_id), reason)
     click.echo(f"{task_id} is now cancelled.")
 
 
@@ -247,7 +256,7 @@ def done(task_id: str, agent: str | None, as_json: bool) -> int:
     from orchestrator import completion
 
     store = Store.discover()
-    actor = workflow.actor_for(store, agent)
+    actor = workflow.actor_for(store, agent, task_id)
     with render.GateProgress(quiet=as_json) as progress:
         outcome = completion.done(store, task_id, actor, progress.line)
     if as_json:
@@ -256,8 +265,11 @@ def done(task_id: str, agent: str | None, as_json: bool) -> int:
         click.echo(render.done_text(outcome))
     if not outcome["completed"]:
         andon = outcome["task"]["andon"]
-        click.echo(f"orch: andon: {task_id} is blocked: gate '{andon['gate']}' failed ({andon['why']}). "
-                   f"Next: {andon['suggestion']}", err=True)
+        click.echo(
+            f"orch: andon: {task_id} is blocked: gate '{andon['gate']}' failed ({andon['why']}). "
+            f"Next: {andon['suggestion']}",
+            err=True,
+        )
         return 1
     return 0
 
@@ -272,7 +284,7 @@ def gate_(task_id: str | None, agent: str | None, as_json: bool) -> int:
     from orchestrator.runtime import Runtime
 
     store = Store.discover()
-    actor = workflow.actor_for(store, agent)
+    actor = workflow.actor_for(store, agent, task_id)
     task_id = task_id or Runtime(store.runtime).task_of(actor)
     if not task_id:
         raise InvalidInput("no task given and none is bound to you: `orch gate ID`")
@@ -410,7 +422,9 @@ def _dig(data: Any, parts: list[str]) -> Any:
 
 
 @cli.command()
-@click.option("--fix", is_flag=True, help="Repair what is safe to repair (stale runtime entries, temp files).")
+@click.option(
+    "--fix", is_flag=True, help="Repair what is safe to repair (stale runtime entries, temp files)."
+)
 @json_option
 def doctor(fix: bool, as_json: bool) -> int:
     """Check orch's state and say how to recover from each problem."""

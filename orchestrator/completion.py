@@ -16,8 +16,9 @@ from orchestrator.store import Store
 KEPT_RUNS = 5
 
 
-def run_task_gates(store: Store, task: dict[str, Any],
-                   on_line: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def run_task_gates(
+    store: Store, task: dict[str, Any], on_line: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
     """Run every effective gate of `task` (no state lock held: gates can take minutes)."""
     from orchestrator.gates import run_gates
 
@@ -27,8 +28,9 @@ def run_task_gates(store: Store, task: dict[str, Any],
     return run_gates(gates, store.root, output_dir=output_dir, on_line=on_line)
 
 
-def gate(store: Store, task_id: str, actor: str,
-         on_line: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def gate(
+    store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
+) -> list[dict[str, Any]]:
     """`orch gate`: run the gates and record a receipt per result; the task is not changed."""
     results = run_task_gates(store, store.task(task_id), on_line)
     with store.locked():
@@ -36,8 +38,9 @@ def gate(store: Store, task_id: str, actor: str,
     return results
 
 
-def done(store: Store, task_id: str, actor: str,
-         on_line: Callable[[str], None] | None = None) -> dict[str, Any]:
+def done(
+    store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """`orch done`: complete the task if every gate passes, else pull the andon."""
     task = store.task(task_id)
     _check_completable(task)
@@ -69,8 +72,11 @@ def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, 
         steps.append(workflow.transition(task, "in_progress", actor, "andon cleared: gates pass"))
     flow = store.config().get("workflow", {})
     for stage in ("review", "testing"):
-        if flow.get(stage) and task["status"] in lifecycle.TRANSITIONS and \
-                stage in lifecycle.TRANSITIONS[task["status"]]:
+        if (
+            flow.get(stage)
+            and task["status"] in lifecycle.TRANSITIONS
+            and stage in lifecycle.TRANSITIONS[task["status"]]
+        ):
             steps.append(workflow.transition(task, stage, actor, "gates pass"))
     steps.append(workflow.transition(task, "completed", actor, "every gate passed"))
     task.pop("andon", None)
@@ -80,8 +86,14 @@ def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, 
 def _pull_andon(task: dict[str, Any], actor: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     failed = next(r for r in results if not r["passed"])
     why = failed["error"] or f"exit code {failed['exit_code']}"
-    task["andon"] = {"gate": failed["name"], "command": failed["command"], "why": why,
-                     "tail": failed["tail"], "suggestion": failed["suggestion"], "at": now_iso()}
+    task["andon"] = {
+        "gate": failed["name"],
+        "command": failed["command"],
+        "why": why,
+        "tail": failed["tail"],
+        "suggestion": failed["suggestion"],
+        "at": now_iso(),
+    }
     reason = f"andon: gate '{failed['name']}' failed ({why}); next: {failed['suggestion']}"
     if task["status"] == "blocked":
         task["block_reason"] = reason
@@ -95,11 +107,22 @@ def _gate_receipts(store: Store, task_id: str, actor: str, results: list[dict[st
     from orchestrator import receipts
 
     for result in results:
-        receipts.append(store.dir, receipts.task_chain(task_id), event="gate", actor=actor, task=task_id,
-                        data={"name": result["name"], "command": result["command"],
-                              "passed": result["passed"], "exit_code": result["exit_code"],
-                              "timed_out": result["timed_out"], "duration": result["duration"]},
-                        evidence={"output_sha256": result["output_sha256"]})
+        receipts.append(
+            store.dir,
+            receipts.task_chain(task_id),
+            event="gate",
+            actor=actor,
+            task=task_id,
+            data={
+                "name": result["name"],
+                "command": result["command"],
+                "passed": result["passed"],
+                "exit_code": result["exit_code"],
+                "timed_out": result["timed_out"],
+                "duration": result["duration"],
+            },
+            evidence={"output_sha256": result["output_sha256"]},
+        )
 
 
 def _finish(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -116,7 +139,14 @@ def _finish(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
         template = config.get("commit_template") or "orch: complete {id} {title}"
         commit = gitops.commit_all(store.root, gitops.render_commit_message(template, task, head))
         if commit:
-            receipts.append(store.dir, chain, event="commit", actor=actor,
-                            task=task["id"], data={"sha": commit}, evidence={"commit": commit})
+            receipts.append(
+                store.dir,
+                chain,
+                event="commit",
+                actor=actor,
+                task=task["id"],
+                data={"sha": commit},
+                evidence={"commit": commit},
+            )
     tags = workflow.after_transitions(store, task, actor)
     return {"report": str(report), "commit": commit, "tags": tags}

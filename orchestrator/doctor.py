@@ -12,7 +12,7 @@ from orchestrator import graph, lifecycle
 from orchestrator.errors import OrchError
 from orchestrator.jsonfile import read_json
 from orchestrator.runtime import Runtime
-from orchestrator.store import TASK_KEYS, Store
+from orchestrator.store import Store
 
 
 class TaskRecord(BaseModel):
@@ -31,9 +31,11 @@ class TaskRecord(BaseModel):
 
 def _restore_hint(path: Path, root: Path) -> str:
     rel = path.relative_to(root)
-    return (f"restore the last committed version with `git checkout -- {rel}` (history: "
-            f"`git log -p -- {rel}`); if it was never committed, reload its plan with "
-            "`orch plan add --replace PLAN`")
+    return (
+        f"restore the last committed version with `git checkout -- {rel}` (history: "
+        f"`git log -p -- {rel}`); if it was never committed, reload its plan with "
+        "`orch plan add --replace PLAN`"
+    )
 
 
 def examine(store: Store, fix: bool = False) -> dict[str, Any]:
@@ -92,29 +94,46 @@ def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[st
             plan = read_json(path)
             plan_ids.add(plan["id"])
         except (OrchError, KeyError, TypeError) as exc:
-            _problem(report, str(path), f"not a readable plan: {_first_line(exc)}",
-                     _restore_hint(path, store.root))
+            _problem(
+                report, str(path), f"not a readable plan: {_first_line(exc)}", _restore_hint(path, store.root)
+            )
             continue
         missing = [t for t in plan.get("task_ids", []) if t not in tasks]
         if missing:
-            _problem(report, str(path), f"task files missing or broken: {', '.join(missing)}",
-                     f"restore them with `git checkout -- {store.tasks_dir.relative_to(store.root)}`")
+            _problem(
+                report,
+                str(path),
+                f"task files missing or broken: {', '.join(missing)}",
+                f"restore them with `git checkout -- {store.tasks_dir.relative_to(store.root)}`",
+            )
     orphans = sorted(t for t, task in tasks.items() if task["plan"] not in plan_ids)
     if orphans:
-        _problem(report, str(store.tasks_dir), f"tasks of no known plan: {', '.join(orphans)}",
-                 "restore the plan file from git, or re-add the plan with `orch plan add`")
+        _problem(
+            report,
+            str(store.tasks_dir),
+            f"tasks of no known plan: {', '.join(orphans)}",
+            "restore the plan file from git, or re-add the plan with `orch plan add`",
+        )
 
 
 def _check_graph(tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> None:
     for task in tasks.values():
         unknown = [d for d in task["depends_on"] if d not in tasks]
         if unknown:
-            _problem(report, f"task {task['id']}", f"depends on unknown tasks: {', '.join(unknown)}",
-                     "fix the plan and reload it with `orch plan add --replace PLAN`")
+            _problem(
+                report,
+                f"task {task['id']}",
+                f"depends on unknown tasks: {', '.join(unknown)}",
+                "fix the plan and reload it with `orch plan add --replace PLAN`",
+            )
     cycle = graph.find_cycle(list(tasks.values()))
     if cycle:
-        _problem(report, "tasks", f"dependency cycle: {' -> '.join(cycle)}",
-                 "fix the plan and reload it with `orch plan add --replace PLAN`")
+        _problem(
+            report,
+            "tasks",
+            f"dependency cycle: {' -> '.join(cycle)}",
+            "fix the plan and reload it with `orch plan add --replace PLAN`",
+        )
 
 
 def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool) -> None:
@@ -123,14 +142,19 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[
     for task_id, binding in runtime.bindings().items():
         task = tasks.get(task_id)
         if task is None or task["status"] in ("completed", "cancelled", "queued"):
-            _stale(report, fix, f"binding of {task_id} to {binding.get('holder')}",
-                   lambda t=task_id: runtime.unbind(t))
+            _stale(
+                report,
+                fix,
+                f"binding of {task_id} to {binding.get('holder')}",
+                lambda t=task_id: runtime.unbind(t),
+            )
     now = time.time()
     for path, lease in runtime.leases().items():
         task = tasks.get(lease.get("task", ""))
         if lease.get("expires_at", 0) <= now or task is None or task["status"] != "in_progress":
-            _stale(report, fix, f"lease on {path} ({lease.get('task')})",
-                   lambda p=path: runtime.release(path=p))
+            _stale(
+                report, fix, f"lease on {path} ({lease.get('task')})", lambda p=path: runtime.release(path=p)
+            )
 
 
 def _stale(report: dict[str, Any], fix: bool, what: str, repair: Any) -> None:
@@ -156,9 +180,13 @@ def _check_receipts(store: Store, report: dict[str, Any]) -> None:
     result = receipts.verify(store.dir, store.root)
     if not result["ok"]:
         bad = result.get("first_bad") or {}
-        _problem(report, f"receipts {bad.get('chain', '')}", f"line {bad.get('line')}: {bad.get('reason')}",
-                 "receipts are append-only evidence: restore the file from git "
-                 "(`git checkout -- .orch/receipts`) or investigate who changed it (`git log -p`)")
+        _problem(
+            report,
+            f"receipts {bad.get('chain', '')}",
+            f"line {bad.get('line')}: {bad.get('reason')}",
+            "receipts are append-only evidence: restore the file from git "
+            "(`git checkout -- .orch/receipts`) or investigate who changed it (`git log -p`)",
+        )
     else:
         report["info"].append(f"receipts: {result['records']} records verify")
 
@@ -169,10 +197,15 @@ def _check_hooks(store: Store, report: dict[str, Any]) -> None:
     try:
         hooked = install.installed(store.root)
     except OrchError as exc:
-        _problem(report, str(install.settings_path(store.root)), str(exc), "fix the JSON by hand, then `orch init`")
+        _problem(
+            report, str(install.settings_path(store.root)), str(exc), "fix the JSON by hand, then `orch init`"
+        )
         return
-    report["info"].append("hooks registered in .claude/settings.json" if hooked else
-                          "hooks not registered in .claude/settings.json (fine when orch runs as a plugin)")
+    report["info"].append(
+        "hooks registered in .claude/settings.json"
+        if hooked
+        else "hooks not registered in .claude/settings.json (fine when orch runs as a plugin)"
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -180,8 +213,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    lines = ["orch doctor: " + ("everything checks out" if report["ok"] else
-                                f"{len(report['problems'])} problem(s)")]
+    lines = [
+        "orch doctor: "
+        + ("everything checks out" if report["ok"] else f"{len(report['problems'])} problem(s)")
+    ]
     for problem in report["problems"]:
         lines.append(f"  ✗ {problem['file']}: {problem['problem']}\n      fix: {problem['fix']}")
     lines.extend(f"  ✓ {item}" for item in report["fixed"])

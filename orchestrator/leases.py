@@ -32,8 +32,10 @@ def lock(store: Store, path: str, task_id: str | None, actor: str) -> dict[str, 
     ttl = float(store.config().get("lease_ttl_seconds", 1800))
     conflict = runtime.take_lease(rel, task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID", ""), ttl)
     if conflict is not None:
-        raise Refused(f"{rel} is leased by {conflict['task']} (held by {conflict['holder']} since "
-                      f"{conflict['since']}, until {conflict['expires']})")
+        raise Refused(
+            f"{rel} is leased by {conflict['task']} (held by {conflict['holder']} since "
+            f"{conflict['since']}, until {conflict['expires']})"
+        )
     return {"path": rel, **runtime.leases()[rel]}
 
 
@@ -46,6 +48,15 @@ def unlock(store: Store, path: str | None, task_id: str | None) -> list[str]:
 
 def view(store: Store) -> dict[str, Any]:
     live = Runtime(store.runtime).live_leases()
-    return {"leases": [{"path": path, "task": lease["task"], "holder": lease["holder"],
-                        "since": lease["since"], "expires": lease["expires"]}
-                       for path, lease in sorted(live.items())]}
+    return {
+        "leases": [
+            {
+                "path": path,
+                "task": lease["task"],
+                "holder": lease["holder"],
+                "since": lease["since"],
+                "expires": lease["expires"],
+            }
+            for path, lease in sorted(live.items())
+        ]
+    }

@@ -38,8 +38,9 @@ def check_transition(task_id: str, current: str, target: str) -> None:
     raise Refused(f"{task_id} cannot go from {current} to {target}; from {current} it can go to: {options}")
 
 
-def effective_gates(config: dict[str, object], plan: dict[str, object] | None,
-                    task: dict[str, object]) -> list[dict[str, object]]:
+def effective_gates(
+    config: dict[str, object], plan: dict[str, object] | None, task: dict[str, object]
+) -> list[dict[str, object]]:
     """The gates a task must pass: the repo config's, the plan's defaults, then the task's own;
     a later gate of the same name replaces an earlier one."""
     by_name: dict[str, dict[str, object]] = {}

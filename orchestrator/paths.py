@@ -32,7 +32,7 @@ def git_common_dir(root: str | os.PathLike[str]) -> str:
         text = handle.read().strip()
     if not text.startswith("gitdir:"):
         raise OSError(f"{dotgit}: not a gitdir file")
-    gitdir = os.path.join(root, text[len("gitdir:"):].strip())
+    gitdir = os.path.join(root, text[len("gitdir:") :].strip())
     try:
         with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as handle:
             common = handle.read().strip()

@@ -14,7 +14,8 @@ def status_text(view: dict[str, Any]) -> str:
     tasks = view["tasks"]
     done = view["counts"].get("completed", 0)
     title = view["plan"].get("title") or "plan"
-    head = f"{terminal.paint(title, 'bold')}  {terminal.progress_bar(done, len(tasks))}  {done}/{len(tasks)} completed"
+    bar = terminal.progress_bar(done, len(tasks))
+    head = f"{terminal.paint(title, 'bold')}  {bar}  {done}/{len(tasks)} completed"
     return "\n\n".join([head, completion_matrix(tasks), task_table(tasks)])
 
 
@@ -30,8 +31,9 @@ def completion_matrix(tasks: list[dict[str, Any]]) -> str:
         total = sum(counts.values())
         pct = f"{100 * counts['completed'] // total}%" if total else "-"
         rows.append([key, *[str(counts[s] or ".") for s in MATRIX_STATUSES], pct])
-        tints.append(["", *[terminal.STATUS_COLOURS[s] if counts[s] else "dim" for s in MATRIX_STATUSES],
-                      "bold"])
+        tints.append(
+            ["", *[terminal.STATUS_COLOURS[s] if counts[s] else "dim" for s in MATRIX_STATUSES], "bold"]
+        )
     return terminal.table(header, rows, tints)
 
 
@@ -39,19 +41,41 @@ def task_table(tasks: list[dict[str, Any]]) -> str:
     header = ["ID", "STATUS", "PRIORITY", "SPECIALIST", "DEPENDS ON", "BOUND TO", "TITLE"]
     rows, tints = [], []
     for task in tasks:
-        rows.append([task["id"], task["status"], task["priority"], task.get("specialist") or "-",
-                     ", ".join(task["depends_on"]) or "-", _short(task["bound_to"]), task["title"]])
-        tints.append(["bold", terminal.STATUS_COLOURS.get(task["status"], ""),
-                      terminal.PRIORITY_COLOURS.get(task["priority"], ""), "", "dim", "", ""])
+        rows.append(
+            [
+                task["id"],
+                task["status"],
+                task["priority"],
+                task.get("specialist") or "-",
+                ", ".join(task["depends_on"]) or "-",
+                _short(task["bound_to"]),
+                task["title"],
+            ]
+        )
+        tints.append(
+            [
+                "bold",
+                terminal.STATUS_COLOURS.get(task["status"], ""),
+                terminal.PRIORITY_COLOURS.get(task["priority"], ""),
+                "",
+                "dim",
+                "",
+                "",
+            ]
+        )
     return terminal.table(header, rows, tints)
 
 
 def next_text(view: dict[str, Any]) -> str:
     if not view["ready"]:
         return "Nothing is ready: every queued task waits on unfinished dependencies (see `orch status`)."
-    rows = [[t["id"], t["priority"], t.get("specialist") or "-", _hours(t.get("estimate")), t["title"]]
-            for t in view["ready"]]
-    text = "Ready now, in order:\n" + terminal.table(["ID", "PRIORITY", "SPECIALIST", "ESTIMATE", "TITLE"], rows)
+    rows = [
+        [t["id"], t["priority"], t.get("specialist") or "-", _hours(t.get("estimate")), t["title"]]
+        for t in view["ready"]
+    ]
+    text = "Ready now, in order:\n" + terminal.table(
+        ["ID", "PRIORITY", "SPECIALIST", "ESTIMATE", "TITLE"], rows
+    )
     if "wave" in view:
         wave = ", ".join(view["wave"]) or "(none)"
         text += f"\n\nParallel wave (independent, disjoint files): {terminal.paint(wave, 'bold')}"
@@ -136,7 +160,9 @@ def gates_text(results: list[dict[str, Any]]) -> str:
     text = terminal.table(["", "GATE", "TIME", "RESULT", "COMMAND"], rows, tints)
     failed = [r for r in results if not r["passed"]]
     if failed:
-        text += f"\n\n{failed[0]['name']} output (tail):\n{failed[0]['tail']}\nNext: {failed[0]['suggestion']}"
+        text += (
+            f"\n\n{failed[0]['name']} output (tail):\n{failed[0]['tail']}\nNext: {failed[0]['suggestion']}"
+        )
     return text
 
 
@@ -159,8 +185,10 @@ def done_text(outcome: dict[str, Any]) -> str:
 def leases_text(view: dict[str, Any]) -> str:
     if not view["leases"]:
         return "No live leases."
-    rows = [[lease["path"], lease["task"], _short(lease["holder"]), lease["since"], lease["expires"]]
-            for lease in view["leases"]]
+    rows = [
+        [lease["path"], lease["task"], _short(lease["holder"]), lease["since"], lease["expires"]]
+        for lease in view["leases"]
+    ]
     return terminal.table(["PATH", "TASK", "HOLDER", "SINCE", "EXPIRES"], rows)
 
 
@@ -171,8 +199,10 @@ def verify_text(result: dict[str, Any]) -> str:
     bad = result["first_bad"] or {}
     lines = [terminal.paint(f"FAILED after checking {result['records']} receipts.", "red")]
     if bad:
-        lines.append(f"First bad record: chain {bad.get('chain')} line {bad.get('line')} "
-                     f"(index {bad.get('index')}): {bad.get('reason')}")
+        lines.append(
+            f"First bad record: chain {bad.get('chain')} line {bad.get('line')} "
+            f"(index {bad.get('index')}): {bad.get('reason')}"
+        )
     for tag in result.get("tags", []):
         if not tag.get("ok"):
             lines.append(f"Tag {tag['name']}: {tag.get('reason')}")
@@ -182,6 +212,15 @@ def verify_text(result: dict[str, Any]) -> str:
 def log_text(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "Nothing recorded yet."
-    table_rows = [[r.get("at", ""), r.get("kind", ""), r.get("task") or "-", r.get("event", ""),
-                   _short(r.get("actor")), r.get("summary", "")] for r in rows]
+    table_rows = [
+        [
+            r.get("at", ""),
+            r.get("kind", ""),
+            r.get("task") or "-",
+            r.get("event", ""),
+            _short(r.get("actor")),
+            r.get("summary", ""),
+        ]
+        for r in rows
+    ]
     return terminal.table(["AT", "KIND", "TASK", "EVENT", "ACTOR", "SUMMARY"], table_rows)

@@ -115,8 +115,9 @@ class Runtime:
         moment = time.time() if now is None else now
         return {p: lease for p, lease in self.leases().items() if lease.get("expires_at", 0) > moment}
 
-    def take_lease(self, path: str, task_id: str, holder: str, session: str,
-                   ttl: float) -> dict[str, Any] | None:
+    def take_lease(
+        self, path: str, task_id: str, holder: str, session: str, ttl: float
+    ) -> dict[str, Any] | None:
         """Take or renew the lease on `path` (relative to the repo root) for `task_id`.
 
         Returns the conflicting lease if another task holds a live one (nothing is written
@@ -129,15 +130,23 @@ class Runtime:
                 return current
             mine = current is not None and current.get("task") == task_id
             since = current["since"] if current is not None and mine else now_iso(now)
-            leases[path] = {"task": task_id, "holder": holder, "session": session, "since": since,
-                            "expires": now_iso(now + ttl), "expires_at": now + ttl}
+            leases[path] = {
+                "task": task_id,
+                "holder": holder,
+                "session": session,
+                "since": since,
+                "expires": now_iso(now + ttl),
+                "expires_at": now + ttl,
+            }
             self._save_leases(leases)
             return None
 
     def release(self, path: str | None = None, task_id: str | None = None) -> list[str]:
         """Drop the leases matching every given criterion; returns the paths released."""
+
         def matches(p: str, lease: dict[str, Any]) -> bool:
             return (path is None or p == path) and (task_id is None or lease.get("task") == task_id)
+
         with self.locked():
             return self._drop_leases(matches)
 
@@ -149,8 +158,7 @@ class Runtime:
         return gone
 
     def _save_leases(self, leases: dict[str, Any]) -> None:
-        write_json(self._path("leases.json"), {"schema": 1, "leases": leases}, compact=True,
-                   durable=False)
+        write_json(self._path("leases.json"), {"schema": 1, "leases": leases}, compact=True, durable=False)
 
     # -- hand-over from a subagent's hook to its `orch start` -----------------------------
 

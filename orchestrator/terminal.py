@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import sys
 
-_CODES = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36, "dim": 2,
-          "bold": 1}
-STATUS_COLOURS = {"completed": "green", "in_progress": "yellow", "review": "cyan", "testing": "cyan",
-                  "blocked": "red", "cancelled": "dim", "queued": "blue"}
+_CODES = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36, "dim": 2, "bold": 1}
+STATUS_COLOURS = {
+    "completed": "green",
+    "in_progress": "yellow",
+    "review": "cyan",
+    "testing": "cyan",
+    "blocked": "red",
+    "cancelled": "dim",
+    "queued": "blue",
+}
 PRIORITY_COLOURS = {"critical": "red", "high": "yellow", "medium": "", "low": "dim"}
 
 

@@ -46,8 +46,9 @@ def _login() -> str:
 # -- plans ------------------------------------------------------------------------------------
 
 
-def add_plan(store: Store, source: Path, *, replace: bool = False, plan_id: str | None = None,
-             actor: str = "orch") -> dict[str, Any]:
+def add_plan(
+    store: Store, source: Path, *, replace: bool = False, plan_id: str | None = None, actor: str = "orch"
+) -> dict[str, Any]:
     """Validate the plan file and load it into `.orch/`. Nothing is written on any error."""
     from orchestrator.plans import load_plan
 
@@ -82,8 +83,9 @@ def _check_replace_keeps_active(previous: dict[str, dict[str, Any]], new: list[d
     kept = {t["id"] for t in new}
     dropped = [tid for tid, t in previous.items() if tid not in kept and t["status"] in lifecycle.ACTIVE]
     if dropped:
-        raise Refused(f"the new plan drops tasks still in progress: {', '.join(dropped)}; "
-                      "finish or cancel them first")
+        raise Refused(
+            f"the new plan drops tasks still in progress: {', '.join(dropped)}; finish or cancel them first"
+        )
 
 
 def _check_acyclic(tasks: list[dict[str, Any]], source: Path) -> None:
@@ -92,8 +94,9 @@ def _check_acyclic(tasks: list[dict[str, Any]], source: Path) -> None:
         raise InvalidInput(f"{source}: dependency cycle across plans: {' -> '.join(cycle)}")
 
 
-def _plan_tasks(normalised: dict[str, Any], previous: dict[str, dict[str, Any]],
-                actor: str) -> list[dict[str, Any]]:
+def _plan_tasks(
+    normalised: dict[str, Any], previous: dict[str, dict[str, Any]], actor: str
+) -> list[dict[str, Any]]:
     pid = normalised["plan"]["id"]
     result = []
     for position, spec in enumerate(normalised["tasks"]):
@@ -105,15 +108,28 @@ def _plan_tasks(normalised: dict[str, Any], previous: dict[str, dict[str, Any]],
                     task[key] = old[key]
         else:
             task["status"] = spec["status"] if spec["status"] in KEEP_ON_ADD else "queued"
-            task["history"] = [{"at": now_iso(), "actor": actor, "from": None, "to": task["status"],
-                                "note": f"added from plan {pid}"}]
+            task["history"] = [
+                {
+                    "at": now_iso(),
+                    "actor": actor,
+                    "from": None,
+                    "to": task["status"],
+                    "note": f"added from plan {pid}",
+                }
+            ]
             task["artifacts"] = []
         result.append(task)
     return result
 
 
-def _write_plan(store: Store, normalised: dict[str, Any], tasks: list[dict[str, Any]],
-                previous: dict[str, dict[str, Any]], source: Path, actor: str) -> None:
+def _write_plan(
+    store: Store,
+    normalised: dict[str, Any],
+    tasks: list[dict[str, Any]],
+    previous: dict[str, dict[str, Any]],
+    source: Path,
+    actor: str,
+) -> None:
     plan = dict(normalised["plan"])
     old = store.plan(plan["id"])
     plan["order"] = old["order"] if old else 1 + max((p.get("order", 0) for p in store.plans()), default=0)
@@ -130,8 +146,14 @@ def _write_plan(store: Store, normalised: dict[str, Any], tasks: list[dict[str, 
     store.save_plan(plan, source.read_text(encoding="utf-8"))
     from orchestrator import receipts
 
-    receipts.append(store.dir, receipts.plan_chain(plan["id"]), event="plan_added", actor=actor, task=None,
-                    data={"tasks": plan["task_ids"], "source": plan.get("source"), "replace": bool(previous)})
+    receipts.append(
+        store.dir,
+        receipts.plan_chain(plan["id"]),
+        event="plan_added",
+        actor=actor,
+        task=None,
+        data={"tasks": plan["task_ids"], "source": plan.get("source"), "replace": bool(previous)},
+    )
 
 
 # -- transitions ------------------------------------------------------------------------------
@@ -204,9 +226,14 @@ def save_transitions(store: Store, task: dict[str, Any], entries: list[dict[str,
 
     store.save_task(task)
     for entry in entries:
-        receipts.append(store.dir, receipts.task_chain(task["id"]), event="transition",
-                        actor=entry["actor"], task=task["id"],
-                        data={"from": entry["from"], "to": entry["to"], "note": entry["note"]})
+        receipts.append(
+            store.dir,
+            receipts.task_chain(task["id"]),
+            event="transition",
+            actor=entry["actor"],
+            task=task["id"],
+            data={"from": entry["from"], "to": entry["to"], "note": entry["note"]},
+        )
 
 
 def after_transitions(store: Store, task: dict[str, Any], actor: str) -> list[str]:
@@ -248,8 +275,14 @@ def _take_over(store: Store, runtime: Runtime, task: dict[str, Any], holder: str
     from orchestrator import receipts
 
     previous = binding.get("holder") if binding else None
-    receipts.append(store.dir, receipts.task_chain(task["id"]), event="bound", actor=holder,
-                    task=task["id"], data={"previous_holder": previous})
+    receipts.append(
+        store.dir,
+        receipts.task_chain(task["id"]),
+        event="bound",
+        actor=holder,
+        task=task["id"],
+        data={"previous_holder": previous},
+    )
     return True
 
 
@@ -257,8 +290,9 @@ def _check_startable(task: dict[str, Any], runtime: Runtime) -> None:
     if task["status"] in lifecycle.ACTIVE:
         binding = runtime.bindings().get(task["id"], {})
         holder = binding.get("holder", "nobody")
-        raise Refused(f"{task['id']} is already {task['status']}, bound to {holder} "
-                      f"since {binding.get('since', '?')}")
+        raise Refused(
+            f"{task['id']} is already {task['status']}, bound to {holder} since {binding.get('since', '?')}"
+        )
     lifecycle.check_transition(task["id"], task["status"], "in_progress")
 
 
@@ -270,33 +304,37 @@ def _check_dependencies(store: Store, task: dict[str, Any]) -> None:
         if status != "completed":
             unfinished.append(f"{dep} ({status})")
     if unfinished:
-        raise Refused(f"{task['id']} cannot start: it depends on unfinished tasks: "
-                      f"{', '.join(unfinished)}. Finish those first; `orch next` lists ready work.")
+        raise Refused(
+            f"{task['id']} cannot start: it depends on unfinished tasks: "
+            f"{', '.join(unfinished)}. Finish those first; `orch next` lists ready work."
+        )
 
 
 def _check_one_task_per_holder(runtime: Runtime, holder: str, task_id: str) -> None:
     current = runtime.task_of(holder)
     if current and current != task_id:
-        raise Refused(f"{holder} is already bound to {current}: finish it (`orch done {current}`) "
-                      f"or release it (`orch move {current} queued`) before starting {task_id}")
+        raise Refused(
+            f"{holder} is already bound to {current}: finish it (`orch done {current}`) "
+            f"or release it (`orch move {current} queued`) before starting {task_id}"
+        )
 
 
 def _check_wip(store: Store, status: str) -> None:
     limits = store.config().get("wip") or {}
     if status in limits and graph.wip_exceeded(store.tasks(), limits, status):
-        raise Refused(f"WIP limit reached: at most {limits[status]} task(s) may be {status}; "
-                      "finish one first")
+        raise Refused(
+            f"WIP limit reached: at most {limits[status]} task(s) may be {status}; finish one first"
+        )
 
 
 def _check_no_gates(store: Store, task_id: str) -> None:
     task = store.task(task_id)
     if effective_gates(store, task):
-        raise Refused(f"{task_id} has quality gates: complete it with `orch done {task_id}`, "
-                      "which runs them")
+        raise Refused(f"{task_id} has quality gates: complete it with `orch done {task_id}`, which runs them")
 
 
 def effective_gates(store: Store, task: dict[str, Any]) -> list[dict[str, Any]]:
-    return lifecycle.effective_gates(store.config(), store.plan(task["plan"]), task)  # type: ignore[return-value]
+    return lifecycle.effective_gates(store.config(), store.plan(task["plan"]), task)
 
 
 # -- read views -------------------------------------------------------------------------------
@@ -347,20 +385,36 @@ def _plan_meta(plan: dict[str, Any]) -> dict[str, Any]:
 def _plan_summary(plans: list[dict[str, Any]]) -> dict[str, Any]:
     if len(plans) == 1:
         return _plan_meta(plans[0])
-    return {"id": None, "title": f"{len(plans)} plans", "source": None,
-            "milestones": [m for p in plans for m in p.get("milestones", [])],
-            "gates": []}
+    return {
+        "id": None,
+        "title": f"{len(plans)} plans",
+        "source": None,
+        "milestones": [m for p in plans for m in p.get("milestones", [])],
+        "gates": [],
+    }
 
 
 def _task_row(task: dict[str, Any], bindings: dict[str, dict[str, Any]]) -> dict[str, Any]:
     binding = bindings.get(task["id"])
-    return {"id": task["id"], "title": task["title"], "status": task["status"],
-            "priority": task.get("priority", "medium"), "depends_on": task.get("depends_on", []),
-            "bound_to": binding["holder"] if binding else None, "plan": task["plan"],
-            "milestone": task.get("milestone"), "specialist": task.get("specialist")}
+    return {
+        "id": task["id"],
+        "title": task["title"],
+        "status": task["status"],
+        "priority": task.get("priority", "medium"),
+        "depends_on": task.get("depends_on", []),
+        "bound_to": binding["holder"] if binding else None,
+        "plan": task["plan"],
+        "milestone": task.get("milestone"),
+        "specialist": task.get("specialist"),
+    }
 
 
 def _ready_row(task: dict[str, Any]) -> dict[str, Any]:
-    return {"id": task["id"], "title": task["title"], "priority": task.get("priority", "medium"),
-            "plan": task["plan"], "specialist": task.get("specialist"),
-            "estimate": task.get("estimate")}
+    return {
+        "id": task["id"],
+        "title": task["title"],
+        "priority": task.get("priority", "medium"),
+        "plan": task["plan"],
+        "specialist": task.get("specialist"),
+        "estimate": task.get("estimate"),
+    }

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from orchestrator.hooks.payload import Payload
 
 ACTIVE = ("in_progress", "review", "testing")
+HANDOVER_VERBS = ("start", "done", "gate", "block", "move", "cancel")
 STATE = ".orch"
 
 
@@ -130,11 +131,12 @@ def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context
 
 
 def _hand_over(payload: Payload, ctx: Context) -> None:
-    """An allowed Bash call runs `orch start ID`. From a subagent, whose environment lacks its
-    agent id, leave the id in the runtime for that `orch start` to claim; from the main thread,
-    withdraw any offer a subagent left for the same task (its start may never have run)."""
+    """An allowed Bash call runs `orch start ID` (or done, gate, block, move, cancel). From a
+    subagent, whose environment lacks its agent id, leave the id in the runtime for that command
+    to claim, so the task binds to (and its receipts name) the subagent; from the main thread,
+    withdraw any offer a subagent left for the same task (its command may never have run)."""
     command = payload.command()
-    if "orch" not in command or "start" not in command:
+    if "orch" not in command or not any(verb in command for verb in HANDOVER_VERBS):
         return
     import shlex
 
@@ -143,7 +145,7 @@ def _hand_over(payload: Payload, ctx: Context) -> None:
     except ValueError:
         return
     for i, word in enumerate(words[:-2]):
-        if os.path.basename(word) == "orch" and words[i + 1] == "start":
+        if os.path.basename(word) == "orch" and words[i + 1] in HANDOVER_VERBS:
             task_id = _first_operand(words[i + 2 :])
             if task_id and payload.agent_id:
                 ctx.runtime.offer_handover(payload.session_id, task_id, payload.agent_id)

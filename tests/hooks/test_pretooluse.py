@@ -143,3 +143,36 @@ def test_internal_error_fails_open_with_a_visible_warning(
     run = run_hook("PreToolUse", write_payload("docs/design.md", agent="agent-a"))
     assert run.denied is None and "hook error" in run.json["systemMessage"]
     assert "orch: hook error" in run.stderr
+
+
+def test_subagent_hand_over_names_the_agent_in_done_receipts(
+    planned: Path, orch: Orch, write_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-9")
+    for verb in ("start", "done"):
+        run_hook(
+            "PreToolUse", write_payload(f"orch {verb} A", tool="Bash", agent="agent-7", session="sess-9")
+        )
+        assert orch(verb, "A")[0] == 0
+    actors = [
+        json.loads(line)["actor"] for line in (planned / ".orch/receipts/A.jsonl").read_text().splitlines()
+    ]
+    assert actors[1:] == ["agent-7"] * (len(actors) - 1)
+
+
+def test_a_refused_subagent_start_leaves_no_offer_behind(
+    planned: Path, orch: Orch, write_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = run_hook(
+        "PreToolUse",
+        write_payload(
+            "orch start B && echo x > src/api/x.py", tool="Bash", agent="agent-7", session="sess-9"
+        ),
+    )
+    assert refused.denied is not None
+    orch("start", "A", "--agent", "ag-1")
+    orch("move", "A", "completed", "--agent", "ag-1")
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-9")
+    assert orch("start", "B")[0] == 0
+    rows = {row["id"]: row for row in json.loads(orch("status", "--json")[1])["tasks"]}
+    assert rows["B"]["bound_to"] == "sess-9"

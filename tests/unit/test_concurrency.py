@@ -26,8 +26,12 @@ for i in range(int(sys.argv[3])):
 
 
 def test_sixteen_writers_lose_no_update(planned: Path, orch: Orch) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(planned), f"w{n}", "100"],
-                              stderr=subprocess.PIPE, text=True) for n in range(16)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(planned), f"w{n}", "100"], stderr=subprocess.PIPE, text=True
+        )
+        for n in range(16)
+    ]
     errors = [p.communicate(timeout=600)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
     moves = 0

@@ -7,8 +7,13 @@ import sys
 
 
 def test_demo_walks_the_example_plan() -> None:
-    done = subprocess.run([sys.executable, "-m", "orchestrator.console", "demo"], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator.console", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
     out = done.stdout
     assert done.returncode == 0, out[-2000:]
     assert "login-api cannot start: it depends on unfinished tasks: tokens (queued)" in out

@@ -23,8 +23,17 @@ def test_status_json_has_the_contract_shape(planned: Path, orch: Orch) -> None:
 
 def test_next_lists_only_ready_tasks_and_a_wave(planned: Path, orch: Orch) -> None:
     assert json.loads(orch("next", "--json")[1]) == {
-        "ready": [{"id": "A", "title": "Design", "priority": "high", "plan": "web",
-                   "specialist": "implementer", "estimate": None}]}
+        "ready": [
+            {
+                "id": "A",
+                "title": "Design",
+                "priority": "high",
+                "plan": "web",
+                "specialist": "implementer",
+                "estimate": None,
+            }
+        ]
+    }
     orch("start", "A", "--agent", "ag-1")
     orch("config", "gates", "[]")
     assert orch("move", "A", "completed", "--agent", "ag-1")[0] == 0
@@ -39,8 +48,9 @@ def test_out_of_order_start_is_refused_naming_each_dependency(planned: Path, orc
     assert "B (queued)" in err and "C (queued)" in err and "orch next" in err
 
 
-def test_start_binds_to_the_session_from_the_environment(planned: Path, orch: Orch,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_binds_to_the_session_from_the_environment(
+    planned: Path, orch: Orch, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-42")
     assert orch("start", "A")[0] == 0
     rows = json.loads(orch("status", "--json")[1])["tasks"]
@@ -136,8 +146,9 @@ def test_plan_show_mermaid_and_json(planned: Path, orch: Orch) -> None:
     assert shown["critical_path"]["tasks"][0] == "A" and shown["critical_path"]["tasks"][-1] == "D"
 
 
-def test_not_initialised_and_not_a_repo(tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch, repo: Path) -> None:
+def test_not_initialised_and_not_a_repo(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, repo: Path
+) -> None:
     from orchestrator.console import main
 
     monkeypatch.chdir(repo)
