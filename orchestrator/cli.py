@@ -73,7 +73,7 @@ def init(no_hooks: bool) -> None:
     if os.environ.get("CLAUDE_PLUGIN_ROOT") and not no_hooks:
         click.echo("Running as the orch plugin: its hooks are active; none added to .claude/settings.json.")
     elif not no_hooks:
-        path = install.install(store.root)
+        path = install.install(store.root, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
@@ -408,6 +408,16 @@ def config_(key: str | None, value: str | None) -> None:
         node[last] = parsed
         store.save_config(data)
     click.echo(f"{key} = {json.dumps(parsed)}")
+    _resync_hooks(store, key)
+
+
+def _resync_hooks(store: Store, key: str) -> None:
+    """Fast checks need a synchronous PostToolUse: re-register the hooks when they change."""
+    from orchestrator import install
+
+    if key.split(".")[0] == "fast_checks" and install.installed(store.root):
+        install.install(store.root, sync_post=bool(store.config().get("fast_checks")))
+        click.echo("Hooks re-registered: PostToolUse runs synchronously while fast checks are configured.")
 
 
 def _dig(data: Any, parts: list[str]) -> Any:

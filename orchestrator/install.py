@@ -44,8 +44,11 @@ def settings_path(root: Path) -> Path:
     return root / ".claude" / "settings.json"
 
 
-def install(root: Path, python: str | None = None) -> Path:
-    """Add orch's hooks (replacing older orch entries); returns the settings file."""
+def install(root: Path, python: str | None = None, *, sync_post: bool = False) -> Path:
+    """Add orch's hooks (replacing older orch entries); returns the settings file.
+
+    PostToolUse runs asynchronously (off the tool call's critical path: it only records
+    artifacts) unless `sync_post`, which fast checks need to block before the next tool."""
     path = settings_path(root)
     settings = _strip(_load(path))
     hooks = settings.setdefault("hooks", {})
@@ -53,6 +56,8 @@ def install(root: Path, python: str | None = None) -> Path:
         group: dict[str, Any] = {
             "hooks": [{"type": "command", "command": hook_command(event, python), "timeout": timeout}]
         }
+        if event == "PostToolUse" and not sync_post:
+            group["hooks"][0]["async"] = True
         if matcher:
             group = {"matcher": matcher, **group}
         hooks.setdefault(event, []).append(group)

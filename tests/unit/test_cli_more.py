@@ -128,3 +128,16 @@ def test_statusline(planned: Path, orch: Orch, bound: bool) -> None:
     assert done.returncode == 0 and "\n" not in line
     assert "orch 0/4 done" in line
     assert ("▶ A Design [in_progress]" in line) == bound
+
+
+def test_post_tool_use_is_async_unless_fast_checks_need_it(planned: Path, orch: Orch) -> None:
+    def post_hook() -> dict[str, object]:
+        settings = json.loads((planned / ".claude" / "settings.json").read_text())
+        hook: dict[str, object] = settings["hooks"]["PostToolUse"][0]["hooks"][0]
+        return hook
+
+    assert post_hook().get("async") is True
+    orch("config", "fast_checks", json.dumps([{"glob": "**/*.py", "command": "true"}]))
+    assert "async" not in post_hook()
+    orch("config", "fast_checks", "[]")
+    assert post_hook().get("async") is True
