@@ -16,8 +16,9 @@ from typing import Any
 import filelock
 
 from orchestrator import config as config_mod
-from orchestrator import paths
+from orchestrator import paths, snapshot
 from orchestrator.errors import InvalidInput, StateError
+from orchestrator.hooks import index
 from orchestrator.jsonfile import read_json, read_json_or, write_json, write_text
 
 SCHEMA = 1
@@ -35,7 +36,8 @@ class Store:
         self.tasks_dir = self.dir / "tasks"
         self.plans_dir = self.dir / "plans"
         self.config_path = self.dir / "config.json"
-        self._tasks_written = False
+        self._changes: dict[str, dict[str, Any] | None] = {}
+        self._stamp_before = ""
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] | None = None, *, initialised: bool = True) -> Store:
@@ -72,10 +74,10 @@ class Store:
         lock = filelock.FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT, preserve_lock_file=True)
         try:
             with lock:
-                self._tasks_written = False
+                self._changes, self._stamp_before = {}, snapshot.fingerprint(str(self.dir))
                 yield
-                if self._tasks_written:
-                    self._refresh_hook_index()
+                if self._changes:
+                    self._refresh_derived()
         except filelock.Timeout as exc:
             raise StateError(
                 f"{self.dir / '.lock'}: another orch process held the state lock for "
@@ -122,10 +124,18 @@ class Store:
     # -- tasks ----------------------------------------------------------------------------
 
     def tasks(self) -> list[dict[str, Any]]:
-        """Every task of every plan, in plan order."""
+        """Every task of every plan, in plan order (from the snapshot when it is current)."""
         order = {plan["id"]: plan.get("order", 0) for plan in self.plans()}
-        tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
+        tasks = snapshot.load(str(self.dir), str(self.runtime))
+        if tasks is None:
+            tasks = self._scan_and_snapshot()
         return sorted(tasks, key=lambda t: (order.get(t["plan"], 0), t["plan"], t["position"]))
+
+    def _scan_and_snapshot(self) -> list[dict[str, Any]]:
+        generation = snapshot.fingerprint(str(self.dir))
+        tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
+        snapshot.save(str(self.runtime), generation, tasks)
+        return tasks
 
     def task(self, task_id: str) -> dict[str, Any]:
         path = self.task_path(task_id)
@@ -142,19 +152,31 @@ class Store:
             raise InvalidInput(f"invalid task id {task_id!r}")
         return self.tasks_dir / f"{task_id}.json"
 
-    def save_task(self, task: dict[str, Any]) -> None:
-        write_json(self.task_path(task["id"]), task)
-        self._tasks_written = True
+    def save_task(self, task: dict[str, Any], *, durable: bool = True) -> None:
+        write_json(self.task_path(task["id"]), task, durable=durable)
+        self._changes[task["id"]] = task
 
-    def _refresh_hook_index(self) -> None:
-        """Rebuild the hooks' file index now, so the next tool call does not pay for it."""
-        from orchestrator.hooks import index
-
-        index.rebuild(str(self.dir), str(self.runtime))
+    def _refresh_derived(self) -> None:
+        """After writing tasks under the lock: bring the snapshot and the hooks' file index up to
+        date now (from the previous snapshot plus this block's changes when that snapshot was
+        current), so neither the next read nor the next tool call pays for a full scan."""
+        prior = snapshot.load_stamped(str(self.runtime))
+        if prior is not None and prior[0] == self._stamp_before:
+            by_id = {task["id"]: task for task in prior[1]}
+            for task_id, task in self._changes.items():
+                if task is None:
+                    by_id.pop(task_id, None)
+                else:
+                    by_id[task_id] = task
+            tasks = list(by_id.values())
+        else:
+            tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
+        snapshot.save(str(self.runtime), snapshot.fingerprint(str(self.dir)), tasks)
+        index.rebuild(str(self.dir), str(self.runtime), tasks, index.stamp(str(self.dir)))
 
     def delete_task(self, task_id: str) -> None:
         self.task_path(task_id).unlink(missing_ok=True)
-        self._tasks_written = True
+        self._changes[task_id] = None
 
     def _load_task_file(self, path: Path) -> dict[str, Any]:
         task = read_json(path)

@@ -13,6 +13,7 @@ holds `[[glob, task_id, status, holder_hint, waits_on], ...]`.
 from __future__ import annotations
 
 import os
+import time
 
 from orchestrator import fastjson
 from orchestrator.jsonfile import read_json_or, write_text
@@ -48,10 +49,13 @@ def _bucket_file(folder: str, bucket: str) -> str:
     return os.path.join(folder, (bucket.replace("%", "%25").replace("/", "%2F") or "%root") + ".json")
 
 
-def rebuild(state_dir: str, runtime_dir: str) -> str:
-    """Rebuild the index from the task files; returns the new generation."""
-    generation = stamp(state_dir)
-    tasks = _load_tasks(os.path.join(state_dir, "tasks"))
+def rebuild(state_dir: str, runtime_dir: str, tasks: list[dict[str, Any]] | None = None,
+            generation: str | None = None) -> str:
+    """Rebuild the index from the task files (or from `tasks`, current as of `generation`);
+    returns the new generation."""
+    if tasks is None or generation is None:
+        generation = stamp(state_dir)
+        tasks = _load_tasks(os.path.join(state_dir, "tasks"))
     status = {t["id"]: t.get("status", "queued") for t in tasks}
     buckets: dict[str, list[list[Any]]] = {}
     for task in tasks:
@@ -66,10 +70,12 @@ def rebuild(state_dir: str, runtime_dir: str) -> str:
             entry = [glob, task["id"], task.get("status"), task.get("title", ""), waits]
             buckets.setdefault(bucket_of(glob), []).append(entry)
     root = os.path.join(runtime_dir, "index")
-    folder = os.path.join(root, f"{generation}.{os.getpid()}")
+    folder = os.path.join(root, f"{generation}.{os.getpid()}.{time.monotonic_ns()}")
     os.makedirs(folder, exist_ok=True)
     for bucket, entries in buckets.items():
-        write_text(_bucket_file(folder, bucket), fastjson.dumps(entries), durable=False)
+        # a fresh generation folder is invisible until `current` names it: no temp file needed
+        with open(_bucket_file(folder, bucket), "w", encoding="utf-8") as handle:
+            handle.write(fastjson.dumps(entries))
     write_text(
         os.path.join(root, "current"), fastjson.dumps([generation, os.path.basename(folder)]), durable=False
     )

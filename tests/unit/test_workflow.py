@@ -166,3 +166,18 @@ def test_plan_convert_prints_normalised_json(repo: Path, orch: Orch) -> None:
     code, out, _ = orch("plan", "convert", "plan.md")
     data = json.loads(out)
     assert code == 0 and data["schema"] == 1 and data["tasks"][0]["priority"] == "high"
+
+
+def test_reads_use_a_snapshot_that_notices_any_change(planned: Path, orch: Orch) -> None:
+    from orchestrator import snapshot
+
+    orch("start", "A", "--agent", "ag-1")
+    runtime = str(planned / ".git" / "orch")
+    assert snapshot.load(str(planned / ".orch"), runtime) is not None, "writes keep the snapshot current"
+    path = planned / ".orch" / "tasks" / "B.json"
+    task = json.loads(path.read_text())
+    task["title"] = "Backend, renamed by a merge"
+    path.write_text(json.dumps(task))  # in place, as git or an editor may do
+    assert snapshot.load(str(planned / ".orch"), runtime) is None
+    titles = {row["id"]: row["title"] for row in json.loads(orch("status", "--json")[1])["tasks"]}
+    assert titles["B"] == "Backend, renamed by a merge"

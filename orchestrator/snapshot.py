@@ -1,0 +1,56 @@
+"""A one-file copy of every task for the read commands (`orch next`, `orch status`, ...).
+
+Reading 10,000 task files costs far more than parsing one file holding them all, so the CLI keeps
+`<runtime>/snapshot.json`, stamped with a fingerprint of the tasks folder: its mtime, its number
+of files, their newest mtime and their total size, from one `scandir` (a stat per file, no reads).
+A snapshot whose stamp differs is ignored and rebuilt from the files, so a `git pull`, a hook
+that recorded artifacts, or a file edited in place is seen at the next read.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from orchestrator import fastjson
+from orchestrator.jsonfile import write_text
+
+NAME = "snapshot.json"
+
+
+def load(state_dir: str, runtime_dir: str) -> list[dict[str, Any]] | None:
+    """The snapshot's tasks if it is current, else None."""
+    found = load_stamped(runtime_dir)
+    if found is None or found[0] != fingerprint(state_dir):
+        return None
+    return found[1]
+
+
+def load_stamped(runtime_dir: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """(stamp, tasks) of the snapshot as written, current or not; None if missing or unreadable."""
+    try:
+        with open(os.path.join(runtime_dir, NAME), "rb") as handle:
+            data = fastjson.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
+        return None
+    return str(data.get("stamp")), data["tasks"]
+
+
+def save(runtime_dir: str, generation: str, tasks: list[dict[str, Any]]) -> None:
+    write_text(os.path.join(runtime_dir, NAME), fastjson.dumps({"stamp": generation, "tasks": tasks}),
+               durable=False)
+
+
+def fingerprint(state_dir: str) -> str:
+    folder = os.path.join(state_dir, "tasks")
+    try:
+        count, newest, size = 0, 0, 0
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                info = entry.stat()
+                count, newest, size = count + 1, max(newest, info.st_mtime_ns), size + info.st_size
+        return f"{os.stat(folder).st_mtime_ns}:{count}:{newest}:{size}"
+    except FileNotFoundError:
+        return "0"
