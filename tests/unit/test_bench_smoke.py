@@ -1,0 +1,25 @@
+"""`bench/run.py --quick` still runs end to end: it builds its repos, every hook answers as the
+bench expects, and the Markdown report is written. A hard 60-second limit keeps it a smoke test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SMOKE_LIMIT = 60
+
+
+def test_quick_bench_writes_its_report(tmp_path: Path) -> None:
+    out = tmp_path / "x.md"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(out),
+                           "--python", sys.executable],
+                          capture_output=True, text=True, timeout=SMOKE_LIMIT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert "<!-- bench:begin -->" in text and "<!-- bench:end -->" in text
+    assert "| 1,000 | (a) PreToolUse Write, own task | allow (" in text
+    assert "| 1,000 | (b) PreToolUse Write, task not ready | deny (" in text
+    assert "`orch next --json`" in text and "orchestrator.hooks.entry" in text
