@@ -13,15 +13,8 @@ from typing import Any
 
 from orchestrator.errors import PlanError
 from orchestrator.plans import native, subtasks, taskdoc
-from orchestrator.plans.common import (
-    Draft,
-    ParsedPlan,
-    check_duplicates,
-    check_id,
-    convert,
-    parse_estimate,
-    slugify,
-)
+from orchestrator.plans.drafts import Draft, ParsedPlan, check_duplicates
+from orchestrator.plans.values import check_id, convert, parse_estimate, slugify
 
 __all__ = ["load_plan", "parse_estimate"]
 

@@ -11,36 +11,20 @@ from frontmatter.default_handlers import YAMLHandler
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from orchestrator.errors import PlanError
-from orchestrator.plans.common import (
-    Draft,
-    GateModel,
-    Line,
-    ParsedPlan,
-    Section,
-    apply_field,
-    check_id,
-    check_strings,
-    convert,
-    field_name,
-    gate_dicts,
-    heading,
-    load_yaml,
-    markdown_text,
-    new_task,
-    node_line,
-    numbered_lines,
-    read_section,
-    split_sections,
-    split_values,
-    unquote,
-    validate,
-)
+from orchestrator.plans.drafts import Draft, ParsedPlan, apply_field, field_name, new_task, read_section
+from orchestrator.plans.markdown import Line, Section, heading, markdown_text, numbered_lines, split_sections
+from orchestrator.plans.schema import GateModel, gate_dicts, load_yaml, node_line, validate
+from orchestrator.plans.values import check_id, convert, split_values, unquote
 
 _BOUNDARY = re.compile(r"^-{3,}\s*?$", re.MULTILINE)
 _TASK_HEADING = re.compile(r"^(?P<id>[^\s:]+)\s*:(?P<title>.*)$")
 _FIELD = re.compile(r"^[-*]\s+(?P<key>[A-Za-z][A-Za-z0-9 _-]*?)\s*:(?:\s+(?P<value>.*))?$")
 _SUB_ITEM = re.compile(r"^\s+[-*]\s+(?P<value>.*)$")
 _LIST_FIELDS = ("depends_on", "files")
+_PLAIN_ITEM = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./*-]*")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER = yaml.resolver.Resolver()
+_STR = "tag:yaml.org,2002:str"
 
 
 class _Milestone(BaseModel):
@@ -119,7 +103,7 @@ def parse(front: Frontmatter, file: str) -> ParsedPlan:
         milestones=_milestones(meta, front, file),
         gates=gate_dicts(meta.gates),
         milestones_declared=meta.milestones is not None,
-        line=front.body[0].no + 1 if front.body else 1,
+        line=front.body[0].no + 1,
     )
 
 
@@ -171,7 +155,7 @@ def _read_fields(draft: Draft, lines: list[Line], file: str) -> list[Line]:
         items = [] if raw else list(_sub_items(lines, index + 1))
         value: Any = ", ".join(items) if items else unquote(raw)
         if name in _LIST_FIELDS:
-            value = items or _list_value(raw, (file, line, found["key"]))
+            value = items or _list_value(raw)
         apply_field(draft, name, value, (file, line, found["key"]))
         index += 1 + len(items)
     return lines[index:]
@@ -185,13 +169,34 @@ def _sub_items(lines: list[Line], start: int) -> Any:
         yield unquote(found["value"])
 
 
-def _list_value(text: str, where: tuple[str, int, str]) -> list[str]:
+def _list_value(text: str) -> Any:
     """A list field's value: a YAML flow list `[a, b]`, or comma-separated text."""
     text = text.strip()
     if not text.startswith("["):
         return split_values(text)
+    plain = _plain_list(text)
+    if plain is not None:
+        return plain
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError:
-        data = split_values(text.strip("[]"))
-    return convert(check_strings, data, *where)
+        return split_values(text.strip("[]"))
+
+
+def _plain_list(text: str) -> list[str] | None:
+    """The items of a flow list such as `[a, src/b.py]` when YAML would read each as its own text.
+
+    That is the common case, read here without the cost of a YAML parser; None leaves the rest to YAML.
+    """
+    if not text.endswith("]"):
+        return None
+    inner = text[1:-1]
+    items = [item.strip(" ") for item in inner.split(",")] if inner.strip(" ") else []
+    return items if all(_is_plain(item) for item in items) else None
+
+
+def _is_plain(item: str) -> bool:
+    """Whether `item`, unquoted in a YAML flow list, reads as a string equal to itself."""
+    if not _PLAIN_ITEM.fullmatch(item):
+        return False
+    return bool(_RESOLVER.resolve(yaml.ScalarNode, item, (True, False)) == _STR)

@@ -14,22 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.errors import PlanError
-from orchestrator.plans.common import (
-    GATES,
-    Draft,
-    ParsedPlan,
-    apply_field,
-    check_duplicates,
-    check_id,
-    check_list,
-    check_strings,
-    check_text,
-    convert,
-    gate_dicts,
-    new_task,
-    slugify,
-    validate,
-)
+from orchestrator.plans.drafts import Draft, ParsedPlan, apply_field, check_duplicates, new_task
+from orchestrator.plans.schema import GATES, gate_dicts, validate
+from orchestrator.plans.values import check_id, check_list, check_strings, check_text, convert, slugify
 
 _DECODER = json.JSONDecoder()
 _ITEM_KEYS = {

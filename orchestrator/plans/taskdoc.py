@@ -11,25 +11,19 @@ import re
 from dataclasses import dataclass, field
 
 from orchestrator.errors import PlanError
-from orchestrator.plans.common import (
-    Draft,
+from orchestrator.plans.drafts import Draft, ParsedPlan, apply_field, field_name, new_task, read_section
+from orchestrator.plans.markdown import (
     Line,
-    ParsedPlan,
     Section,
-    apply_field,
-    field_name,
     heading,
     list_item,
     markdown_text,
-    new_task,
     numbered_lines,
     parse_bullets,
     parse_steps,
-    read_section,
     split_sections,
-    split_values,
-    status_word,
 )
+from orchestrator.plans.values import split_values, status_word
 
 _TASK = re.compile(r"^Task\s+(?P<num>\d+(?:\.\d+)*)\s*[:\-–—]\s*(?P<rest>.*)$", re.IGNORECASE)
 _PHASE = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.plans import parse_estimate
-from orchestrator.plans.common import normalise_priority, normalise_status, slugify
+from orchestrator.plans.values import normalise_priority, normalise_status, slugify
 
 
 @pytest.mark.parametrize(
