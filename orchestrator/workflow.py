@@ -103,7 +103,15 @@ def _plan_tasks(
         old = previous.get(spec["id"])
         task = {"schema": SCHEMA, **spec, "plan": pid, "position": position}
         if old is not None:
-            for key in ("status", "history", "artifacts", "gate_results", "block_reason"):
+            for key in (
+                "status",
+                "history",
+                "artifacts",
+                "gate_results",
+                "block_reason",
+                "andon",
+                "start_commit",
+            ):
                 if key in old:
                     task[key] = old[key]
         else:
