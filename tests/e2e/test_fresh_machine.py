@@ -57,7 +57,8 @@ def test_quick_start_and_plugin_from_a_fresh_clone(
     ]).markdown())
     for args in (("init", "--no-hooks"), ("plan", "add", str(git_repo.parent / "plan.md"))):
         subprocess.run([str(orch), *args], cwd=git_repo, check=True, capture_output=True, timeout=60)
-    env = {**clean_env(e2e_home), "ORCH_DISABLE": None}
+    env: dict[str, str | None] = {"PATH": clean_env(e2e_home)["PATH"], "ORCH_DISABLE": None,
+                                  "VIRTUAL_ENV": None}
 
     write = tool_use("Write", {"file_path": str(git_repo / "src" / "second.py"), "content": "x = 2\n"})
     fakeapi.script = Script().main([write], [text("refused, as expected")])
