@@ -39,7 +39,7 @@ def _targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, .
     if written:
         return [written], (), ()
     if payload.tool_name == "Bash" and payload.command():
-        from orchestrator.hooks.bashwrites import written_paths
+        from orchestrator.hooks.bash import written_paths
 
         found = written_paths(payload.command(), payload.cwd or os.getcwd())
         return list(found.paths), found.opaque, found.mentions

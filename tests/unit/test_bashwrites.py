@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.hooks.bashwrites import BashWrites, written_paths
+from orchestrator.hooks.bash import BashWrites, written_paths
 
 REPO = "/repo"  # does not exist: every `cd` is unproven, so both folders are kept
 ORCH = "/repo/.orch"
@@ -450,7 +450,7 @@ def test_a_thousand_classifications_are_fast() -> None:
 
 def test_import_is_standard_library_and_small() -> None:
     code = (
-        "import sys; before = set(sys.modules); import orchestrator.hooks.bashwrites; "
+        "import sys; before = set(sys.modules); import orchestrator.hooks.bash; "
         "print(' '.join(sorted(set(sys.modules) - before)))"
     )
     root = Path(__file__).resolve().parents[2]

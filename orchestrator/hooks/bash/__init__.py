@@ -1,0 +1,88 @@
+"""Which files a Bash command may write, worked out before it runs.
+
+The PreToolUse hook calls `written_paths` on every Bash tool call to decide whether a command
+touches orch's own state or a file leased by another task. Three layers:
+
+1. `lexer` tokenises like a POSIX shell: quotes, escapes, `$'…'`, `$var`, `${…}`, `$(…)`,
+   backticks, `<(…)`, here-documents, comments, operators and `N>` descriptor prefixes.
+2. `script` walks the tokens the way Bash runs them: lists, pipelines, subshells, `{ }` groups,
+   `if`/`while`/`for`/`case`, function bodies. `analyser` holds the shell state it follows (the
+   working folder after `cd`, simple variables) and recurses into `$(…)`, `sh -c`, `eval`, `trap`.
+3. `programs` holds one rule per program that writes files (`cp`, `sed -i`, `git checkout`, …),
+   in modules loaded only when a command runs one of their programs.
+
+Hot path: imports `os` only; no regular expressions. The file-system calls are a few `stat`s: does
+a `cd` target exist (if not, `cd` may fail and what follows may run in either folder), is a copy's
+destination a folder, is a `git checkout` operand a path, where is the enclosing repository.
+"""
+
+from __future__ import annotations
+
+from orchestrator.hooks.bash.analyser import Analyser
+from orchestrator.hooks.bash.lexer import Lexer, Unparseable
+
+
+class BashWrites:
+    """What a Bash command may write (immutable; built without `dataclasses` to keep imports tiny).
+
+    `paths`: files and folders written (a folder: anything beneath it may be written), absolute,
+    normalised lexically (`..` resolved, symlinks not followed), deduplicated, in order of
+    appearance. Unquoted glob characters are kept (`/repo/src/*.py`): match with `fnmatch` too.
+    `opaque`: programs that may write files nobody can name from the text: inline code
+    (`python -c`, `perl -e`, `node -e`), `xargs rm`, a target built from an unknown variable
+    (`redirect` for `> "$f"`), `unparseable` when the command cannot be tokenised.
+    `mentions`: every path-like word (and path-like piece of inline code), absolute, so a caller
+    can refuse an opaque writer that mentions a protected path.
+    """
+
+    __slots__ = ("paths", "opaque", "mentions")
+    paths: tuple[str, ...]
+    opaque: tuple[str, ...]
+    mentions: tuple[str, ...]
+
+    def __init__(self, paths: tuple[str, ...], opaque: tuple[str, ...], mentions: tuple[str, ...]) -> None:
+        object.__setattr__(self, "paths", paths)
+        object.__setattr__(self, "opaque", opaque)
+        object.__setattr__(self, "mentions", mentions)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"BashWrites is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BashWrites):
+            return NotImplemented
+        return (self.paths, self.opaque, self.mentions) == (
+            other.paths,
+            other.opaque,
+            other.mentions,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.paths, self.opaque, self.mentions))
+
+    def __repr__(self) -> str:
+        return f"BashWrites(paths={self.paths!r}, opaque={self.opaque!r}, mentions={self.mentions!r})"
+
+
+def written_paths(command: str, cwd: str) -> BashWrites:
+    """Which files `command`, run by Bash in the absolute folder `cwd`, may write. Never raises
+    on malformed input: a command that cannot be tokenised is reported as `unparseable`."""
+    analyser = Analyser(cwd)
+    try:
+        analyser.run_tokens(Lexer(command).tokens(), subshell=False)
+        analyser.run_traps()
+    except Unparseable:
+        return _unparseable(command, cwd)
+    return _found(analyser)
+
+
+def _unparseable(command: str, cwd: str) -> BashWrites:
+    analyser = Analyser(cwd)
+    analyser.opaque["unparseable"] = None
+    for word in command.split():
+        analyser.mention(word)
+    return _found(analyser)
+
+
+def _found(analyser: Analyser) -> BashWrites:
+    return BashWrites(tuple(analyser.paths), tuple(analyser.opaque), tuple(analyser.mentions))

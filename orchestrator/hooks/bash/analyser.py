@@ -1,0 +1,420 @@
+"""The shell state a command runs in (working folder, variables, traps), and what it writes."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Part, Unparseable, Word, is_lit
+from orchestrator.hooks.bash.programs import rule
+from orchestrator.hooks.bash.script import Script, union
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from orchestrator.hooks.bash.lexer import Redir, Tok
+    from orchestrator.hooks.bash.script import Dir
+
+    Arg = tuple[str, bool]  # an expanded word: its text, and whether it depends on something unknown
+    _State = tuple[
+        tuple[Dir, ...],
+        tuple[Dir, ...] | None,
+        tuple[Dir, ...] | None,
+        dict[str, str | None],
+        list[tuple[Dir, ...]],
+    ]
+
+_PWD = "\ue003"  # stands for the working folder until a path is resolved
+LB, COMMA, RB = "\ue000", "\ue001", "\ue002"  # unquoted `{` `,` `}`, for brace expansion
+_MARK = str.maketrans({"{": LB, ",": COMMA, "}": RB})
+_UNMARK = str.maketrans({LB: "{", COMMA: ",", RB: "}"})
+_CODE_CHARS = frozenset(" \t\n\r'\"`()[]{};,<>|&=:")
+_SPLIT = str.maketrans({c: " " for c in _CODE_CHARS})
+_FD_FOLDERS = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
+_DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty"})
+# Variables whose value a program runs as a shell command.
+COMMAND_VARS = frozenset({
+    "GIT_EXTERNAL_DIFF", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EDITOR", "GIT_PAGER", "GIT_ASKPASS",
+    "GIT_SEQUENCE_EDITOR", "SSH_ASKPASS", "SUDO_ASKPASS", "PAGER", "MANPAGER", "EDITOR", "VISUAL",
+    "PROMPT_COMMAND", "LESSOPEN", "LESSCLOSE", "RSYNC_RSH",
+})  # fmt: skip
+_WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
+
+
+class Ctx:
+    """One simple command as its program sees it: its name, its stdin, its environment prefix."""
+
+    __slots__ = ("name", "stdin", "piped_in", "env")
+
+    def __init__(self, piped_in: bool) -> None:
+        self.name = ""
+        self.stdin: str | None = None  # the text of a here-document or here-string
+        self.piped_in = piped_in
+        self.env: dict[str, str | None] = {}
+
+
+class Analyser:
+    """Collects what a command writes while `Script` walks it, and holds the shell's state."""
+
+    def __init__(self, cwd: str) -> None:
+        self.paths: dict[str, None] = {}
+        self.opaque: dict[str, None] = {}
+        self.mentions: dict[str, None] = {}
+        self.cwds: tuple[Dir, ...] = ((_norm("/" + cwd if cwd[:1] != "/" else cwd), False),)
+        self.pending: tuple[Dir, ...] | None = None  # where we were before an unproven `cd`
+        self.oldpwd: tuple[Dir, ...] | None = None
+        self.vars: dict[str, str | None] = {}  # None: set, but to something unknown
+        self.dirstack: list[tuple[Dir, ...]] = []
+        self.traps: list[tuple[str, tuple[Dir, ...]]] = []
+        self.nest = 0
+        self.replaying = False
+
+    def child(self) -> Analyser:
+        """A fresh result set over the same state (for `xargs CMD`)."""
+        other = Analyser("/")
+        other.cwds, other.vars, other.nest = self.cwds, dict(self.vars), self.nest
+        return other
+
+    # -- state ----------------------------------------------------------------------------
+
+    def save(self) -> _State:
+        return (self.cwds, self.pending, self.oldpwd, dict(self.vars), list(self.dirstack))
+
+    def restore(self, state: _State) -> None:
+        self.cwds, self.pending, self.oldpwd, variables, stack = state
+        self.vars, self.dirstack = dict(variables), list(stack)
+
+    def settle(self) -> None:
+        """After `;`, `||`, `&` an unproven `cd` may have failed: keep both folders."""
+        if self.pending is not None:
+            self.cwds = union(self.cwds, self.pending)
+            self.pending = None
+
+    def chdir(self, targets: list[Dir]) -> None:
+        """`cd`: proven when the folder exists now and nothing earlier in the command writes it."""
+        proven = all(
+            not unknown and os.path.isdir(path) and not self._written_above(path) for path, unknown in targets
+        )
+        if not proven:
+            self.pending = self.cwds if self.pending is None else union(self.pending, self.cwds)
+        self.oldpwd, self.cwds = self.cwds, tuple(targets)
+
+    def _written_above(self, path: str) -> bool:
+        return any(path == w or path.startswith(w.rstrip("/") + "/") for w in self.paths)
+
+    def enter(self, folders: list[Arg]) -> tuple[Dir, ...]:
+        """Move into `folders` one after the other (`git -C`, `env -C`); returns where we were."""
+        saved = self.cwds
+        for folder in folders:
+            self.cwds = tuple(self.resolve(*folder))
+        return saved
+
+    def var(self, name: str) -> str | None:
+        if name == "PWD":
+            return _PWD
+        if name == "HOME":
+            home = os.path.expanduser("~")
+            return None if home == "~" else home
+        return self.vars.get(name)
+
+    def set_var(self, name: str, value: str | None) -> None:
+        """A variable given two different values is unknown (either branch may have run)."""
+        if name in self.vars and self.vars[name] != value:
+            value = None
+        self.vars[name] = value
+
+    # -- recursion ------------------------------------------------------------------------
+
+    def run_tokens(
+        self, toks: list[Tok], subshell: bool, params: dict[str, str | None] | None = None
+    ) -> None:
+        saved = self.save() if subshell else None
+        if params:
+            self.vars.update(params)
+        Script(self, toks).run()
+        if saved is not None:
+            self.restore(saved)
+
+    def recurse(
+        self,
+        text: str,
+        prog: str,
+        subshell: bool = True,
+        params: dict[str, str | None] | None = None,
+    ) -> None:
+        """Analyse `text` as shell source (`sh -c`, `eval`); opaque when it cannot be parsed."""
+        try:
+            if self.nest >= MAX_NEST:
+                raise Unparseable("nested too deeply")
+            toks = Lexer(text, self.nest).tokens()
+        except Unparseable:
+            self.inline_code(prog, text)
+            return
+        self.run_tokens(toks, subshell, params)
+
+    def run_traps(self) -> None:
+        """A trap runs when the shell exits: in the last folder, or the one it was set in."""
+        while self.traps:
+            body, cwds = self.traps.pop(0)
+            self.cwds = union(self.cwds, cwds)
+            self.recurse(body, "trap")
+
+    # -- words ----------------------------------------------------------------------------
+
+    def expand(self, word: Word) -> list[Arg]:
+        """A word as arguments: variables substituted, braces expanded, substitutions analysed."""
+        text, dyn = self._join(word.parts, braces=True)
+        if LB not in text:
+            return [(text, dyn)]
+        from orchestrator.hooks.bash.braces import brace_expand  # rare: loaded on first use
+
+        texts = brace_expand(text)
+        if texts is None:
+            return [(text.translate(_UNMARK), True)]
+        return [(t.translate(_UNMARK), dyn) for t in texts]
+
+    def expand_value(self, word: Word) -> Arg:
+        """A word as one string (assignment values, here-documents): no brace expansion."""
+        return self._join(word.parts, braces=False)
+
+    def expand_parts(self, parts: list[Part]) -> None:
+        """Analyse the substitutions inside an arithmetic command."""
+        self._join(parts, braces=False)
+
+    def _join(self, parts: list[Part], braces: bool) -> Arg:
+        chunks: list[str] = []
+        dyn = False
+        for index, part in enumerate(parts):
+            kind, text = part.kind, part.text
+            if kind == "lit":
+                if not part.quoted:
+                    if index == 0 and text.startswith("~"):
+                        text = _tilde(text, alone=len(parts) == 1)
+                    if braces and "{" in text:
+                        text = text.translate(_MARK)
+                chunks.append(text)
+            elif kind == "var":
+                value = self.var(text)
+                if value is None or (not part.quoted and any(c in value for c in " \t\n")):
+                    dyn = True  # unknown, or split into several words
+                    chunks.append("$" + text)
+                else:
+                    chunks.append(value)
+            elif kind == "proc":
+                self.run_tokens(part.toks, subshell=True)
+                chunks.append("/dev/fd/63")
+            else:
+                if kind == "sub":
+                    self.run_tokens(part.toks, subshell=True)
+                else:
+                    self._join(part.parts, braces=False)
+                dyn = True
+                chunks.append(text)
+        return "".join(chunks), dyn
+
+    # -- results --------------------------------------------------------------------------
+
+    def resolve(self, text: str, dyn: bool) -> list[Dir]:
+        """Absolute, normalised paths for `text` in each candidate working folder."""
+        found: dict[str, bool] = {}
+        for cwd, unknown in self.cwds:
+            here = text.replace(_PWD, cwd) if _PWD in text else text
+            if here.startswith("/"):
+                path, flag = here, dyn or (unknown and _PWD in text)
+            else:
+                path, flag = cwd + "/" + here, dyn or unknown
+            path = _proc(_norm(path), cwd)
+            found[path] = found.get(path, False) or flag
+            if text.startswith("/"):
+                break
+        return list(found.items())
+
+    def write(self, arg: Arg, prog: str) -> None:
+        """`prog` writes the file `arg`; if its name is not known, `prog` is opaque."""
+        text, dyn = arg
+        if not text:
+            return
+        for path, unknown in self.resolve(text, dyn):
+            if path in _DEVICES:
+                continue
+            if path.startswith(_FD_FOLDERS):
+                if "/" in path.partition("/fd/")[2]:  # a descriptor open on a folder
+                    self.mentions[path] = self.opaque[prog] = None
+                continue
+            self.mentions[path] = None
+            if unknown:
+                self.opaque[prog] = None
+            else:
+                self.paths[path] = None
+
+    def write_into(self, folder: Arg, source: Arg, prog: str) -> None:
+        """`prog` puts `source` into `folder` (`cp a b dir/`): `folder/<name of source>`."""
+        name = source[0].rstrip("/").rpartition("/")[2]
+        if source[1] or name in ("", ".", ".."):
+            self.write(folder, prog)
+        else:
+            self.write((folder[0].rstrip("/") + "/" + name, folder[1]), prog)
+
+    def whole_tree(self, prog: str, repo: bool, tree: Arg | None = None) -> None:
+        """`prog` writes files we cannot name, somewhere under the repository (or the folder)."""
+        self.opaque[prog] = None
+        if tree is not None:
+            self.write(tree, prog)
+            return
+        for cwd, unknown in self.cwds:
+            if not unknown:
+                root = _repo_root(cwd) if repo else cwd
+                self.paths[root] = self.mentions[root] = None
+
+    def run_script(self, script: Arg, prog: str) -> None:
+        """Running a script is normal work, unless this command wrote the script first."""
+        if any(path in self.paths or unknown for path, unknown in self.resolve(*script)):
+            self.opaque[prog] = None
+
+    def inline_code(self, prog: str, code: str) -> None:
+        self.opaque[prog] = None
+        self.mention(code)
+
+    def mention(self, text: str) -> None:
+        """Record the path-like words of `text`: the whole word, or pieces of inline code."""
+        if text.startswith("-"):
+            text = text.partition("=")[2]
+        if not text:
+            return
+        if _CODE_CHARS.isdisjoint(text):
+            pieces = [text]
+        else:
+            pieces = [p for p in text.translate(_SPLIT).split() if "/" in p or "." in p]
+        for piece in pieces:
+            for path, _ in self.resolve(piece, False):
+                self.mentions[path] = None
+
+    def is_dir(self, arg: Arg) -> bool:
+        return any(not unknown and os.path.isdir(p) for p, unknown in self.resolve(*arg))
+
+    def exists(self, arg: Arg) -> bool:
+        return any(not unknown and os.path.lexists(p) for p, unknown in self.resolve(*arg))
+
+    # -- commands -------------------------------------------------------------------------
+
+    def simple(self, words: list[Word], redirects: list[Redir], piped: bool) -> None:
+        ctx = Ctx(piped)
+        index = 0
+        while index < len(words) and (assignment := _assignment(words[index])) is not None:
+            name, value = assignment
+            text, dyn = self.expand_value(value)
+            self.mention(text)
+            if name in COMMAND_VARS and text:
+                self.recurse(text, name)
+            ctx.env[name] = None if dyn else text
+            index += 1
+        argv = [arg for word in words[index:] for arg in self.expand(word)]
+        for redirect in redirects:
+            self.redirect(redirect, ctx)
+        if not argv:
+            for name, assigned in ctx.env.items():
+                self.set_var(name, assigned)
+            return
+        for position, (text, _) in enumerate(argv):
+            if position or "/" in text:
+                self.mention(text)
+        self.dispatch(argv, ctx)
+
+    def redirect(self, redirect: Redir, ctx: Ctx | None) -> None:
+        op, target = redirect.op, redirect.target
+        stdin = redirect.fd in (None, "0")
+        if op in HEREDOCS or op == "<<<":
+            word = target if op == "<<<" else redirect.body
+            text = self.expand_value(word)[0] if word is not None else ""
+            if ctx is not None and stdin:
+                ctx.stdin, ctx.piped_in = text, False
+            return
+        if target is None:
+            return
+        if op not in _WRITE_REDIRECTS:
+            if op == "<":
+                if ctx is not None and stdin:
+                    ctx.stdin, ctx.piped_in = None, False
+                for text, _ in self.expand(target):
+                    self.mention(text)
+            return
+        for text, dyn in self.expand(target):
+            if op == ">&" and (text == "-" or text.isdigit()):
+                continue  # descriptor duplication, not a file
+            self.write((text, dyn), "redirect")
+
+    def dispatch(self, argv: list[Arg], ctx: Ctx) -> None:
+        if not argv:
+            return
+        text, dyn = argv[0]
+        folder, _, name = text.rpartition("/")
+        if dyn and not (folder and _plain_name(name)):
+            self.opaque[text] = None  # `$CMD …`: the program itself is unknown
+            return
+        handler = rule(name)
+        if handler is None and _is_python(name):
+            name, handler = "python", rule("python")
+        if handler is None and folder:
+            self.run_script(argv[0], name)
+        if handler is not None:
+            ctx.name = name
+            handler(self, argv[1:], ctx)
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and all(c.isalnum() or c in "._+-" for c in name)
+
+
+def _assignment(word: Word) -> tuple[str, Word] | None:
+    """`NAME=value` (also `NAME+=`, `NAME[i]=`): the name, and the value as a word."""
+    if not word.parts or not is_lit(word.parts[0]):
+        return None
+    name, eq, rest = word.parts[0].text.partition("=")
+    name = name.removesuffix("+").partition("[")[0]
+    if not eq or not name.isidentifier() or not name.isascii():
+        return None
+    return name, Word([Part("lit", rest), *word.parts[1:]])
+
+
+def _tilde(text: str, alone: bool) -> str:
+    head, slash, tail = text.partition("/")
+    if not slash and not alone:
+        return text
+    home = os.path.expanduser(head)
+    return text if home == head else home + slash + tail
+
+
+def _norm(path: str) -> str:
+    path = os.path.normpath(path)
+    return "/" + path.lstrip("/") if path.startswith("//") else path
+
+
+def _proc(path: str, cwd: str) -> str:
+    """`/proc/self/cwd/x` is `cwd/x`; `/proc/self/root/x` is `/x`."""
+    if not path.startswith("/proc/"):
+        return path
+    for link, target in (("/proc/self/cwd", cwd), ("/proc/thread-self/cwd", cwd)):
+        if path == link or path.startswith(link + "/"):
+            return _norm(target + path[len(link) :])
+    for link in ("/proc/self/root", "/proc/thread-self/root", "/proc/1/root"):
+        if path == link or path.startswith(link + "/"):
+            return _norm("/" + path[len(link) :])
+    return path
+
+
+def _repo_root(folder: str) -> str:
+    """The top of the git work tree holding `folder` (the folder itself when there is none)."""
+    current = folder
+    for _ in range(64):
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return folder
+
+
+def _is_python(name: str) -> bool:
+    for prefix in ("python", "pypy"):
+        if name.startswith(prefix):
+            return all(c.isdigit() or c == "." for c in name[len(prefix) :])
+    return False

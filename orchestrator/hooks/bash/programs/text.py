@@ -1,0 +1,205 @@
+"""Text tools that may write files: sed, awk, sort, uniq, patch."""
+
+from __future__ import annotations
+
+from orchestrator.hooks.bash.programs import getopt, has, values
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.programs import Handler
+
+
+def _sed(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """sed: `-i`/`--in-place` writes the file operands; `w FILE` in the script writes FILE."""
+    inplace, index = False, 0
+    scripts: list[str] = []
+    operands: list[Arg] = []
+    while index < len(args):
+        text, dyn = args[index]
+        index += 1
+        if text == "--":
+            operands.extend(args[index:])
+            break
+        if text.startswith("--"):
+            name, eq, value = text[2:].partition("=")
+            inplace = inplace or name == "in-place"
+            if name in ("expression", "file", "line-length"):
+                if not eq and index < len(args):
+                    value, index = args[index][0], index + 1
+                if name != "line-length":  # a script file's commands are unknown: ""
+                    scripts.append(value if name == "expression" else "")
+        elif text.startswith("-") and len(text) > 1:
+            for k in range(1, len(text)):
+                letter = text[k]
+                if letter == "i":  # the rest of the cluster is a backup suffix
+                    inplace = True
+                    if k == len(text) - 1 and index < len(args) and not args[index][0]:
+                        index += 1  # BSD/macOS `sed -i '' SCRIPT FILE`: an empty suffix
+                    break
+                if letter in "efl":
+                    value = text[k + 1 :]
+                    if not value and index < len(args):
+                        value, index = args[index][0], index + 1
+                    if letter != "l":
+                        scripts.append(value if letter == "e" else "")
+                    break
+        else:
+            operands.append((text, dyn))
+    if not scripts and operands:
+        scripts.append(operands.pop(0)[0])
+    for script in scripts:
+        _sed_script(an, script)
+    if inplace:
+        for arg in operands:
+            an.write(arg, "sed")
+
+
+def _sed_script(an: Analyser, script: str) -> None:
+    """The `w FILE` commands (also `s///w FILE`) and `e` commands of a sed script."""
+    i, n = 0, len(script)
+    while i < n:
+        c = script[i]
+        i += 1
+        if c in "/\\":  # a regular-expression address
+            delimiter = c
+            if c == "\\" and i < n:
+                delimiter, i = script[i], i + 1
+            i = _skip_delimited(script, i, delimiter)
+        elif c in "sy" and i < n:
+            delimiter = script[i]
+            i = _skip_delimited(script, _skip_delimited(script, i + 1, delimiter), delimiter)
+            while c == "s" and i < n and script[i] not in ";\n}":
+                if script[i] == "w":
+                    an.write((script[i + 1 : _eol(script, i)].strip(), False), "sed")
+                    i = _eol(script, i)
+                    break
+                if script[i] == "e":
+                    an.opaque["sed"] = None
+                i += 1
+        elif c in "wW":
+            an.write((script[i : _eol(script, i)].strip(), False), "sed")
+            i = _eol(script, i)
+        elif c == "e":
+            an.inline_code("sed", script[i : _eol(script, i)])
+            i = _eol(script, i)
+        elif c in "aicrR:#":  # text, a file to read, a label, a comment: to the end of the line
+            i = _eol(script, i)
+        elif c in "btT":
+            while i < n and script[i] not in ";\n":
+                i += 1
+
+
+def _skip_delimited(text: str, i: int, delimiter: str) -> int:
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == delimiter:
+            return i + 1
+        else:
+            i += 1
+    return len(text)
+
+
+def _eol(text: str, i: int) -> int:
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
+_AWK_LONG = frozenset({"file", "assign", "field-separator", "include", "load", "source", "exec"})
+
+
+def _awk(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """awk: opaque when the program redirects output, pipes, or calls `system`; gawk
+    `-i inplace` writes the file operands."""
+    opts, operands = getopt(args, "fvFilEe", _AWK_LONG)
+    inplace = any(value[0] == "inplace" for value in values(opts, "i", "include"))
+    programs = [value[0] for value in values(opts, "e", "source")]
+    if not programs and not has(opts, "f", "file", "E", "exec") and operands:
+        programs.append(operands.pop(0)[0])
+    if any(_awk_writes(program) for program in programs):
+        an.inline_code(ctx.name, "\n".join(programs))
+    if inplace:
+        for arg in operands:
+            an.write(arg, ctx.name)
+
+
+def _awk_writes(program: str) -> bool:
+    """`print > "f"`, `print | "cmd"`, `"cmd" | getline`, `system(…)`."""
+    i, n, printing, previous = 0, len(program), False, "("
+    while i < n:
+        c = program[i]
+        if c == '"':
+            i, previous = _skip_delimited(program, i + 1, '"'), "a"
+            continue
+        if c == "/" and previous in "(,~!{};&|=\n":  # a regular expression, not a division
+            i, previous = _skip_delimited(program, i + 1, "/"), "a"
+            continue
+        if c == "#":
+            i = _eol(program, i)
+            continue
+        if c.isalpha() or c == "_":
+            j = i
+            while j < n and (program[j].isalnum() or program[j] == "_"):
+                j += 1
+            word, i, previous = program[i:j], j, "a"
+            if word == "system":
+                return True
+            if word in ("print", "printf"):
+                printing, previous = True, "("
+            continue
+        if c == "|" and not program.startswith("||", i) and program[i - 1 : i] != "|":
+            return True
+        if c == ">" and printing:
+            return True
+        if c in ";\n{}":
+            printing = False
+        if c not in " \t":
+            previous = c
+        i += 1
+    return False
+
+
+def _patch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """patch [FILE]: FILE, `-o OUT`, `-r REJECTS`; without a file the patch names them: opaque.
+    (`-i PATCHFILE` is the input, not a target.)"""
+    opts, operands = getopt(args, "BDdFgioprVYz", frozenset({"directory", "output", "input"}))
+    if has(opts, "dry-run"):
+        return
+    saved = an.enter(values(opts, "d", "directory"))
+    outputs = [arg for arg in values(opts, "o", "output") if arg[0] != "-"]
+    for arg in outputs + values(opts, "r", "reject-file") + operands[:1]:
+        an.write(arg, "patch")
+    if not outputs and not operands:
+        an.whole_tree("patch", repo=False)
+    an.cwds = saved
+
+
+_SORT_LONG = frozenset(
+    "output key field-separator buffer-size temporary-directory files0-from parallel "
+    "compress-program random-source batch-size sort".split()
+)
+
+
+def _sort(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    for value in values(getopt(args, "okStT", _SORT_LONG)[0], "o", "output"):
+        an.write(value, "sort")
+
+
+def _uniq(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    operands = getopt(args, "fsw", frozenset({"skip-fields", "skip-chars", "check-chars"}))[1]
+    if len(operands) >= 2:
+        an.write(operands[1], "uniq")
+
+
+RULES: dict[str, Handler] = {
+    "sed": _sed,
+    "gsed": _sed,
+    "awk": _awk,
+    "gawk": _awk,
+    "mawk": _awk,
+    "nawk": _awk,
+    "patch": _patch,
+    "sort": _sort,
+    "uniq": _uniq,
+}

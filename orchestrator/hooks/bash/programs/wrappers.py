@@ -1,0 +1,167 @@
+"""Programs that run another command."""
+
+from __future__ import annotations
+
+from orchestrator.hooks.bash.analyser import COMMAND_VARS
+from orchestrator.hooks.bash.programs import getopt, has, values
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.programs import Handler
+
+
+def _wrapper(short: str = "", long: str = "", skip: int = 0) -> Handler:
+    """A program that runs the rest of its arguments as a command (`nohup`, `timeout 5`)."""
+    names = frozenset(long.split())
+
+    def handler(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+        an.dispatch(getopt(args, short, names, stop=True)[1][skip:], ctx)
+
+    return handler
+
+
+_SUDO_LONG = frozenset(
+    "user group chdir prompt role type close-from command-timeout other-user host chroot".split()
+)
+
+
+def _sudo(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """sudo/doas: the command after the options; `-e`/sudoedit edits files; `-s`/`-i` run a shell."""
+    opts, operands = getopt(args, "CDgpRrtTuU", _SUDO_LONG, stop=True)
+    if ctx.name == "sudoedit" or has(opts, "e", "edit"):
+        for arg in operands:
+            an.write(arg, ctx.name)
+        return
+    saved = an.enter(values(opts, "D", "chdir"))
+    if operands and has(opts, "s", "shell", "i", "login"):
+        an.recurse(" ".join(text for text, _ in operands), ctx.name)
+    else:
+        an.dispatch(operands, ctx)
+    an.cwds = saved
+
+
+def _env(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """env [-i] [-u NAME] [-C DIR] [-S STRING] [NAME=VALUE…] COMMAND."""
+    index = 0
+    folders: list[Arg] = []
+    while index < len(args):
+        text, dyn = args[index]
+        index += 1
+        value: Arg | None = None
+        if text in ("-u", "--unset", "-C", "--chdir", "-S", "--split-string"):
+            value = args[index] if index < len(args) else ("", False)
+            index += 1
+        elif text.startswith(("--chdir=", "--split-string=")):
+            value = (text.partition("=")[2], dyn)
+        elif text[:2] in ("-C", "-S") and len(text) > 2:
+            value = (text[2:], dyn)
+        if value is not None:
+            if text.startswith(("-C", "--chdir")):
+                folders.append(value)
+            elif text.startswith(("-S", "--split-string")):
+                an.recurse(" ".join([value[0], *(t for t, _ in args[index:])]), "env")
+                return
+            continue
+        if text.startswith("-"):
+            continue
+        name, eq, assigned = text.partition("=")
+        if not eq or not name.isidentifier():
+            index -= 1
+            break
+        ctx.env[name] = None if dyn else assigned
+        if name in COMMAND_VARS and assigned:
+            an.recurse(assigned, name)
+    saved = an.enter(folders)
+    an.dispatch(args[index:], ctx)
+    an.cwds = saved
+
+
+def _command_builtin(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    opts, operands = getopt(args, stop=True)
+    if not has(opts, "v", "V"):  # `command -v rm` only looks the name up
+        an.dispatch(operands, ctx)
+
+
+def _time(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """GNU time: `-o FILE` writes FILE."""
+    opts, operands = getopt(args, "fo", frozenset({"format", "output"}), stop=True)
+    for value in values(opts, "o", "output"):
+        an.write(value, "time")
+    an.dispatch(operands, ctx)
+
+
+def _flock(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """flock FILE COMMAND… / flock FILE -c STRING: creates the lock file, runs the command."""
+    opts, operands = getopt(args, "wEc", frozenset({"timeout", "conflict-exit-code"}), stop=True)
+    if operands and not operands[0][0].isdigit():
+        an.write(operands[0], "flock")
+    commands, rest = values(opts, "c", "command"), operands[1:]
+    if len(rest) > 1 and rest[0][0] in ("-c", "--command"):
+        commands, rest = [*commands, rest[1]], []
+    for text, _ in commands:
+        an.recurse(text, "flock")
+    an.dispatch(rest, ctx)
+
+
+def _watch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    operands = getopt(args, "n", frozenset({"interval"}), stop=True)[1]
+    an.recurse(" ".join(text for text, _ in operands), "watch")
+
+
+def _su(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    opts = getopt(args, "cgGsw", frozenset({"command", "group", "shell"}))[0]
+    for text, _ in values(opts, "c", "command"):
+        an.recurse(text, ctx.name)
+
+
+_RUNNER_SHORT = {"conda": "np", "mamba": "np", "micromamba": "np"}
+_RUNNER_LONG = frozenset(
+    "with with-editable with-requirements python package extra group env-file directory "
+    "project index default-index index-url extra-index-url find-links config-file cache-dir "
+    "name prefix cwd env environment".split()
+)
+
+
+def _runner(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """`uv run CMD`, `poetry run CMD`, `conda run -n ENV CMD`…"""
+    if not args or args[0][0] != "run":
+        return
+    opts, operands = getopt(args[1:], _RUNNER_SHORT.get(ctx.name, "p"), _RUNNER_LONG, stop=True)
+    saved = an.enter(values(opts, "directory", "cwd"))
+    an.dispatch(operands, ctx)
+    an.cwds = saved
+
+
+RULES: dict[str, Handler] = {
+    "sudo": _sudo,
+    "sudoedit": _sudo,
+    "doas": _sudo,
+    "env": _env,
+    "command": _command_builtin,
+    "builtin": _wrapper(),
+    "exec": _wrapper("a"),
+    "nohup": _wrapper(),
+    "setsid": _wrapper(),
+    "chronic": _wrapper(),
+    "unbuffer": _wrapper(),
+    "busybox": _wrapper(),
+    "nice": _wrapper("n", "adjustment"),
+    "stdbuf": _wrapper("ioe", "input output error"),
+    "ionice": _wrapper("cnp", "class classdata pid"),
+    "timeout": _wrapper("sk", "signal kill-after", skip=1),
+    "taskset": _wrapper(skip=1),
+    "time": _time,
+    "flock": _flock,
+    "watch": _watch,
+    "su": _su,
+    "uv": _runner,
+    "poetry": _runner,
+    "pdm": _runner,
+    "hatch": _runner,
+    "pipenv": _runner,
+    "rye": _runner,
+    "conda": _runner,
+    "mamba": _runner,
+    "micromamba": _runner,
+}
