@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -81,6 +82,7 @@ class Runner:
 
     def __init__(self, python: str, env: dict[str, str]) -> None:
         self.python, self.env = python, env
+        self._hook_prefix: list[str] | None = None
         script = os.path.join(os.path.dirname(python), "orch")
         self.orch = [script] if os.path.exists(script) else [
             python, "-c", "import sys; from orchestrator.console import main; raise SystemExit(main())"]
@@ -102,7 +104,15 @@ class Runner:
 
     def hook_cmd(self, event: str) -> list[str]:
         """Exactly what `orch init` registers (orchestrator/install.py: hook_command)."""
-        return [self.python, "-I", "-m", "orchestrator.hooks", event]
+        return [*self.hook_prefix(), event]
+
+    def hook_prefix(self) -> list[str]:
+        """`python -I <package>/hooks/__main__.py`, asked of orch itself so the two cannot drift."""
+        if self._hook_prefix is None:
+            code = "from orchestrator.install import hook_command; print(hook_command('EVENT'))"
+            done = self.run([self.python, "-c", code], ROOT)
+            self._hook_prefix = shlex.split(done.stdout.decode())[:-1]
+        return self._hook_prefix
 
     def python_version(self) -> str:
         done = self.run([self.python, "-c", "import sys; print(sys.version.split()[0])"], ROOT)
@@ -332,7 +342,7 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
 
 # -- where the hook's time goes ---------------------------------------------------------------
 
-HOOK_MODULES = "import runpy, " + ", ".join(f"orchestrator.hooks.{m}" for m in ("entry", "context",
+HOOK_MODULES = ", ".join(f"orchestrator.hooks.{m}" for m in ("entry", "context",
                                                                                "pretool"))
 
 
@@ -341,10 +351,9 @@ def stages(runner: Runner, case: HookCase) -> list[tuple[str, list[str]]]:
     reading stdin, the state and the index, taking the lease, answering)."""
     python = [runner.python, "-I", "-c"]
     return [
-        ("`python -I -c 'import runpy'`: what `-m` imports", [*python, "import runpy"]),
-        ("`python -I -c 'import runpy, …hooks.entry, …hooks.context, …hooks.pretool'`: every module "
-         "of the PreToolUse path, doing nothing", [*python, HOOK_MODULES]),
-        (f"the hook, {case.label}: `-m` itself, reading stdin, state and index, the lease, the answer",
+        ("`python -I -c 'import …hooks.entry, …hooks.context, …hooks.pretool'`: every module "
+         "of the PreToolUse path, doing nothing", [*python, "import " + HOOK_MODULES]),
+        (f"the hook, {case.label}: reading stdin, state and index, the lease, the answer",
          runner.hook_cmd(case.event)),
         ("for comparison, `python -I -c 'import json'`: the `json` package alone (it imports `re`, "
          "`enum`, …)", [*python, "import json"]),
@@ -430,7 +439,8 @@ def import_profile(runner: Runner, repo: BenchRepo, case: HookCase, runs: int) -
 
 
 def cprofile(runner: Runner, repo: BenchRepo, case: HookCase, lines: int = 35) -> str:
-    argv = [runner.python, "-I", "-m", "cProfile", "-s", "cumtime", "-m", "orchestrator.hooks", case.event]
+    script = runner.hook_prefix()[-1]
+    argv = [runner.python, "-I", "-m", "cProfile", "-s", "cumtime", script, case.event]
     out = runner.run(argv, repo.root, case.stdin, check=False).stdout.decode(errors="replace")
     start = out.find("   ncalls")
     if start < 0:
@@ -615,14 +625,14 @@ def report(res: Results) -> str:
         "",
         f"### Import-time profile of the PreToolUse hook, case (a) at {profiled:,} tasks",
         "",
-        "`python -X importtime -I -m orchestrator.hooks PreToolUse < payload`, median of "
+        "`python -X importtime -I <package>/hooks/__main__.py PreToolUse < payload`, median of "
         f"{s.importtime_runs} run(s), only the modules that `python -X importtime -c pass` does not import.",
         "",
         *import_table(res.imports),
         "",
         f"### cProfile of the PreToolUse hook, case (a) at {profiled:,} tasks",
         "",
-        "`python -I -m cProfile -s cumtime -m orchestrator.hooks PreToolUse < payload`, one run; the "
+        "`python -I -m cProfile -s cumtime <package>/hooks/__main__.py PreToolUse < payload`, one run; the "
         "profiler slows every call down, so read the proportions, not the times.",
         "",
         "```",
@@ -676,7 +686,7 @@ def log(message: str) -> None:
 
 def measure(runner: Runner, workdir: str, settings: Settings) -> Results:
     session = str(load_payload("PreToolUse.Write.json")["session_id"])
-    runner.run([runner.python, "-I", "-c", HOOK_MODULES], workdir)  # byte-compile before timing anything
+    runner.run([runner.python, "-I", "-c", "import " + HOOK_MODULES], workdir)  # byte-compile before timing anything
     hooks = []
     for count in settings.sizes:
         log(f"building a repo with {count:,} tasks")

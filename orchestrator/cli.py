@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def emit(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """JSON on stdout: indented for a person at a terminal, compact (and much faster to write at
+    10,000 tasks: the C encoder cannot indent) for a program reading a pipe."""
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(data, indent=indent, ensure_ascii=False))
 
 
 def json_option(func: Any) -> Any:
@@ -110,7 +113,7 @@ def plan_convert(file: Path, plan_id: str | None) -> None:
 def _known_ids() -> frozenset[str]:
     try:
         store = Store.discover()
-        return frozenset(t["id"] for t in store.tasks())
+        return frozenset(t["id"] for t in store.summaries())
     except OrchError:
         return frozenset()
 

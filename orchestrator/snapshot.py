@@ -16,20 +16,29 @@ from orchestrator import fastjson
 from orchestrator.jsonfile import write_text
 
 NAME = "snapshot.json"
+SUMMARY = "summary.json"
+SUMMARY_KEYS = ("id", "title", "status", "priority", "specialist", "depends_on", "files", "milestone",
+                "estimate", "plan", "position")
 
 
-def load(state_dir: str, runtime_dir: str) -> list[dict[str, Any]] | None:
-    """The snapshot's tasks if it is current, else None."""
-    found = load_stamped(runtime_dir)
+def summary(task: dict[str, Any]) -> dict[str, Any]:
+    """What `orch status` and `orch next` need of a task (a third of the whole, or less)."""
+    return {key: task.get(key) for key in SUMMARY_KEYS}
+
+
+def load(state_dir: str, runtime_dir: str, name: str = NAME) -> list[dict[str, Any]] | None:
+    """The tasks of snapshot `name` (NAME: whole tasks; SUMMARY: `summary` of each) if it is
+    current, else None."""
+    found = load_stamped(runtime_dir, name)
     if found is None or found[0] != fingerprint(state_dir):
         return None
     return found[1]
 
 
-def load_stamped(runtime_dir: str) -> tuple[str, list[dict[str, Any]]] | None:
+def load_stamped(runtime_dir: str, name: str = NAME) -> tuple[str, list[dict[str, Any]]] | None:
     """(stamp, tasks) of the snapshot as written, current or not; None if missing or unreadable."""
     try:
-        with open(os.path.join(runtime_dir, NAME), "rb") as handle:
+        with open(os.path.join(runtime_dir, name), "rb") as handle:
             data = fastjson.loads(handle.read())
     except (OSError, ValueError):
         return None
@@ -39,8 +48,10 @@ def load_stamped(runtime_dir: str) -> tuple[str, list[dict[str, Any]]] | None:
 
 
 def save(runtime_dir: str, generation: str, tasks: list[dict[str, Any]]) -> None:
-    write_text(os.path.join(runtime_dir, NAME), fastjson.dumps({"stamp": generation, "tasks": tasks}),
-               durable=False)
+    """Both snapshots: whole tasks, and their summaries."""
+    for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
+        write_text(os.path.join(runtime_dir, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
+                   durable=False)
 
 
 def fingerprint(state_dir: str) -> str:

@@ -125,10 +125,16 @@ class Store:
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every task of every plan, in plan order (from the snapshot when it is current)."""
+        return self._ordered(snapshot.load(str(self.dir), str(self.runtime)) or self._scan_and_snapshot())
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """`snapshot.summary` of every task, in plan order: all the read views need."""
+        found = snapshot.load(str(self.dir), str(self.runtime), snapshot.SUMMARY)
+        return self._ordered(found if found is not None else
+                             [snapshot.summary(t) for t in self._scan_and_snapshot()])
+
+    def _ordered(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         order = {plan["id"]: plan.get("order", 0) for plan in self.plans()}
-        tasks = snapshot.load(str(self.dir), str(self.runtime))
-        if tasks is None:
-            tasks = self._scan_and_snapshot()
         return sorted(tasks, key=lambda t: (order.get(t["plan"], 0), t["plan"], t["position"]))
 
     def _scan_and_snapshot(self) -> list[dict[str, Any]]:

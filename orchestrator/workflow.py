@@ -329,7 +329,7 @@ def _check_one_task_per_holder(runtime: Runtime, holder: str, task_id: str) -> N
 
 def _check_wip(store: Store, status: str) -> None:
     limits = store.config().get("wip") or {}
-    if status in limits and graph.wip_exceeded(store.tasks(), limits, status):
+    if status in limits and graph.wip_exceeded(store.summaries(), limits, status):
         raise Refused(
             f"WIP limit reached: at most {limits[status]} task(s) may be {status}; finish one first"
         )
@@ -362,7 +362,7 @@ def select_plan(store: Store, plan_id: str | None) -> list[dict[str, Any]]:
 def status_view(store: Store, plan_id: str | None = None) -> dict[str, Any]:
     plans = select_plan(store, plan_id)
     wanted = {p["id"] for p in plans}
-    tasks = [t for t in store.tasks() if t["plan"] in wanted]
+    tasks = [t for t in store.summaries() if t["plan"] in wanted]
     bindings = Runtime(store.runtime).bindings()
     counts = {status: 0 for status in lifecycle.STATUSES}
     for task in tasks:
@@ -377,7 +377,7 @@ def status_view(store: Store, plan_id: str | None = None) -> dict[str, Any]:
 
 def next_view(store: Store, plan_id: str | None = None, parallel: int | None = None) -> dict[str, Any]:
     wanted = {p["id"] for p in select_plan(store, plan_id)}
-    tasks = store.tasks()
+    tasks = store.summaries()
     ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
     view: dict[str, Any] = {"ready": [_ready_row(t) for t in ready]}
     if parallel is not None:
