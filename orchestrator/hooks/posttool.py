@@ -9,6 +9,7 @@ from orchestrator.hooks import index, pretool
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.hooks.index import glob_matches
 from orchestrator.jsonfile import read_json_or, write_json
+from orchestrator.lifecycle import ACTIVE
 from orchestrator.runtime import FileLock
 
 TYPE_CHECKING = False
@@ -29,7 +30,7 @@ def decide(payload: Payload, ctx: Context) -> Decision:
     if not rels:
         return NONE
     task = ctx.bound_task(payload.caller)
-    if task is not None and task.get("status") in pretool.ACTIVE:
+    if task is not None and task.get("status") in ACTIVE:
         _record_artifacts(ctx, task["id"], rels)
     return _fast_checks(ctx, rels) or NONE
 

@@ -7,6 +7,7 @@ import os
 
 from orchestrator.hooks import index
 from orchestrator.hooks.decision import NONE, Decision
+from orchestrator.lifecycle import ACTIVE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from orchestrator.hooks.context import Context
     from orchestrator.hooks.payload import Payload
 
-ACTIVE = ("in_progress", "review", "testing")
 HANDOVER_VERBS = ("start", "done", "gate", "block", "move", "cancel")
 STATE = ".orch"
 
@@ -47,7 +47,13 @@ def _targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, .
 
 
 def _in_state(rel: str | None) -> bool:
-    return rel is not None and (rel == STATE or rel.startswith(STATE + "/"))
+    """`rel` is `.orch/` or lies in it; an unexpanded glob counts if it can match it (`.or*`)."""
+    if rel is None:
+        return False
+    head = rel.split("/", 1)[0]
+    if "*" in head or "?" in head or "[" in head:
+        return index.segment_matches(head, STATE)
+    return head == STATE
 
 
 def _protected(rels: list[str], opaque: tuple[str, ...], mentions: list[str | None]) -> Decision | None:

@@ -81,6 +81,8 @@ def test_writes_to_orch_state_are_denied(planned: Path, write_payload: Any, targ
         "python3 -c \"open('.orch/tasks/A.json','w').write('{}')\"",
         "git checkout -- .orch",
         "rm -rf .orch",
+        "rm -rf .or*",
+        "cp x .orc?/config.json",
     ],
 )
 def test_bash_writes_to_orch_state_are_denied(planned: Path, write_payload: Any, command: str) -> None:
