@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.gitops import LOCAL_ENV_VARS
+
 ROOT = Path(__file__).resolve().parent.parent
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -26,7 +28,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HOME", str(home))
     for key, value in GIT_ENV.items():
         monkeypatch.setenv(key, value)
-    for key in ("CLAUDE_CODE_SESSION_ID", "ORCH_DISABLE", "ORCH_RUNTIME_DIR", "NO_COLOR"):
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for key in ("CLAUDE_CODE_SESSION_ID", "ORCH_DISABLE", "ORCH_RUNTIME_DIR", "NO_COLOR", *LOCAL_ENV_VARS):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     yield

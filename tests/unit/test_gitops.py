@@ -10,22 +10,7 @@ import pytest
 
 from orchestrator import gitops
 from orchestrator.errors import InvalidInput, OrchError
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "orch-test", "GIT_AUTHOR_EMAIL": "orch-test@example.invalid",
-    "GIT_COMMITTER_NAME": "orch-test", "GIT_COMMITTER_EMAIL": "orch-test@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in GIT_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    for name in gitops.LOCAL_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
+from tests.conftest import GIT_ENV
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
@@ -240,4 +225,4 @@ def test_orch_tags_lists_only_orch_annotated_tags(repo: Path) -> None:
     tags = gitops.orch_tags(repo)
     assert [t["name"] for t in tags] == ["p-complete", "p/m1"]
     assert tags[0]["commit"] == head and tags[0]["message"] == message
-    assert tags[0]["tagger"] == "orch-test" and tags[0]["at"].endswith("Z")
+    assert tags[0]["tagger"] == GIT_ENV["GIT_AUTHOR_NAME"] and tags[0]["at"].endswith("Z")

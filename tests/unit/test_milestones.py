@@ -11,23 +11,8 @@ import pytest
 from orchestrator import gitops, milestones, receipts
 from orchestrator.store import Store
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "orch-test", "GIT_AUTHOR_EMAIL": "orch-test@example.invalid",
-    "GIT_COMMITTER_NAME": "orch-test", "GIT_COMMITTER_EMAIL": "orch-test@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 PASSED = [{"name": "tests", "passed": True}, {"name": "lint", "passed": True}]
 FAILED = [{"name": "tests", "passed": False}]
-
-
-@pytest.fixture(autouse=True)
-def isolated_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in GIT_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
-    for name in gitops.LOCAL_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
