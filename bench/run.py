@@ -686,7 +686,8 @@ def log(message: str) -> None:
 
 def measure(runner: Runner, workdir: str, settings: Settings) -> Results:
     session = str(load_payload("PreToolUse.Write.json")["session_id"])
-    runner.run([runner.python, "-I", "-c", "import " + HOOK_MODULES], workdir)  # byte-compile before timing anything
+    # byte-compile the hook's modules before timing anything
+    runner.run([runner.python, "-I", "-c", "import " + HOOK_MODULES], workdir)
     hooks = []
     for count in settings.sizes:
         log(f"building a repo with {count:,} tasks")
