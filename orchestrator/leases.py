@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from orchestrator import paths
 from orchestrator.errors import InvalidInput, Refused
 from orchestrator.runtime import Runtime
 from orchestrator.store import Store
@@ -12,11 +13,10 @@ from orchestrator.store import Store
 
 def relative_path(store: Store, path: str) -> str:
     """`path` normalised (symlinks, `..`) and made relative to the repo root."""
-    full = os.path.realpath(os.path.join(os.getcwd(), path))
-    root = os.path.realpath(store.root)
-    if full != root and not full.startswith(root + os.sep):
-        raise InvalidInput(f"{path} is outside the repository {root}")
-    return os.path.relpath(full, root).replace(os.sep, "/")
+    rel = paths.repo_relative(store.root, path, os.getcwd())
+    if rel is None:
+        raise InvalidInput(f"{path} is outside the repository {store.root}")
+    return rel
 
 
 def lock(store: Store, path: str, task_id: str | None, actor: str) -> dict[str, Any]:

@@ -52,3 +52,13 @@ def runtime_dir(root: str | os.PathLike[str]) -> str:
     `ORCH_RUNTIME_DIR` redirects it (tests); otherwise `<git common dir>/orch`.
     """
     return os.environ.get("ORCH_RUNTIME_DIR") or os.path.join(git_common_dir(root), "orch")
+
+
+def repo_relative(root: str | os.PathLike[str], path: str, cwd: str) -> str | None:
+    """`path` (absolute, or relative to `cwd`) relative to the repo `root`, `..` and symlinks
+    resolved, with `/` separators; None when it lies outside the repo."""
+    full = os.path.realpath(os.path.join(cwd, path))
+    top = os.path.realpath(root)
+    if full != top and not full.startswith(top + os.sep):
+        return None
+    return os.path.relpath(full, top).replace(os.sep, "/")

@@ -64,8 +64,4 @@ class Context:
     def relative(self, path: str, cwd: str) -> str | None:
         """`path` (absolute or relative to `cwd`) as a normalised path relative to the repo root,
         symlinks resolved; None when it lies outside the repo."""
-        full = os.path.realpath(os.path.join(cwd or self.root, path))
-        root = os.path.realpath(self.root)
-        if full != root and not full.startswith(root + os.sep):
-            return None
-        return os.path.relpath(full, root).replace(os.sep, "/")
+        return paths.repo_relative(self.root, path, cwd or self.root)
