@@ -42,18 +42,26 @@ def _targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, .
         from orchestrator.hooks.bash import written_paths
 
         found = written_paths(payload.command(), payload.cwd or os.getcwd())
-        return list(found.paths), found.opaque, found.mentions
+        return _expanded(found.paths), found.opaque, tuple(_expanded(found.mentions))
     return [], (), ()
 
 
+def _expanded(words: tuple[str, ...]) -> list[str]:
+    """Unquoted globs as the shell will expand them (`rm .or*`, `cp x src/*.py`); a glob that
+    matches nothing stays as written, as in bash."""
+    result: list[str] = []
+    for word in words:
+        if "*" in word or "?" in word or "[" in word:
+            import glob
+
+            result.extend(sorted(glob.glob(word)) or [word])
+        else:
+            result.append(word)
+    return result
+
+
 def _in_state(rel: str | None) -> bool:
-    """`rel` is `.orch/` or lies in it; an unexpanded glob counts if it can match it (`.or*`)."""
-    if rel is None:
-        return False
-    head = rel.split("/", 1)[0]
-    if "*" in head or "?" in head or "[" in head:
-        return index.segment_matches(head, STATE)
-    return head == STATE
+    return rel is not None and (rel == STATE or rel.startswith(STATE + "/"))
 
 
 def _protected(rels: list[str], opaque: tuple[str, ...], mentions: list[str | None]) -> Decision | None:

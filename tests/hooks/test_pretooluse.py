@@ -178,3 +178,13 @@ def test_a_refused_subagent_start_leaves_no_offer_behind(
     assert orch("start", "B")[0] == 0
     rows = {row["id"]: row for row in json.loads(orch("status", "--json")[1])["tasks"]}
     assert rows["B"]["bound_to"] == "sess-9"
+
+
+def test_a_bash_glob_is_checked_file_by_file_as_the_shell_expands_it(planned: Path, orch: Orch,
+                                                                     write_payload: Any) -> None:
+    orch("start", "A", "--agent", "agent-a")
+    (planned / "shared").mkdir()
+    (planned / "shared" / "util.py").write_text("x = 1\n")
+    run_hook("PreToolUse", write_payload("shared/util.py", agent="agent-a"))
+    run = run_hook("PreToolUse", write_payload("rm shared/*.py", tool="Bash", agent="agent-b"))
+    assert run.denied is not None and "shared/util.py is leased by task A" in run.denied
