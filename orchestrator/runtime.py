@@ -177,8 +177,10 @@ class Runtime:
         with self.locked():
             data = self._fresh_handovers()
             offer = data.pop(f"{session_id}:{task_id}", None)
+            if offer is None:
+                return None
             write_json(self._path("handover.json"), data, compact=True, durable=False)
-            return str(offer["agent"]) if offer else None
+            return str(offer["agent"])
 
     def _fresh_handovers(self) -> dict[str, Any]:
         data = read_json_or(self._path("handover.json"), {})

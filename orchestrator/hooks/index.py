@@ -55,7 +55,7 @@ def rebuild(state_dir: str, runtime_dir: str, tasks: list[dict[str, Any]] | None
     returns the new generation."""
     if tasks is None or generation is None:
         generation = stamp(state_dir)
-        tasks = _load_tasks(os.path.join(state_dir, "tasks"))
+        tasks = load_tasks(os.path.join(state_dir, "tasks"))
     status = {t["id"]: t.get("status", "queued") for t in tasks}
     buckets: dict[str, list[list[Any]]] = {}
     for task in tasks:
@@ -93,7 +93,7 @@ def keep_current(state_dir: str, runtime_dir: str, before: str) -> None:
         write_text(path, fastjson.dumps([stamp(state_dir), current[1]]), durable=False)
 
 
-def _load_tasks(folder: str) -> list[dict[str, Any]]:
+def load_tasks(folder: str) -> list[dict[str, Any]]:
     tasks = []
     try:
         entries = list(os.scandir(folder))

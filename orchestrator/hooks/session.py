@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from orchestrator.hooks.decision import NONE, Decision
-from orchestrator.hooks.index import _load_tasks
+from orchestrator.hooks.index import load_tasks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ LIMIT = 2000
 def start(payload: Payload, ctx: Context) -> Decision:
     from orchestrator import graph
 
-    tasks = _load_tasks(os.path.join(ctx.state_dir, "tasks"))
+    tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
     if not tasks:
         return Decision(
             context="orch: this repo uses orch, but no plan is loaded yet (`orch plan add FILE`)."

@@ -6,7 +6,7 @@ import os
 import sys
 
 from orchestrator.hooks.entry import read_stdin
-from orchestrator.hooks.index import _load_tasks
+from orchestrator.hooks.index import load_tasks
 from orchestrator.jsonfile import read_json_or
 
 TYPE_CHECKING = False
@@ -32,7 +32,7 @@ def line(raw: dict[str, Any]) -> str:
     ctx = Context.find(payload)
     if ctx is None:
         return "orch: not set up here"
-    tasks = _load_tasks(os.path.join(ctx.state_dir, "tasks"))
+    tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
     done = sum(1 for t in tasks if t.get("status") == "completed")
     parts = [f"orch {done}/{len(tasks)} done"]
     task = ctx.bound_task(payload.caller)

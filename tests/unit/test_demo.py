@@ -18,6 +18,7 @@ def test_demo_walks_the_example_plan() -> None:
     assert done.returncode == 0, out[-2000:]
     assert "login-api cannot start: it depends on unfinished tasks: tokens (queued)" in out
     assert "deny: orch: src/auth/api.py belongs to task login-api" in out
+    assert "deny: orch: src/auth/tokens.py belongs to task tokens (Token service), which another agent" in out
     assert "Parallel wave (independent, disjoint files): tokens, login-ui" in out
     assert "security-tests is blocked (andon)" in out
     assert "security-tests completed." in out
