@@ -204,7 +204,7 @@ def show(task_id: str, as_json: bool) -> None:
 def start(task_id: str, agent: str | None, brief: bool, as_json: bool) -> None:
     """Start TASK_ID and bind it to you, if its dependencies are completed."""
     store = Store.discover()
-    holder = workflow.actor_for(store, agent, task_id)
+    holder = workflow.actor_for(store, agent, "start", task_id)
     task = workflow.start(store, task_id, holder)
     if as_json:
         emit({"task": task, "bound_to": holder})
@@ -224,7 +224,7 @@ def start(task_id: str, agent: str | None, brief: bool, as_json: bool) -> None:
 def move(task_id: str, target: str, note: str | None, agent: str | None) -> None:
     """Move TASK_ID to STATUS (only legal transitions)."""
     store = Store.discover()
-    task = workflow.move(store, task_id, target, workflow.actor_for(store, agent, task_id), note)
+    task = workflow.move(store, task_id, target, workflow.actor_for(store, agent, "move", task_id), note)
     click.echo(f"{task_id} is now {task['status']}.")
 
 
@@ -235,7 +235,7 @@ def move(task_id: str, target: str, note: str | None, agent: str | None) -> None
 def block(task_id: str, reason: str, agent: str | None) -> None:
     """Mark TASK_ID blocked, with the reason."""
     store = Store.discover()
-    workflow.block(store, task_id, reason, workflow.actor_for(store, agent, task_id))
+    workflow.block(store, task_id, reason, workflow.actor_for(store, agent, "block", task_id))
     click.echo(f"{task_id} is now blocked: {reason}")
 
 
@@ -246,7 +246,7 @@ def block(task_id: str, reason: str, agent: str | None) -> None:
 def cancel(task_id: str, reason: str | None, agent: str | None) -> None:
     """Cancel TASK_ID (tasks depending on it stay blocked until the plan is edited)."""
     store = Store.discover()
-    workflow.cancel(store, task_id, workflow.actor_for(store, agent, task_id), reason)
+    workflow.cancel(store, task_id, workflow.actor_for(store, agent, "cancel", task_id), reason)
     click.echo(f"{task_id} is now cancelled.")
 
 
@@ -259,7 +259,7 @@ def done(task_id: str, agent: str | None, as_json: bool) -> int:
     from orchestrator import completion
 
     store = Store.discover()
-    actor = workflow.actor_for(store, agent, task_id)
+    actor = workflow.actor_for(store, agent, "done", task_id)
     with render.GateProgress(quiet=as_json) as progress:
         outcome = completion.done(store, task_id, actor, progress.line)
     if as_json:
@@ -287,7 +287,7 @@ def gate_(task_id: str | None, agent: str | None, as_json: bool) -> int:
     from orchestrator.runtime import Runtime
 
     store = Store.discover()
-    actor = workflow.actor_for(store, agent, task_id)
+    actor = workflow.actor_for(store, agent, "gate", task_id)
     task_id = task_id or Runtime(store.runtime).task_of(actor)
     if not task_id:
         raise InvalidInput("no task given and none is bound to you: `orch gate ID`")
@@ -312,7 +312,7 @@ def lock(path: str, task_id: str | None, agent: str | None) -> None:
     from orchestrator import leases
 
     store = Store.discover()
-    lease = leases.lock(store, path, task_id, workflow.actor_for(store, agent))
+    lease = leases.lock(store, path, task_id, workflow.actor_for(store, agent, "lock", path))
     click.echo(f"Leased {lease['path']} for {lease['task']} until {lease['expires']}.")
 
 
@@ -323,7 +323,9 @@ def unlock(path: str | None, task_id: str | None) -> None:
     """Release the lease on PATH (or every lease of --task)."""
     from orchestrator import leases
 
-    released = leases.unlock(Store.discover(), path, task_id)
+    store = Store.discover()
+    actor = workflow.actor_for(store, None, "unlock", path)
+    released = leases.unlock(store, path, task_id, actor)
     click.echo(f"Released: {', '.join(released)}" if released else "No matching lease.")
 
 

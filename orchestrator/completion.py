@@ -32,6 +32,7 @@ def gate(
     store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
 ) -> list[dict[str, Any]]:
     """`orch gate`: run the gates and record a receipt per result; the task is not changed."""
+    workflow.check_holder(store, task_id, actor, "gate")
     results = run_task_gates(store, store.task(task_id), on_line)
     with store.locked():
         _gate_receipts(store, task_id, actor, results)
@@ -44,6 +45,7 @@ def done(
     """`orch done`: complete the task if every gate passes, else pull the andon."""
     task = store.task(task_id)
     _check_completable(task)
+    workflow.check_holder(store, task_id, actor, "done")
     results = run_task_gates(store, task, on_line)
     passed = all(r["passed"] for r in results)
     with store.locked():

@@ -24,6 +24,7 @@ WRITERS = "Write|Edit|NotebookEdit|MultiEdit|Bash"
 EVENTS: tuple[tuple[str, str | None, int], ...] = (
     ("PreToolUse", WRITERS, 10),
     ("PostToolUse", WRITERS, 60),
+    ("PostToolUseFailure", "Bash", 10),  # a failed Bash call: withdraw its unclaimed grants
     ("Stop", None, 900),
     ("SubagentStop", None, 900),
     ("SessionStart", "startup|resume|clear|compact", 30),
@@ -56,7 +57,7 @@ def install(root: Path, python: str | None = None, *, sync_post: bool = False) -
         group: dict[str, Any] = {
             "hooks": [{"type": "command", "command": hook_command(event, python), "timeout": timeout}]
         }
-        if event == "PostToolUse" and not sync_post:
+        if (event == "PostToolUse" and not sync_post) or event == "PostToolUseFailure":
             group["hooks"][0]["async"] = True
         if matcher:
             group = {"matcher": matcher, **group}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from orchestrator import paths
+from orchestrator import paths, workflow
 from orchestrator.errors import InvalidInput, Refused
 from orchestrator.runtime import Runtime
 from orchestrator.store import Store
@@ -25,6 +25,7 @@ def lock(store: Store, path: str, task_id: str | None, actor: str) -> dict[str, 
     if not task_id:
         raise InvalidInput("no task given and none is bound to you: `orch lock PATH --task ID`")
     task = store.task(task_id)
+    workflow.check_holder(store, task_id, actor, "lock")
     if task["status"] != "in_progress":
         raise Refused(f"{task_id} is {task['status']}: only a task in progress can hold a lease")
     rel = relative_path(store, path)
@@ -39,11 +40,17 @@ def lock(store: Store, path: str, task_id: str | None, actor: str) -> dict[str, 
     return {"path": rel, **runtime.leases()[rel]}
 
 
-def unlock(store: Store, path: str | None, task_id: str | None) -> list[str]:
+def unlock(store: Store, path: str | None, task_id: str | None, actor: str) -> list[str]:
+    """Release leases; only the holder of their task may (or a human, or anyone once the
+    holder is no longer live)."""
     if not path and not task_id:
         raise InvalidInput("say what to release: `orch unlock PATH` or `orch unlock --task ID`")
     rel = relative_path(store, path) if path else None
-    return Runtime(store.runtime).release(path=rel, task_id=task_id)
+    runtime = Runtime(store.runtime)
+    for lease_path, lease in runtime.leases().items():
+        if (rel is None or lease_path == rel) and (task_id is None or lease.get("task") == task_id):
+            workflow.check_holder(store, str(lease.get("task")), actor, "unlock")
+    return runtime.release(path=rel, task_id=task_id)
 
 
 def view(store: Store) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import fcntl
 import os
 import time
 
+from orchestrator.callers import GRANT_TTL
 from orchestrator.errors import StateError
 from orchestrator.jsonfile import read_json_or, write_json
 
@@ -22,11 +23,35 @@ if TYPE_CHECKING:
     from typing import Any
 
 LOCK_DEADLINE = 3.0
-HANDOVER_TTL = 120.0
+TOUCH_EVERY = 60.0
 
 
 def now_iso(epoch: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if epoch is None else epoch))
+
+
+def seen(binding: dict[str, Any]) -> float:
+    """When the holder of a binding was last active (epoch seconds)."""
+    value = binding.get("seen")
+    if isinstance(value, (int, float)):
+        return float(value)
+    since = binding.get("since")
+    if isinstance(since, str):
+        import calendar
+
+        try:
+            return float(calendar.timegm(time.strptime(since, "%Y-%m-%dT%H:%M:%SZ")))
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def is_live(binding: dict[str, Any] | None, ttl: float, now: float | None = None) -> bool:
+    """A binding whose holder may still come back: its session has not ended and it was active
+    within `ttl` seconds (the lease TTL). Anyone may take over a task whose binding is not live."""
+    if binding is None or binding.get("ended"):
+        return False
+    return (time.time() if now is None else now) - seen(binding) < ttl
 
 
 class FileLock:
@@ -78,11 +103,29 @@ class Runtime:
                 return task_id
         return None
 
-    def bind(self, task_id: str, holder: str, session: str | None = None) -> None:
+    def bind(
+        self, task_id: str, holder: str, session: str | None = None, worktree: str | None = None
+    ) -> None:
         with self.locked():
             data = self.bindings()
-            data[task_id] = {"holder": holder, "session": session or holder, "since": now_iso()}
+            now = time.time()
+            data[task_id] = {"holder": holder, "session": session or holder, "since": now_iso(now),
+                             "seen": now}
+            if worktree:
+                data[task_id]["worktree"] = worktree
             self._save_bindings(data)
+
+    def touch(self, task_id: str, holder: str) -> None:
+        """The holder of `task_id` is active: renew its binding's liveness (at most once a
+        minute, so a hook writes bindings.json rarely)."""
+        binding = self.bindings().get(task_id)
+        if binding is None or binding.get("holder") != holder or time.time() - seen(binding) < TOUCH_EVERY:
+            return
+        with self.locked():
+            data = self.bindings()
+            if task_id in data and data[task_id].get("holder") == holder:
+                data[task_id]["seen"] = time.time()
+                self._save_bindings(data)
 
     def unbind(self, task_id: str) -> None:
         with self.locked():
@@ -93,14 +136,40 @@ class Runtime:
 
     def end_session(self, session: str) -> list[str]:
         """A Claude Code session ended: mark its bindings ended and release its leases."""
+        return self._end("session", session)
+
+    def end_holder(self, holder: str) -> list[str]:
+        """A subagent finished: mark its binding ended (another caller may take the task over)
+        and release its leases."""
+        return self._end("holder", holder)
+
+    def _end(self, key: str, value: str) -> list[str]:
         with self.locked():
             data = self.bindings()
-            ended = [tid for tid, b in data.items() if b.get("session") == session]
+            ended = [tid for tid, b in data.items() if b.get(key) == value and not b.get("ended")]
             for task_id in ended:
                 data[task_id]["ended"] = True
             if ended:
                 self._save_bindings(data)
-            return self._drop_leases(lambda _p, lease: lease.get("session") == session)
+            return self._drop_leases(lambda _p, lease: lease.get(key) == value)
+
+    # -- sessions whose hooks ran ---------------------------------------------------------
+
+    def mark_session(self, session: str) -> None:
+        """orch's hooks run in `session` (called at SessionStart): from now on an `orch` command
+        of that session acts only on a grant its PreToolUse hook left."""
+        if not session or self.hooks_seen(session):
+            return
+        with self.locked():
+            data = read_json_or(self._path("sessions.json"), {})
+            data = data if isinstance(data, dict) else {}
+            data[session] = time.time()
+            recent = sorted(data.items(), key=lambda item: item[1] if isinstance(item[1], float) else 0)
+            write_json(self._path("sessions.json"), dict(recent[-200:]), compact=True, durable=False)
+
+    def hooks_seen(self, session: str) -> bool:
+        data = read_json_or(self._path("sessions.json"), {})
+        return isinstance(data, dict) and session in data
 
     def _save_bindings(self, data: dict[str, Any]) -> None:
         write_json(self._path("bindings.json"), {"schema": 1, "bindings": data})
@@ -160,29 +229,52 @@ class Runtime:
     def _save_leases(self, leases: dict[str, Any]) -> None:
         write_json(self._path("leases.json"), {"schema": 1, "leases": leases}, compact=True, durable=False)
 
-    # -- hand-over from a subagent's hook to its `orch start` -----------------------------
+    # -- grants: the hook hands the true caller of a Bash call to the `orch` it runs -------
 
-    def offer_handover(self, session_id: str, task_id: str, agent_id: str) -> None:
-        """Called by the PreToolUse hook when a subagent runs `orch start TASK` through Bash:
-        the hook sees the agent id, the Bash environment does not."""
+    def offer_grant(self, key: str, caller: str, session: str, tool_use_id: str) -> None:
+        """Called by the PreToolUse hook for each `orch VERB …` it allowed in a Bash command:
+        the `orch` process of that command claims it (`claim_grant`) and acts as `caller`."""
         with self.locked():
-            data = self._fresh_handovers()
-            data[f"{session_id}:{task_id}"] = {"agent": agent_id, "at": time.time()}
-            write_json(self._path("handover.json"), data, compact=True, durable=False)
+            data = self._fresh_grants()
+            offer = {"caller": caller, "session": session, "tool": tool_use_id, "at": time.time()}
+            data.setdefault(key, []).append(offer)
+            self._save_grants(data)
 
-    def claim_handover(self, session_id: str, task_id: str) -> str | None:
-        """The agent id a hook left for this session and task, consumed once."""
-        if not os.path.exists(self._path("handover.json")):
+    def claim_grant(self, key: str, session: str | None) -> dict[str, Any] | None:
+        """The oldest live offer for `key` (of `session` when it has one), consumed once; None
+        when there is none, or when several sessions offered and `session` names none of them."""
+        if not os.path.exists(self._path("grants.json")):
             return None
         with self.locked():
-            data = self._fresh_handovers()
-            offer = data.pop(f"{session_id}:{task_id}", None)
-            if offer is None:
+            data = self._fresh_grants()
+            offers = data.get(key, [])
+            mine = [o for o in offers if o.get("session") == session] if session else []
+            if not mine and len({o.get("session") for o in offers}) == 1:
+                mine = offers
+            if not mine:
                 return None
-            write_json(self._path("handover.json"), data, compact=True, durable=False)
-            return str(offer["agent"])
+            chosen = mine[0]
+            offers.remove(chosen)
+            self._save_grants({k: v for k, v in data.items() if v})
+            return chosen
 
-    def _fresh_handovers(self) -> dict[str, Any]:
-        data = read_json_or(self._path("handover.json"), {})
-        cutoff = time.time() - HANDOVER_TTL
-        return {k: v for k, v in data.items() if v.get("at", 0) > cutoff} if isinstance(data, dict) else {}
+    def withdraw_grants(self, tool_use_id: str) -> None:
+        """The Bash call has ended (PostToolUse/PostToolUseFailure): its unclaimed offers go."""
+        if not tool_use_id or not os.path.exists(self._path("grants.json")):
+            return
+        with self.locked():
+            data = self._fresh_grants()
+            kept = {k: [o for o in v if o.get("tool") != tool_use_id] for k, v in data.items()}
+            self._save_grants({k: v for k, v in kept.items() if v})
+
+    def _fresh_grants(self) -> dict[str, list[dict[str, Any]]]:
+        data = read_json_or(self._path("grants.json"), {})
+        if not isinstance(data, dict):
+            return {}
+        cutoff = time.time() - GRANT_TTL
+        fresh = {k: [o for o in v if isinstance(o, dict) and o.get("at", 0) > cutoff]
+                 for k, v in data.items() if isinstance(v, list)}
+        return {k: v for k, v in fresh.items() if v}
+
+    def _save_grants(self, data: dict[str, Any]) -> None:
+        write_json(self._path("grants.json"), data, compact=True, durable=False)

@@ -12,28 +12,76 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator import graph, lifecycle
+from orchestrator import callers, graph, lifecycle
 from orchestrator.errors import InvalidInput, OrchError, Refused
-from orchestrator.runtime import Runtime, now_iso
+from orchestrator.runtime import Runtime, is_live, now_iso
 from orchestrator.store import SCHEMA, Store
 
 KEEP_ON_ADD = frozenset({"completed", "cancelled"})
 UNBIND_ON = frozenset({"completed", "cancelled", "queued"})
 
 
-def actor_for(store: Store, agent: str | None = None, task_id: str | None = None) -> str:
-    """Who is acting: `--agent`, else the subagent a hook handed over, else the Claude Code
-    session of this Bash call, else the local user."""
+def actor_for(store: Store, agent: str | None = None, verb: str | None = None,
+              operand: str | None = None) -> str:
+    """Who is acting. For a verb that moves a task or a lease, inside Claude Code: the caller the
+    PreToolUse hook saw run this command (its grant), whatever this process's environment or
+    `--agent` say. Otherwise `--agent`, else the Claude Code session of this Bash call (when
+    orch's hooks are not active in it), else the local user."""
+    if verb in callers.MOVING:
+        granted = _granted_caller(store, agent, verb, operand)
+        if granted is not None:
+            return granted
     if agent:
         return agent
     session = os.environ.get("CLAUDE_CODE_SESSION_ID")
-    if session and task_id:
-        handed = Runtime(store.runtime).claim_handover(session, task_id)
-        if handed:
-            return handed
     if session:
         return session
     return f"user:{_login()}"
+
+
+def _granted_caller(store: Store, agent: str | None, verb: str, operand: str | None) -> str | None:
+    runtime = Runtime(store.runtime)
+    session = os.environ.get("CLAUDE_CODE_SESSION_ID") or None
+    grant = runtime.claim_grant(callers.grant_key(verb, [operand] if operand else []), session)
+    if grant is not None:
+        caller = str(grant.get("caller"))
+        if agent and agent != caller:
+            raise Refused(f"inside Claude Code orch acts as you ({caller}); `--agent {agent}` is for a "
+                          "human at a terminal")
+        return caller
+    if callers.inside_claude_code() and (session is None or runtime.hooks_seen(session)):
+        raise Refused(
+            f"orch could not see who runs this `orch {verb}`: its hooks hand your identity to orch "
+            f"only for a Bash command that runs orch directly. Run `orch {verb}"
+            f"{' ' + operand if operand else ''}` as a command of its own, without changing its "
+            "environment (no scripts, variables or substitutions around it)."
+        )
+    return None
+
+
+def is_human(actor: str) -> bool:
+    """A person at a terminal (no Claude Code around this process) may act on any task."""
+    return actor.startswith("user:") or not callers.inside_claude_code()
+
+
+def check_holder(store: Store, task_id: str, actor: str, verb: str) -> None:
+    """Only the holder of a task moves it: refuse `actor` when someone else holds `task_id` and
+    is still live (a human, or anyone once the holder's session ended or went quiet, may)."""
+    binding = Runtime(store.runtime).bindings().get(task_id)
+    if binding is None or binding.get("holder") == actor or is_human(actor):
+        return
+    if is_live(binding, lease_ttl(store)):
+        raise Refused(
+            f"{task_id} is held by {binding.get('holder')} (since {binding.get('since', '?')}): only its "
+            f"holder may `orch {verb}` it; a human at a terminal may act on any task"
+        )
+
+
+def lease_ttl(store: Store) -> float:
+    value = store.config().get("lease_ttl_seconds")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return 1800.0
 
 
 def _login() -> str:
@@ -168,20 +216,24 @@ def _write_plan(
 
 
 def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
-    """Bind `task_id` to `holder` and move it to in_progress, if its dependencies are done."""
+    """Bind `task_id` to `holder` and move it to in_progress, if its dependencies are done. A task
+    bound to someone else (in any worktree: bindings are shared by all of a repository's work
+    trees) is refused while that holder is live."""
     runtime = Runtime(store.runtime)
     with store.locked():
         task = store.task(task_id)
-        if _take_over(store, runtime, task, holder):
+        binding = runtime.bindings().get(task_id)
+        _check_not_held(store, task, binding, holder)
+        if _take_over(store, runtime, task, binding, holder):
             return task
-        _check_startable(task, runtime)
+        _check_startable(task, binding)
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
         entry = transition(task, "in_progress", holder, None)
         task["start_commit"] = _head_commit(store)
         save_transitions(store, task, [entry])
-        runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"))
+        runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
         after_transitions(store, task, holder)
     return task
 
@@ -197,6 +249,7 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
     runtime = Runtime(store.runtime)
     with store.locked():
         task = store.task(task_id)
+        check_holder(store, task_id, actor, "move" if target not in ("blocked", "cancelled") else target)
         _check_wip(store, target)
         entry = transition(task, target, actor, note)
         if target == "blocked":
@@ -268,38 +321,56 @@ def _head_commit(store: Store) -> str | None:
         return None
 
 
-def _take_over(store: Store, runtime: Runtime, task: dict[str, Any], holder: str) -> bool:
-    """An active task whose holder's session ended (or that lost its binding) can be taken over;
-    starting your own active task again is a no-op. Returns True when handled."""
+def _check_not_held(store: Store, task: dict[str, Any], binding: dict[str, Any] | None, holder: str) -> None:
+    if binding is None or binding.get("holder") == holder or is_human(holder):
+        return
+    if is_live(binding, lease_ttl(store)):
+        raise Refused(
+            f"{task['id']} is already {task['status'] if task['status'] in lifecycle.ACTIVE else 'started'}, "
+            f"bound to {binding.get('holder')} since {binding.get('since', '?')}"
+            f"{_where(binding)}: only its holder moves it"
+        )
+
+
+def _where(binding: dict[str, Any]) -> str:
+    tree = binding.get("worktree")
+    return f" in the work tree {tree}" if tree else ""
+
+
+def _take_over(
+    store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None, holder: str
+) -> bool:
+    """An active task whose holder's session ended or went quiet past the lease TTL (or that lost
+    its binding, or that a human takes) is bound to `holder`, recorded in its receipts; starting
+    your own active task again is a no-op. Returns True when handled."""
     if task["status"] not in lifecycle.ACTIVE:
         return False
-    binding = runtime.bindings().get(task["id"])
     if binding is not None and binding.get("holder") == holder:
         return True
-    if binding is not None and not binding.get("ended"):
-        return False
     _check_one_task_per_holder(runtime, holder, task["id"])
-    runtime.bind(task["id"], holder, os.environ.get("CLAUDE_CODE_SESSION_ID"))
+    runtime.bind(task["id"], holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
     from orchestrator import receipts
 
     previous = binding.get("holder") if binding else None
+    why = "no binding" if binding is None else "session ended" if binding.get("ended") else (
+        "taken by a human" if is_live(binding, lease_ttl(store)) else "holder inactive past the lease TTL")
     receipts.append(
         store.dir,
         receipts.task_chain(task["id"]),
         event="bound",
         actor=holder,
         task=task["id"],
-        data={"previous_holder": previous},
+        data={"previous_holder": previous, "reason": why},
     )
     return True
 
 
-def _check_startable(task: dict[str, Any], runtime: Runtime) -> None:
+def _check_startable(task: dict[str, Any], binding: dict[str, Any] | None) -> None:
     if task["status"] in lifecycle.ACTIVE:
-        binding = runtime.bindings().get(task["id"], {})
-        holder = binding.get("holder", "nobody")
+        held = binding or {}
         raise Refused(
-            f"{task['id']} is already {task['status']}, bound to {holder} since {binding.get('since', '?')}"
+            f"{task['id']} is already {task['status']}, bound to {held.get('holder', 'nobody')} "
+            f"since {held.get('since', '?')}"
         )
     lifecycle.check_transition(task["id"], task["status"], "in_progress")
 

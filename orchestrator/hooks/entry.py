@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 STDIN_DEADLINE = 3.0
 LOG_CAP = 256 * 1024
-EVENTS = ("PreToolUse", "PostToolUse", "Stop", "SubagentStop", "SessionStart", "SessionEnd")
+EVENTS = (
+    "PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop", "SubagentStop", "SessionStart", "SessionEnd",
+)
 
 
 def main(argv: list[str]) -> int:
@@ -86,7 +88,7 @@ def _handler(event: str) -> Callable[[Payload, Context], Decision] | None:
         from orchestrator.hooks import pretool
 
         return pretool.decide
-    if event == "PostToolUse":
+    if event in ("PostToolUse", "PostToolUseFailure"):
         from orchestrator.hooks import posttool
 
         return posttool.decide

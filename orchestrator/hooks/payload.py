@@ -26,6 +26,7 @@ class Payload:
         "cwd",
         "tool_name",
         "tool_input",
+        "tool_use_id",
         "stop_hook_active",
         "source",
         "reason",
@@ -40,6 +41,7 @@ class Payload:
         self.tool_name = _text(raw.get("tool_name"))
         tool_input = raw.get("tool_input")
         self.tool_input: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
+        self.tool_use_id = _text(raw.get("tool_use_id"))
         self.stop_hook_active = raw.get("stop_hook_active") is True
         self.source = _text(raw.get("source"))
         self.reason = _text(raw.get("reason"))

@@ -24,9 +24,13 @@ TAIL_CHARS = 3000
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
-    paths, _opaque, _mentions = pretool._targets(payload)
+    if payload.tool_name == "Bash":
+        ctx.runtime.withdraw_grants(payload.tool_use_id)
+    if payload.event == "PostToolUseFailure":
+        return NONE
+    paths = pretool.targets(payload)[0]
     cwd = payload.cwd or ctx.root
-    rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None and not pretool._in_state(r)]
+    rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None and not pretool.in_state(r)]
     if not rels:
         return NONE
     task = ctx.bound_task(payload.caller)

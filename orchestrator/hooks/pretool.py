@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks import index
+from orchestrator.hooks import index, orchcalls
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.lifecycle import ACTIVE
 
@@ -13,37 +13,38 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from orchestrator.hooks.bash.programs.orch import OrchCall
     from orchestrator.hooks.context import Context
     from orchestrator.hooks.payload import Payload
 
-HANDOVER_VERBS = ("start", "done", "gate", "block", "move", "cancel")
 STATE = ".orch"
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
-    paths, opaque, mentions = _targets(payload)
-    verdict = None
-    if paths or opaque:
-        cwd = payload.cwd or ctx.root
+    found = targets(payload)
+    paths, opaque, mentions, calls = found
+    cwd = payload.cwd or ctx.root
+    verdict = _protected(ctx, paths, opaque, mentions, cwd)
+    if verdict is None and calls:
+        verdict = orchcalls.check(calls, payload, ctx)
+    if verdict is None and paths:
         rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None]
-        verdict = _protected(rels, opaque, [ctx.relative(m, cwd) for m in mentions])
-        if verdict is None:
-            verdict = _binding_rules(payload, ctx, rels)
-    if verdict is None and payload.tool_name == "Bash":
-        _hand_over(payload, ctx)
+        verdict = _binding_rules(payload, ctx, rels)
+    if verdict is None and calls:
+        orchcalls.offer(calls, payload, ctx)
     return verdict or NONE
 
 
-def _targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
+def targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, ...], tuple[OrchCall, ...]]:
     written = payload.written_file()
     if written:
-        return [written], (), ()
+        return [written], (), (), ()
     if payload.tool_name == "Bash" and payload.command():
         from orchestrator.hooks.bash import written_paths
 
         found = written_paths(payload.command(), payload.cwd or os.getcwd())
-        return _expanded(found.paths), found.opaque, tuple(_expanded(found.mentions))
-    return [], (), ()
+        return _expanded(found.paths), found.opaque, tuple(_expanded(found.mentions)), found.orch
+    return [], (), (), ()
 
 
 def _expanded(words: tuple[str, ...]) -> list[str]:
@@ -60,22 +61,46 @@ def _expanded(words: tuple[str, ...]) -> list[str]:
     return result
 
 
-def _in_state(rel: str | None) -> bool:
+def in_state(rel: str | None) -> bool:
     return rel is not None and (rel == STATE or rel.startswith(STATE + "/"))
 
 
-def _protected(rels: list[str], opaque: tuple[str, ...], mentions: list[str | None]) -> Decision | None:
-    hit = next((r for r in rels if _in_state(r)), None)
+def _protected(
+    ctx: Context, paths: list[str], opaque: tuple[str, ...], mentions: tuple[str, ...], cwd: str
+) -> Decision | None:
+    """orch's state and the runtime folder: never writable by an agent, whatever the config or
+    the rest of the state says. A folder written (removed, moved, extracted over) is a write to
+    everything below it, so a path above a protected folder is refused too."""
+    guarded = ctx.protected_folders()
+    hit = next((p for p in paths if _covers(guarded, _real(p, cwd), folder=True)), None)
     if hit is None and opaque:
-        hit = next((m for m in mentions if _in_state(m)), None)
+        hit = next((m for m in mentions if _covers(guarded, _real(m, cwd), folder=False)), None)
     if hit is None:
         return None
     return Decision(
         "deny",
-        f"{hit} is orch's own state and config, written only by orch. Change it "
+        f"{_shown(ctx, hit, cwd)} is (or holds) orch's own state, written only by orch. Change it "
         "through the orch CLI (`orch start`, `orch move`, `orch block`, `orch done`, "
-        "`orch plan add`), not by writing files.",
+        "`orch plan add`), not by writing, moving or removing files.",
     )
+
+
+def _real(path: str, cwd: str) -> str:
+    return os.path.realpath(os.path.join(cwd, path))
+
+
+def _covers(guarded: tuple[str, ...], path: str, folder: bool) -> bool:
+    """`path` lies in a guarded folder, or (a folder write) a guarded folder lies below it."""
+    for top in guarded:
+        if path == top or path.startswith(top + os.sep):
+            return True
+        if folder and top.startswith(path.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def _shown(ctx: Context, path: str, cwd: str) -> str:
+    return ctx.relative(path, cwd) or os.path.realpath(os.path.join(cwd, path))
 
 
 def _binding_rules(payload: Payload, ctx: Context, rels: list[str]) -> Decision | None:
@@ -129,7 +154,7 @@ def _ownership(rel: str, task: dict[str, Any] | None, ctx: Context) -> Decision 
 
 def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context) -> Decision | None:
     if task is not None and task.get("status") == "in_progress":
-        ttl = float(ctx.config.get("lease_ttl_seconds", 1800))
+        ttl = ctx.lease_ttl()
         conflict = ctx.runtime.take_lease(rel, task["id"], payload.caller, payload.session_id, ttl)
     else:
         conflict = ctx.runtime.live_leases().get(rel)
@@ -142,40 +167,3 @@ def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context
         f"{conflict.get('expires')}). Wait for {conflict.get('task')} to finish, "
         f"work on other files, or ask the human to run `orch unlock {rel}`.",
     )
-
-
-def _hand_over(payload: Payload, ctx: Context) -> None:
-    """An allowed Bash call runs `orch start ID` (or done, gate, block, move, cancel). From a
-    subagent, whose environment lacks its agent id, leave the id in the runtime for that command
-    to claim, so the task binds to (and its receipts name) the subagent; from the main thread,
-    withdraw any offer a subagent left for the same task (its command may never have run)."""
-    command = payload.command()
-    if "orch" not in command or not any(verb in command for verb in HANDOVER_VERBS):
-        return
-    import shlex
-
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return
-    for i, word in enumerate(words[:-2]):
-        if os.path.basename(word) == "orch" and words[i + 1] in HANDOVER_VERBS:
-            task_id = _first_operand(words[i + 2 :])
-            if task_id and payload.agent_id:
-                ctx.runtime.offer_handover(payload.session_id, task_id, payload.agent_id)
-            elif task_id:
-                ctx.runtime.claim_handover(payload.session_id, task_id)
-            return
-
-
-def _first_operand(words: list[str]) -> str | None:
-    """The task id of `orch start [--agent X] [--brief] ID`."""
-    skip = False
-    for word in words:
-        if skip:
-            skip = False
-        elif word == "--agent":
-            skip = True
-        elif not word.startswith("-"):
-            return word
-    return None

@@ -20,6 +20,7 @@ LIMIT = 2000
 def start(payload: Payload, ctx: Context) -> Decision:
     from orchestrator import graph
 
+    ctx.runtime.mark_session(payload.session_id)
     tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
     if not tasks:
         return Decision(

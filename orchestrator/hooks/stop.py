@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
+    decision = _gates_verdict(payload, ctx)
+    if payload.event == "SubagentStop" and payload.agent_id and decision.action != "block":
+        ctx.runtime.end_holder(payload.agent_id)  # it is gone: its task may be taken over
+    return decision
+
+
+def _gates_verdict(payload: Payload, ctx: Context) -> Decision:
     task = ctx.bound_task(payload.caller)
     if task is None or task.get("status") != "in_progress":
         return NONE

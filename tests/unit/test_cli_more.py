@@ -34,6 +34,7 @@ def test_init_merges_hooks_and_uninstall_removes_exactly_them(repo: Path, orch: 
     assert set(merged["hooks"]) == {
         "PreToolUse",
         "PostToolUse",
+        "PostToolUseFailure",
         "Stop",
         "SubagentStop",
         "SessionStart",

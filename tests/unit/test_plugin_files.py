@@ -113,8 +113,9 @@ def test_hook_matchers_and_timeouts() -> None:
         assert matched == {"Write", "Edit", "NotebookEdit", "MultiEdit", "Bash"}
     assert by_event["SessionStart"][0]["matcher"] == "startup|resume|clear|compact"
     timeouts = {event: hook["timeout"] for event, (_group, hook) in by_event.items()}
-    assert timeouts == {"PreToolUse": 10, "PostToolUse": 60, "Stop": 900, "SubagentStop": 900,
-                        "SessionStart": 30, "SessionEnd": 5}
+    assert timeouts == {"PreToolUse": 10, "PostToolUse": 60, "PostToolUseFailure": 10, "Stop": 900,
+                        "SubagentStop": 900, "SessionStart": 30, "SessionEnd": 5}
+    assert by_event["PostToolUseFailure"][0]["matcher"] == "Bash"
 
 
 # -- commands and agents ----------------------------------------------------------------------

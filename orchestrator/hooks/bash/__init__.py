@@ -21,6 +21,10 @@ from __future__ import annotations
 from orchestrator.hooks.bash.analyser import Analyser
 from orchestrator.hooks.bash.lexer import Lexer, Unparseable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from orchestrator.hooks.bash.programs.orch import OrchCall
+
 
 class BashWrites:
     """What a Bash command may write (immutable; built without `dataclasses` to keep imports tiny).
@@ -33,17 +37,22 @@ class BashWrites:
     (`redirect` for `> "$f"`), `unparseable` when the command cannot be tokenised.
     `mentions`: every path-like word (and path-like piece of inline code), absolute, so a caller
     can refuse an opaque writer that mentions a protected path.
+    `orch`: every `orch …` the command runs (its expanded arguments), however it is reached
+    (`;`, `&&`, subshells, `sh -c`, wrappers, an absolute path to the program).
     """
 
-    __slots__ = ("paths", "opaque", "mentions")
+    __slots__ = ("paths", "opaque", "mentions", "orch")
     paths: tuple[str, ...]
     opaque: tuple[str, ...]
     mentions: tuple[str, ...]
+    orch: tuple[OrchCall, ...]
 
-    def __init__(self, paths: tuple[str, ...], opaque: tuple[str, ...], mentions: tuple[str, ...]) -> None:
+    def __init__(self, paths: tuple[str, ...], opaque: tuple[str, ...], mentions: tuple[str, ...],
+                 orch: tuple[OrchCall, ...] = ()) -> None:
         object.__setattr__(self, "paths", paths)
         object.__setattr__(self, "opaque", opaque)
         object.__setattr__(self, "mentions", mentions)
+        object.__setattr__(self, "orch", orch)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"BashWrites is immutable: cannot set {name}")
@@ -51,14 +60,15 @@ class BashWrites:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BashWrites):
             return NotImplemented
-        return (self.paths, self.opaque, self.mentions) == (
+        return (self.paths, self.opaque, self.mentions, self.orch) == (
             other.paths,
             other.opaque,
             other.mentions,
+            other.orch,
         )
 
     def __hash__(self) -> int:
-        return hash((self.paths, self.opaque, self.mentions))
+        return hash((self.paths, self.opaque, self.mentions, self.orch))
 
     def __repr__(self) -> str:
         return f"BashWrites(paths={self.paths!r}, opaque={self.opaque!r}, mentions={self.mentions!r})"
@@ -85,4 +95,6 @@ def _unparseable(command: str, cwd: str) -> BashWrites:
 
 
 def _found(analyser: Analyser) -> BashWrites:
-    return BashWrites(tuple(analyser.paths), tuple(analyser.opaque), tuple(analyser.mentions))
+    return BashWrites(
+        tuple(analyser.paths), tuple(analyser.opaque), tuple(analyser.mentions), tuple(analyser.orch_calls)
+    )

@@ -11,6 +11,7 @@ from orchestrator.hooks.bash.script import Script, union
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.lexer import Redir, Tok
+    from orchestrator.hooks.bash.programs.orch import OrchCall
     from orchestrator.hooks.bash.script import Dir
 
     Arg = tuple[str, bool]  # an expanded word: its text, and whether it depends on something unknown
@@ -58,6 +59,7 @@ class Analyser:
         self.paths: dict[str, None] = {}
         self.opaque: dict[str, None] = {}
         self.mentions: dict[str, None] = {}
+        self.orch_calls: list[OrchCall] = []
         self.cwds: tuple[Dir, ...] = ((_norm("/" + cwd if cwd[:1] != "/" else cwd), False),)
         self.pending: tuple[Dir, ...] | None = None  # where we were before an unproven `cd`
         self.oldpwd: tuple[Dir, ...] | None = None

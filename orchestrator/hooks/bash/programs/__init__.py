@@ -33,6 +33,7 @@ _MODULES = {
     "editors": "ed ex vi vim nvim nano emacs ruff black isort autopep8 yapf clang-format gofmt shfmt "
     "prettier rustfmt dos2unix unix2dos sponge",
     "git": "git",
+    "orch": "orch",
 }
 _HOMES = {program: module for module, programs in _MODULES.items() for program in programs.split()}
 _LOADED: dict[str, Handler] = {}
