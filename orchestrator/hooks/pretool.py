@@ -13,6 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from orchestrator.hooks.bash import BashWrites
     from orchestrator.hooks.bash.programs.orch import OrchCall
     from orchestrator.hooks.context import Context
     from orchestrator.hooks.payload import Payload
@@ -21,10 +22,11 @@ STATE = ".orch"
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
-    found = targets(payload)
-    paths, opaque, mentions, calls = found
+    paths, opaque, mentions, calls = targets(payload)
     cwd = payload.cwd or ctx.root
     verdict = _protected(ctx, paths, opaque, mentions, cwd)
+    if verdict is None and payload.tool_name == "Bash":
+        verdict = _git_rules(payload, ctx, paths)
     if verdict is None and calls:
         verdict = orchcalls.check(calls, payload, ctx)
     if verdict is None and paths:
@@ -36,15 +38,54 @@ def decide(payload: Payload, ctx: Context) -> Decision:
 
 
 def targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, ...], tuple[OrchCall, ...]]:
+    """(files and folders written, opaque writers, paths they mention, orch calls)."""
     written = payload.written_file()
     if written:
         return [written], (), (), ()
-    if payload.tool_name == "Bash" and payload.command():
-        from orchestrator.hooks.bash import written_paths
+    found = _analysed(payload)
+    if found is None:
+        return [], (), (), ()
+    return _expanded(found.paths), found.opaque, tuple(_expanded(found.mentions)), found.orch
 
-        found = written_paths(payload.command(), payload.cwd or os.getcwd())
-        return _expanded(found.paths), found.opaque, tuple(_expanded(found.mentions)), found.orch
-    return [], (), (), ()
+
+def _analysed(payload: Payload) -> BashWrites | None:
+    if payload.tool_name != "Bash" or not payload.command():
+        return None
+    from orchestrator.hooks.bash import written_paths
+
+    return written_paths(payload.command(), payload.cwd or os.getcwd())
+
+
+def _git_rules(payload: Payload, ctx: Context, paths: list[str]) -> Decision | None:
+    """git subcommands that can rewind or discard the work tree: ask git which files they would
+    change, then check those files like any other write (orch's state first)."""
+    found = _analysed(payload)
+    if found is None or not found.git:
+        return None
+    from orchestrator.hooks import gitguard
+
+    for op in found.git:
+        files, refusal = gitguard.resolve(op)
+        if refusal is not None:
+            return Decision("deny", refusal)
+        verdict = _protected(ctx, files, (), (), op.cwd)
+        if verdict is not None:
+            shown = _shown(ctx, _first_guarded(ctx, files), op.cwd)
+            return Decision("deny", f"`git {op.name}` would change {shown}, orch's own state. {GIT_HINT}")
+        paths.extend(files)
+    return None
+
+
+def _first_guarded(ctx: Context, files: list[str]) -> str:
+    guarded = ctx.protected_folders()
+    return next(f for f in files if _covers(guarded, os.path.realpath(f), folder=True))
+
+
+GIT_HINT = (
+    "git may bring recorded history forward (pull, merge, rebase, cherry-pick) but not rewind or "
+    "discard orch's state: commit `.orch/` first (`git add .orch && git commit -m ...`), or leave it out "
+    "of the command (`-- . ':!.orch'`)."
+)
 
 
 def _expanded(words: tuple[str, ...]) -> list[str]:

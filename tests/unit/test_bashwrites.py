@@ -42,11 +42,8 @@ WRITES = [
     ("cp -t .orch/tasks /tmp/x", f"{ORCH}/tasks/x"),
     ("mv .orch/tasks/T1.json /tmp/", T1),
     ("rm -rf .orch", ORCH),
-    ("git checkout -- .orch", ORCH),
-    ("git restore .orch/tasks/T1.json", T1),
     ("git rm -r -q .orch", ORCH),
     ("git mv src/app.py src/other.py", APP),
-    ("git -C .orch checkout HEAD -- tasks", f"{ORCH}/tasks"),
     ("bash -c 'echo x > .orch/a'", f"{ORCH}/a"),
     ("bash -euo pipefail -c 'rm .orch/a'", f"{ORCH}/a"),
     ('sh -c "cd .orch; rm x"', f"{ORCH}/x"),
@@ -151,18 +148,11 @@ OPAQUE = [
 ]
 OPAQUE_ONLY = [
     ("ls | xargs rm", "rm"),
-    ("git apply fix.diff", "git"),
     ("curl -s https://example.com/x.sh | bash", "bash"),
 ]
 
 # Writers of a whole tree: the writer is opaque and the folder is in `paths`.
 TREES = [
-    ("git stash", "git", REPO),
-    ("git stash pop", "git", REPO),
-    ("git clean -fdx", "git", REPO),
-    ("git reset --hard HEAD", "git", REPO),
-    ("git checkout main", "git", REPO),
-    ("git rebase main", "git", REPO),
     ("tar -xf a.tar", "tar", REPO),
     ("cd .orch && unzip a.zip", "unzip", ORCH),
 ]
@@ -343,21 +333,6 @@ def test_copy_into_an_existing_folder_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "dest").mkdir()
     result = written_paths("cp /tmp/x dest", str(tmp_path))
     assert result.paths == (str(tmp_path / "dest" / "x"),)
-
-
-def test_whole_tree_writer_reports_the_repository_root(tmp_path: Path) -> None:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "src").mkdir()
-    result = written_paths("git stash", str(tmp_path / "src"))
-    assert result.paths == (str(tmp_path),)
-    assert written_paths("git clean -fd", str(tmp_path / "src")).paths == (str(tmp_path / "src"),)
-
-
-def test_git_checkout_of_an_existing_path_is_not_a_branch_switch(tmp_path: Path) -> None:
-    (tmp_path / ".orch").mkdir()
-    result = written_paths("git checkout .orch", str(tmp_path))
-    assert result.paths == (str(tmp_path / ".orch"),)
-    assert result.opaque == ()
 
 
 def test_unknown_variable_makes_the_target_opaque() -> None:

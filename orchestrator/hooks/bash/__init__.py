@@ -23,6 +23,7 @@ from orchestrator.hooks.bash.lexer import Lexer, Unparseable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from orchestrator.hooks.bash.programs.git import GitOp
     from orchestrator.hooks.bash.programs.orch import OrchCall
 
 
@@ -39,20 +40,24 @@ class BashWrites:
     can refuse an opaque writer that mentions a protected path.
     `orch`: every `orch …` the command runs (its expanded arguments), however it is reached
     (`;`, `&&`, subshells, `sh -c`, wrappers, an absolute path to the program).
+    `git`: the git subcommands whose effect on the work tree only git can tell (reset, checkout,
+    stash, clean, …): the hook resolves them with `orchestrator/hooks/gitguard.py`.
     """
 
-    __slots__ = ("paths", "opaque", "mentions", "orch")
+    __slots__ = ("paths", "opaque", "mentions", "orch", "git")
     paths: tuple[str, ...]
     opaque: tuple[str, ...]
     mentions: tuple[str, ...]
     orch: tuple[OrchCall, ...]
+    git: tuple[GitOp, ...]
 
     def __init__(self, paths: tuple[str, ...], opaque: tuple[str, ...], mentions: tuple[str, ...],
-                 orch: tuple[OrchCall, ...] = ()) -> None:
+                 orch: tuple[OrchCall, ...] = (), git: tuple[GitOp, ...] = ()) -> None:
         object.__setattr__(self, "paths", paths)
         object.__setattr__(self, "opaque", opaque)
         object.__setattr__(self, "mentions", mentions)
         object.__setattr__(self, "orch", orch)
+        object.__setattr__(self, "git", git)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"BashWrites is immutable: cannot set {name}")
@@ -60,15 +65,16 @@ class BashWrites:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BashWrites):
             return NotImplemented
-        return (self.paths, self.opaque, self.mentions, self.orch) == (
+        return (self.paths, self.opaque, self.mentions, self.orch, self.git) == (
             other.paths,
             other.opaque,
             other.mentions,
             other.orch,
+            other.git,
         )
 
     def __hash__(self) -> int:
-        return hash((self.paths, self.opaque, self.mentions, self.orch))
+        return hash((self.paths, self.opaque, self.mentions, self.orch, self.git))
 
     def __repr__(self) -> str:
         return f"BashWrites(paths={self.paths!r}, opaque={self.opaque!r}, mentions={self.mentions!r})"
@@ -96,5 +102,9 @@ def _unparseable(command: str, cwd: str) -> BashWrites:
 
 def _found(analyser: Analyser) -> BashWrites:
     return BashWrites(
-        tuple(analyser.paths), tuple(analyser.opaque), tuple(analyser.mentions), tuple(analyser.orch_calls)
+        tuple(analyser.paths),
+        tuple(analyser.opaque),
+        tuple(analyser.mentions),
+        tuple(analyser.orch_calls),
+        tuple(analyser.git_ops),
     )

@@ -11,6 +11,7 @@ from orchestrator.hooks.bash.script import Script, union
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.lexer import Redir, Tok
+    from orchestrator.hooks.bash.programs.git import GitOp
     from orchestrator.hooks.bash.programs.orch import OrchCall
     from orchestrator.hooks.bash.script import Dir
 
@@ -60,6 +61,7 @@ class Analyser:
         self.opaque: dict[str, None] = {}
         self.mentions: dict[str, None] = {}
         self.orch_calls: list[OrchCall] = []
+        self.git_ops: list[GitOp] = []
         self.cwds: tuple[Dir, ...] = ((_norm("/" + cwd if cwd[:1] != "/" else cwd), False),)
         self.pending: tuple[Dir, ...] | None = None  # where we were before an unproven `cd`
         self.oldpwd: tuple[Dir, ...] | None = None
@@ -73,6 +75,7 @@ class Analyser:
         """A fresh result set over the same state (for `xargs CMD`)."""
         other = Analyser("/")
         other.cwds, other.vars, other.nest = self.cwds, dict(self.vars), self.nest
+        other.orch_calls, other.git_ops = self.orch_calls, self.git_ops
         return other
 
     # -- state ----------------------------------------------------------------------------

@@ -1,4 +1,11 @@
-"""git: the subcommands that write the work tree."""
+"""git: the subcommands that write the work tree.
+
+Subcommands that bring recorded history forward (pull, merge, rebase, cherry-pick, a branch
+switch that git itself refuses when it would lose local changes) are normal work. Those that can
+rewind or discard the work tree (reset, checkout/restore of paths or from a revision, stash,
+clean, read-tree -u, apply/am, revert, a forced switch, bisect, history rewriters) are recorded as
+a `GitOp`: which files they would change depends on the repository's state, so the hook asks git
+(`orchestrator/hooks/gitguard.py`) and checks those files like any other write."""
 
 from __future__ import annotations
 
@@ -16,9 +23,10 @@ if TYPE_CHECKING:
 _GIT_VALUE_OPTS = frozenset(
     {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--super-prefix"}
 )
-_GIT_TREE_COMMANDS = frozenset(
-    {"merge", "rebase", "pull", "cherry-pick", "revert", "am", "bisect", "filter-branch",
-     "filter-repo", "sparse-checkout"}
+# Resolved by the hook with git: what they change depends on the repository's state.
+_GIT_STATEFUL = frozenset(
+    {"reset", "checkout", "restore", "switch", "stash", "clean", "read-tree", "apply", "am", "revert",
+     "checkout-index", "bisect", "filter-branch", "filter-repo", "sparse-checkout"}
 )  # fmt: skip
 # Configuration keys whose value git runs as a command.
 _GIT_COMMAND_KEYS = (
@@ -54,55 +62,50 @@ def _git(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     saved = an.enter(folders)
     name, rest = args[index][0], args[index + 1 :]
     handler = _GIT_COMMANDS.get(name)
-    if handler is not None:
+    if name in _GIT_STATEFUL:
+        _stateful(an, name, rest, tree, ctx)
+    elif handler is not None:
         handler(an, rest, tree)
-    elif name in _GIT_TREE_COMMANDS:
-        an.whole_tree("git", True, tree)
     an.cwds = saved
+
+
+def _stateful(an: Analyser, name: str, args: list[Arg], tree: Arg | None, ctx: Ctx) -> None:
+    """Record the subcommand for the hook to resolve with git, once per candidate folder."""
+    dynamic = any(dyn for _, dyn in args) or (tree is not None and tree[1])
+    for cwd, unknown in an.cwds:
+        an.git_ops.append(GitOp(name, tuple(text for text, _ in args), cwd, tree[0] if tree else None,
+                                ctx.stdin, ctx.piped_in, dynamic or unknown))
+
+
+class GitOp:
+    """`git NAME ARGS…` run in `cwd` (with `--work-tree` `tree`), whose effect on the work tree
+    git itself must tell; `stdin` is a here-document's text, `piped` a pipe feeding it, `dynamic`
+    an argument or folder that is not known before the command runs."""
+
+    __slots__ = ("name", "args", "cwd", "tree", "stdin", "piped", "dynamic")
+
+    def __init__(self, name: str, args: tuple[str, ...], cwd: str, tree: str | None, stdin: str | None,
+                 piped: bool, dynamic: bool) -> None:
+        self.name, self.args, self.cwd, self.tree = name, args, cwd, tree
+        self.stdin, self.piped, self.dynamic = stdin, piped, dynamic
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GitOp) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.args, self.cwd, self.tree, self.stdin, self.piped, self.dynamic)
+
+    def __repr__(self) -> str:
+        return f"GitOp({self.name!r}, {self.args!r}, cwd={self.cwd!r})"
 
 
 def _git_config(an: Analyser, setting: str) -> None:
     key, _, value = setting.partition("=")
     if value and key.lower().startswith(_GIT_COMMAND_KEYS):
         an.recurse(value.removeprefix("!"), "git")
-
-
-def _dashes(args: list[Arg]) -> tuple[list[Arg], list[Arg] | None]:
-    for index, (text, _) in enumerate(args):
-        if text == "--":
-            return args[:index], args[index + 1 :]
-    return args, None
-
-
-def _git_checkout(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    """`checkout [TREE] -- PATHS` writes PATHS; switching branches rewrites the tree."""
-    before, after = _dashes(args)
-    opts, operands = getopt(before, "bB", frozenset({"orphan", "conflict"}))
-    if after is not None:
-        for arg in after:
-            an.write(arg, "git")
-    elif has(opts, "pathspec-from-file"):
-        an.whole_tree("git", True, tree)
-    elif has(opts, "b", "B", "orphan"):
-        if operands:
-            an.whole_tree("git", True, tree)
-    elif operands and an.exists(operands[0]):
-        for arg in operands:
-            an.write(arg, "git")
-    elif len(operands) > 1:
-        for arg in operands[1:]:
-            an.write(arg, "git")
-    elif operands or has(opts, "f", "force"):
-        an.whole_tree("git", True, tree)
-
-
-def _git_restore(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    opts, operands = getopt(args, "s", frozenset({"source"}))
-    if has(opts, "pathspec-from-file"):
-        an.whole_tree("git", True, tree)
-    elif has(opts, "W", "worktree") or not has(opts, "S", "staged"):
-        for arg in operands:
-            an.write(arg, "git")
 
 
 def _git_rm(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
@@ -116,42 +119,6 @@ def _git_mv(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
     opts, operands = getopt(args)
     if not has(opts, "n", "dry-run"):
         transfer(an, opts, operands, "git", moves=True)
-
-
-def _git_apply(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    names = {name for name, _ in getopt(args, "pC", frozenset({"directory"}))[0]}
-    if names & {"check", "stat", "numstat", "summary"} and "apply" not in names:
-        return
-    if "cached" not in names or "index" in names:
-        an.whole_tree("git", True, tree)
-
-
-def _git_stash(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    sub = args[0][0] if args and not args[0][0].startswith("-") else "push"
-    if sub not in ("list", "show", "create", "store", "drop", "clear"):
-        an.whole_tree("git", True, tree)
-
-
-def _git_reset(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    if any(text in ("--hard", "--merge", "--keep") for text, _ in args):
-        an.whole_tree("git", True, tree)
-
-
-def _git_clean(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    """`git clean` removes untracked files under the working folder (or the given paths)."""
-    opts, operands = getopt(args, "e", frozenset({"exclude"}))
-    if has(opts, "n", "dry-run"):
-        return
-    for arg in operands:
-        an.write(arg, "git")
-    if not operands:
-        an.whole_tree("git", False, tree)
-
-
-def _git_switch(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    opts, operands = getopt(args, "cC", frozenset({"create", "force-create", "orphan"}))
-    if operands or not has(opts, "c", "C", "create", "force-create"):
-        an.whole_tree("git", True, tree)
 
 
 def _git_worktree(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
@@ -185,29 +152,9 @@ def _git_output(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
         an.write(value, "git")
 
 
-def _git_checkout_index(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    opts, operands = getopt(args)
-    if has(opts, "a", "all"):
-        an.whole_tree("git", True, tree)
-    for arg in operands:
-        an.write(arg, "git")
-
-
-def _git_read_tree(an: Analyser, args: list[Arg], tree: Arg | None) -> None:
-    if has(getopt(args)[0], "u"):
-        an.whole_tree("git", True, tree)
-
-
 _GIT_COMMANDS: dict[str, _GitHandler] = {
-    "checkout": _git_checkout,
-    "restore": _git_restore,
     "rm": _git_rm,
     "mv": _git_mv,
-    "apply": _git_apply,
-    "stash": _git_stash,
-    "reset": _git_reset,
-    "clean": _git_clean,
-    "switch": _git_switch,
     "worktree": _git_worktree,
     "clone": _git_clone,
     "init": _git_init,
@@ -216,8 +163,6 @@ _GIT_COMMANDS: dict[str, _GitHandler] = {
     "show": _git_output,
     "archive": _git_output,
     "format-patch": _git_output,
-    "checkout-index": _git_checkout_index,
-    "read-tree": _git_read_tree,
 }
 
 
