@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 PINNED = "2.1.330"
+NEWEST = "2.1.332"  # the newest seen; the binding tests run on both
 PACKAGE = "@anthropic-ai/claude-code"
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
