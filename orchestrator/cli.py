@@ -76,7 +76,7 @@ def init(no_hooks: bool) -> None:
     if os.environ.get("CLAUDE_PLUGIN_ROOT") and not no_hooks:
         click.echo("Running as the orch plugin: its hooks are active; none added to .claude/settings.json.")
     elif not no_hooks:
-        path = install.install(store.root, sync_post=bool(store.config().get("fast_checks")))
+        path = install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
@@ -421,7 +421,7 @@ def _resync_hooks(store: Store, key: str) -> None:
     from orchestrator import install
 
     if key.split(".")[0] == "fast_checks" and install.installed(store.root):
-        install.install(store.root, sync_post=bool(store.config().get("fast_checks")))
+        install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo("Hooks re-registered: PostToolUse runs synchronously while fast checks are configured.")
 
 

@@ -1,9 +1,15 @@
 """Register orch's hooks in a repo's `.claude/settings.json`, and remove exactly those again.
 
-The merge keeps every setting and hook of the user's. orch's own entries are recognised by the
-module they run (`orchestrator.hooks`), so `orch init` is idempotent and `orch uninstall` removes
-only what orch added. The command runs the interpreter orch is installed in by absolute path: a
-`python3` found on PATH can be a shell shim that costs ten times the interpreter's start-up.
+The merge keeps every setting and hook of the user's. orch's own entries are recognised by what
+they run, so `orch init` is idempotent and `orch uninstall` removes only what orch added.
+
+`.claude/settings.json` is committed and shared by a team, so the command written there must work
+on every clone: it is `sh "$CLAUDE_PROJECT_DIR/.orch/hook" EVENT`, a launcher committed in `.orch/`
+(which agents cannot write). The machine-specific part — the interpreter orch is installed in, by
+absolute path (a `python3` found on PATH can be a shell shim that costs ten times the
+interpreter's start-up), and its hook script — is written by `orch init` on each machine into the
+runtime folder (`hook-command`), which is never committed. A clone where orch is not installed
+gets a clear message from the launcher instead of a silent exit 127.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import StateError
-from orchestrator.jsonfile import write_json
+from orchestrator.jsonfile import write_json, write_text
 
 MARK = "orchestrator.hooks"
 SCRIPT_MARK = f"orchestrator{os.sep}hooks{os.sep}__main__.py"
+LAUNCHER_MARK = "/.orch/hook"
 WRITERS = "Write|Edit|NotebookEdit|MultiEdit|Bash"
 EVENTS: tuple[tuple[str, str | None, int], ...] = (
     ("PreToolUse", WRITERS, 10),
@@ -41,21 +48,41 @@ def hook_command(event: str, python: str | None = None) -> str:
     return f"{shlex.quote(python or sys.executable)} -I {shlex.quote(str(script))} {event}"
 
 
+def portable_command(event: str) -> str:
+    """The committed command: the repository's own launcher, found through Claude Code's
+    `CLAUDE_PROJECT_DIR`, so it is the same on every clone."""
+    return f'sh "$CLAUDE_PROJECT_DIR{LAUNCHER_MARK}" {event}'
+
+
+def write_launcher(root: Path, runtime: Path, python: str | None = None) -> None:
+    """`.orch/hook` (committed) and this machine's `hook-command` (runtime folder)."""
+    from importlib import resources
+
+    import orchestrator.hooks
+
+    text = resources.files("orchestrator").joinpath("templates/hook.sh").read_text(encoding="utf-8")
+    write_text(root / ".orch" / "hook", text)
+    script = Path(orchestrator.hooks.__file__).resolve().parent / "__main__.py"
+    write_text(runtime / "hook-command", f"{python or sys.executable}\n{script}\n", durable=False)
+
+
 def settings_path(root: Path) -> Path:
     return root / ".claude" / "settings.json"
 
 
-def install(root: Path, python: str | None = None, *, sync_post: bool = False) -> Path:
-    """Add orch's hooks (replacing older orch entries); returns the settings file.
+def install(root: Path, runtime: Path, python: str | None = None, *, sync_post: bool = False) -> Path:
+    """Write the launcher and this machine's hook command, and add orch's hooks to the settings
+    (replacing older orch entries); returns the settings file.
 
     PostToolUse runs asynchronously (off the tool call's critical path: it only records
     artifacts) unless `sync_post`, which fast checks need to block before the next tool."""
+    write_launcher(root, runtime, python)
     path = settings_path(root)
     settings = _strip(_load(path))
     hooks = settings.setdefault("hooks", {})
     for event, matcher, timeout in EVENTS:
         group: dict[str, Any] = {
-            "hooks": [{"type": "command", "command": hook_command(event, python), "timeout": timeout}]
+            "hooks": [{"type": "command", "command": portable_command(event), "timeout": timeout}]
         }
         if (event == "PostToolUse" and not sync_post) or event == "PostToolUseFailure":
             group["hooks"][0]["async"] = True
@@ -103,7 +130,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _is_orch(handler: dict[str, Any]) -> bool:
     text = f"{handler.get('command', '')} {' '.join(handler.get('args', []))}"
-    return MARK in text or SCRIPT_MARK in text
+    return MARK in text or SCRIPT_MARK in text or LAUNCHER_MARK in text
 
 
 def _strip(settings: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,21 @@ def find_root(start: str | os.PathLike[str]) -> str | None:
         folder = parent
 
 
+def find_orch_root(start: str | os.PathLike[str]) -> str | None:
+    """The nearest folder at or above `start` that is a git work tree holding `.orch/`. A `.git`
+    entry without `.orch/` beside it (a submodule, a nested repository, a stray `.git` file) does
+    not stop the search, so it never hides an enclosing orch repository."""
+    folder = os.path.abspath(start)
+    while True:
+        here = os.path.join(folder, STATE_DIRNAME)
+        if os.path.isdir(here) and os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
 def git_common_dir(root: str | os.PathLike[str]) -> str:
     """The git directory shared by every worktree of the repo at `root`."""
     dotgit = os.path.join(root, ".git")

@@ -27,11 +27,24 @@ class Context:
 
     @classmethod
     def find(cls, payload: Payload) -> Context | None:
-        """The context of the payload's cwd, or None when orch is not set up there."""
-        root = paths.find_root(payload.cwd or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd())
-        if root is None or not os.path.isfile(os.path.join(paths.state_dir(root), "config.json")):
-            return None
-        return cls(root)
+        """The context of the orch repository the call works in: the one enclosing its `cwd`,
+        else the one enclosing the file a Write/Edit names; None when orch is not set up there.
+        A repository whose config is missing or corrupt still counts (its state is protected)."""
+        start = payload.cwd or os.environ.get("CLAUDE_PROJECT_DIR") or os.getcwd()
+        root = paths.find_orch_root(start)
+        written = payload.written_file()
+        if root is None and written:
+            root = paths.find_orch_root(os.path.dirname(os.path.join(start, written)))
+        return cls(root) if root is not None else None
+
+    def guarded_for(self, path: str) -> tuple[str, ...]:
+        """Protected folders for a written `path` (real): this repo's, plus those of another orch
+        repository enclosing the path (a Bash command in one repo writing into another)."""
+        own = self.protected_folders()
+        other = paths.find_orch_root(os.path.dirname(path))
+        if other is None or os.path.realpath(other) == os.path.realpath(self.root):
+            return own
+        return own + Context(other).protected_folders()
 
     @property
     def config(self) -> dict[str, Any]:

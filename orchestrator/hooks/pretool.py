@@ -112,9 +112,10 @@ def _protected(
     """orch's state and the runtime folder: never writable by an agent, whatever the config or
     the rest of the state says. A folder written (removed, moved, extracted over) is a write to
     everything below it, so a path above a protected folder is refused too."""
-    guarded = ctx.protected_folders()
-    hit = next((p for p in paths if _covers(guarded, _real(p, cwd), folder=True)), None)
+    real = [(p, _real(p, cwd)) for p in paths]
+    hit = next((p for p, r in real if _covers(ctx.guarded_for(r), r, folder=True)), None)
     if hit is None and opaque:
+        guarded = ctx.protected_folders()
         hit = next((m for m in mentions if _covers(guarded, _real(m, cwd), folder=False)), None)
     if hit is None:
         return None

@@ -282,3 +282,42 @@ def test_the_shared_runtime_folder_is_protected_from_a_worktree(planned: Path, t
                                      "git diff .orch", "git add -A && git commit -qm x"])
 def test_reading_the_runtime_folder_and_normal_git_are_allowed(planned: Path, command: str) -> None:
     assert run_hook("PreToolUse", bash(planned, command, caller="sess-1")).stdout == ""
+
+
+# -- protection needs no configuration, and no nested .git hides it -----------------------
+
+
+def write_to(planned: Path, target: Path, cwd: Path, content: str = "{}") -> dict[str, Any]:
+    return payload("PreToolUse.Write", cwd=str(cwd), session_id="sess-1",
+                   tool_input={"file_path": str(target), "content": content})
+
+
+def test_a_nested_git_entry_does_not_hide_the_enclosing_orch_repo(planned: Path) -> None:
+    fake = planned / "docs" / "fake"
+    fake.mkdir(parents=True)
+    (fake / ".git").write_text("gitdir: nowhere\n")
+    run = run_hook("PreToolUse", write_to(planned, planned / ".orch/tasks/x.json", fake))
+    assert run.denied is not None and "orch's own state" in run.denied
+    data = bash(planned, "rm -rf ../../.orch", caller="sess-1")
+    data["cwd"] = str(fake)
+    assert run_hook("PreToolUse", data).denied is not None
+
+
+def test_a_write_into_an_orch_repo_from_outside_it_is_checked(planned: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    run = run_hook("PreToolUse", write_to(planned, planned / ".orch/config.json", outside))
+    assert run.denied is not None
+
+
+@pytest.mark.parametrize("config", ["{\"policy\": {\"str", "", "[1, 2]", None])
+def test_protection_holds_whatever_the_config_is(planned: Path, config: str | None) -> None:
+    path = planned / ".orch" / "config.json"
+    if config is None:
+        path.unlink()
+    else:
+        path.write_text(config)
+    run = run_hook("PreToolUse", write_to(planned, planned / ".orch/tasks/A.json", planned))
+    assert run.denied is not None and "orch's own state" in run.denied
+    assert run_hook("PreToolUse", bash(planned, "rm -rf .git/orch", caller="sess-1")).denied is not None
+
