@@ -1,4 +1,4 @@
-"""Run quality gates honestly, and fingerprint the working tree so their results can be reused.
+"""Run quality gates honestly (the Stop hook's cache key is `fingerprint.tree_fingerprint`).
 
 A gate is a dict: `name`, `command` (run with `/bin/sh -c`), `kind` (one of `gatekinds.KINDS`),
 `timeout` (seconds), `cwd` (relative to the repo root), `threshold` (coverage %), `report` (a
@@ -20,7 +20,7 @@ import signal
 import subprocess
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -36,11 +36,8 @@ TAIL_LINES = 40
 TAIL_LINE_CHARS = 500
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 EXIT_GRACE = 0.5  # seconds output is still read after the command exits
-GIT_TIMEOUT = 10.0
 _POLL = 0.05
 _SHELL_EXITS = {126: "command not executable", 127: "command not found"}
-_WALK_SKIP = {".git", ".orch", ".venv", "node_modules", "__pycache__"}
-_WALK_SKIP |= {".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".tox"}
 
 
 def run_gate(
@@ -96,21 +93,6 @@ def run_gates(
         if stop_on_failure and not results[-1]["passed"]:
             break
     return results
-
-
-def tree_fingerprint(root: Path, *, exclude: tuple[str, ...] = ()) -> str:
-    """Digest of (path, size, mtime, mode) of every file git would see under `root`, minus `.orch/`.
-
-    `exclude` names more paths (relative to `root`) to leave out, such as the reports gates write.
-    """
-    skipped = (".orch", *(path.strip("/") for path in exclude))
-    paths = _git_paths(root)
-    digest = hashlib.sha256()
-    for rel in sorted(set(_walk_paths(root) if paths is None else paths)):
-        if any(rel == skip or rel.startswith(skip + "/") for skip in skipped):
-            continue
-        digest.update(f"{rel}\0{_stat_key(root / rel)}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
 
 
 class _Run(NamedTuple):
@@ -369,31 +351,3 @@ def _seconds(value: float) -> str:
 def _log_name(index: int, gate: Mapping[str, Any]) -> str:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(gate.get("name", ""))).strip("-.")
     return f"{index:02d}-{slug or 'gate'}.log"
-
-
-def _git_paths(root: Path) -> list[str] | None:
-    command = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env.update(LC_ALL="C", GIT_OPTIONAL_LOCKS="0")
-    try:
-        listed = subprocess.run(
-            command, cwd=root, env=env, capture_output=True, timeout=GIT_TIMEOUT, check=True
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return [os.fsdecode(path) for path in listed.stdout.split(b"\0") if path]
-
-
-def _walk_paths(root: Path) -> Iterator[str]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [name for name in dirs if name not in _WALK_SKIP]
-        base = Path(folder).relative_to(root)
-        yield from ((base / name).as_posix() for name in files)
-
-
-def _stat_key(path: Path) -> str:
-    try:
-        stat = path.lstat()
-    except OSError:
-        return "missing"
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_mode:o}"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from orchestrator import gatekinds
-from orchestrator.gates import run_gate, run_gates, tree_fingerprint
+from orchestrator.gates import run_gate, run_gates
 
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable
@@ -365,75 +365,6 @@ def test_coverage_parser_reads_cobertura_and_total_line(tmp_path: Path) -> None:
     assert from_line == {"ok": False, "percent": 70.0, "threshold": 80.0}
     missing = gatekinds.parse_coverage("no totals here", {}, tmp_path)
     assert missing["ok"] is False and "TOTAL" in missing["error"]
-
-
-# --- tree fingerprint ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no user git config, nothing in $HOME
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    root = tmp_path / "repo"
-    root.mkdir()
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Orch Test",
-        "GIT_AUTHOR_EMAIL": "orch@example.invalid",
-        "GIT_COMMITTER_NAME": "Orch Test",
-        "GIT_COMMITTER_EMAIL": "orch@example.invalid",
-    }
-    (root / "app.py").write_text("print('hi')\n")
-    (root / ".gitignore").write_text("build/\n")
-    (root / ".orch").mkdir()
-    (root / ".orch" / "x").write_text("state 1\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
-        subprocess.run(["git", *args], cwd=root, env=env, check=True)
-    return root
-
-
-def bump(path: Path, text: str) -> None:
-    """Write `text` and move the mtime forward, as a later edit would."""
-    before = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(text)
-    os.utime(path, ns=(before + 10**9, before + 10**9))
-
-
-def test_fingerprint_follows_tracked_and_untracked_files(repo: Path) -> None:
-    first = tree_fingerprint(repo)
-    assert tree_fingerprint(repo) == first
-    bump(repo / "app.py", "print('bye')\n")
-    second = tree_fingerprint(repo)
-    assert second != first
-    (repo / "new.py").write_text("")
-    third = tree_fingerprint(repo)
-    assert third != second
-    (repo / "new.py").unlink()
-    (repo / "app.py").unlink()
-    assert tree_fingerprint(repo) not in {first, second, third}
-
-
-def test_fingerprint_ignores_orch_state_and_ignored_files(repo: Path) -> None:
-    first = tree_fingerprint(repo)
-    bump(repo / ".orch" / "x", "state 2, longer\n")
-    (repo / ".orch" / "y.json").write_text("{}")
-    (repo / "build").mkdir()
-    (repo / "build" / "out.bin").write_text("artifact")
-    assert tree_fingerprint(repo) == first
-    (repo / "coverage.json").write_text("{}")
-    assert tree_fingerprint(repo, exclude=("coverage.json",)) == first
-
-
-def test_fingerprint_without_git_walks_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
-    (tmp_path / "a.txt").write_text("a")
-    (tmp_path / ".orch").mkdir()
-    (tmp_path / ".orch" / "x").write_text("1")
-    first = tree_fingerprint(tmp_path)
-    bump(tmp_path / ".orch" / "x", "22")
-    assert tree_fingerprint(tmp_path) == first
-    bump(tmp_path / "a.txt", "bb")
-    assert tree_fingerprint(tmp_path) != first
 
 
 # --- the Stop hook can afford to import this -------------------------------------------------
