@@ -1,13 +1,16 @@
-"""Run quality gates honestly (the Stop hook's cache key is `fingerprint.tree_fingerprint`).
+"""Run quality gates honestly: bounded in time, and never orphaned.
 
 A gate is a dict: `name`, `command` (run with `/bin/sh -c`), `kind` (one of `gatekinds.KINDS`),
 `timeout` (seconds), `cwd` (relative to the repo root), `threshold` (coverage %), `report` (a
 file the command writes, relative to `cwd`) and, optionally, `task` (named in the suggestion).
 
-The command runs in its own session, so at its timeout the whole process group is killed (SIGTERM,
-then SIGKILL), and whatever it left running is killed when it exits. Its output is read with
-deadlines, so a grandchild that keeps the pipe open cannot hold the caller. A gate that times out
-or cannot start has failed. Standard library only: the Stop hook imports this module.
+The command runs in its own session under `watchdog.py`, which leads the process group and kills
+all of it if this process dies, however it dies. At its timeout (or at the end of the caller's
+budget, whichever comes first) the whole group is killed (SIGTERM, then SIGKILL), and whatever it
+left running is killed when it exits; `stopped_by_signals` does the same when this process is
+told to stop. Its output is read with deadlines, so a grandchild that keeps the pipe open cannot
+hold the caller. A gate that times out or cannot start has failed. Standard library only: the
+Stop hook imports this module.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import re
 import selectors
 import signal
 import subprocess
+import sys
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import IO, Any, NamedTuple
 
 from orchestrator import gatekinds
@@ -36,8 +41,25 @@ TAIL_LINES = 40
 TAIL_LINE_CHARS = 500
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 EXIT_GRACE = 0.5  # seconds output is still read after the command exits
+MIN_RUN = 1.0  # seconds of budget below which a gate is not started
 _POLL = 0.05
 _SHELL_EXITS = {126: "command not executable", 127: "command not found"}
+_WATCHDOG = Path(__file__).resolve().with_name("watchdog.py")
+_RUNNING: set[int] = set()  # process groups of the gates running now
+
+
+class Budget(NamedTuple):
+    """Time a caller can give its gates in all: `seconds`, ending at `deadline` (monotonic)."""
+
+    seconds: float
+    deadline: float
+
+    @classmethod
+    def of(cls, seconds: float) -> Budget:
+        return cls(seconds, time.monotonic() + seconds)
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
 
 
 def run_gate(
@@ -46,17 +68,22 @@ def run_gate(
     *,
     output_path: Path | None = None,
     on_line: LineSink | None = None,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
-    """Run one gate in `root / gate["cwd"]` and return its result (see the module docstring)."""
+    """Run one gate in `root / gate["cwd"]` and return its result (see the module docstring).
+
+    With a `budget`, the gate gets its timeout or what is left of the budget, whichever is less;
+    with less than MIN_RUN seconds left it is not started and has failed."""
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     clock = time.monotonic()
     workdir = root / (gate.get("cwd") or ".")
     kind = str(gate.get("kind") or "plain")
     report_before = _report_stamp(gate, workdir)
+    limit = _Limit.of(gate, budget)
     with _Output(output_path, on_line) as output:
-        run = _Run(None, False, output.error or _invalid_reason(gate, kind, workdir))
+        run = _Run(None, False, output.error or _invalid_reason(gate, kind, workdir) or limit.refusal())
         if run.error is None:
-            run = _execute(str(gate["command"]), workdir, _timeout(gate), output)
+            run = _execute(str(gate["command"]), workdir, limit, output)
     result = {
         "name": str(gate.get("name", "")),
         "command": str(gate.get("command", "")),
@@ -73,7 +100,7 @@ def run_gate(
     stale = report_before is not None and report_before == _report_stamp(gate, workdir)
     summary = _summary(gate, kind, workdir, run, output.text(), stale_report=stale)
     passed = run.error is None and run.exit_code == 0 and bool(summary["ok"])
-    suggestion = "" if passed else _suggestion(gate, run, summary)
+    suggestion = "" if passed else _suggestion(gate, run, summary, limit)
     return {**result, "passed": passed, "summary": summary, "suggestion": suggestion}
 
 
@@ -84,15 +111,41 @@ def run_gates(
     output_dir: Path | None,
     on_line: LineSink | None = None,
     stop_on_failure: bool = False,
+    budget: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Run gates in order, each one's output in `output_dir/NN-name.log`; results of those run."""
+    """Run gates in order, each one's output in `output_dir/NN-name.log`; results of those run.
+
+    `budget` (seconds) bounds the sum of their run times: see `run_gate`."""
+    shared = Budget.of(budget) if budget is not None else None
     results: list[dict[str, Any]] = []
     for index, gate in enumerate(gates, start=1):
         log = output_dir / _log_name(index, gate) if output_dir else None
-        results.append(run_gate(gate, root, output_path=log, on_line=on_line))
+        results.append(run_gate(gate, root, output_path=log, on_line=on_line, budget=shared))
         if stop_on_failure and not results[-1]["passed"]:
             break
     return results
+
+
+@contextmanager
+def stopped_by_signals(signums: Iterable[signal.Signals] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
+    """While inside, these signals kill the process groups of the running gates, then raise
+    SystemExit(128 + signal). For the main thread of a process that may be told to stop (a hook
+    at its timeout); elsewhere it changes nothing. The watchdog covers SIGKILL."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        for pgid in list(_RUNNING):
+            _signal_group(pgid, signal.SIGKILL)
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = {signum: signal.signal(signum, stop) for signum in signums}
+    except ValueError:  # not the main thread: signals are not ours to handle
+        previous = {}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Run(NamedTuple):
@@ -101,6 +154,35 @@ class _Run(NamedTuple):
     exit_code: int | None
     timed_out: bool
     error: str | None
+
+
+class _Limit(NamedTuple):
+    """The seconds a gate may run: its timeout, or less when a budget runs out first."""
+
+    seconds: float
+    timeout: float
+    budget: Budget | None
+
+    @classmethod
+    def of(cls, gate: Mapping[str, Any], budget: Budget | None) -> _Limit:
+        timeout = _timeout(gate)
+        return cls(timeout if budget is None else min(timeout, budget.left()), timeout, budget)
+
+    def cut(self) -> bool:
+        return self.seconds < self.timeout
+
+    def refusal(self) -> str | None:
+        if self.budget is None or not self.cut() or self.seconds >= MIN_RUN:
+            return None
+        return f"not run: no time left of the {_seconds(self.budget.seconds)} budget for all gates"
+
+    def exceeded(self) -> str:
+        if not self.cut():
+            return f"timed out after {_seconds(self.seconds)}"
+        return (
+            f"timed out after {_seconds(round(self.seconds, 1))}, what was left of the "
+            f"{_seconds(self.budget.seconds if self.budget else 0)} budget for all gates"
+        )
 
 
 class _Output:
@@ -170,10 +252,10 @@ class _Output:
             self._on_line(line)
 
 
-def _execute(command: str, workdir: Path, timeout: float, output: _Output) -> _Run:
+def _execute(command: str, workdir: Path, limit: _Limit, output: _Output) -> _Run:
     try:
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
+            _watched(["/bin/sh", "-c", command]),
             cwd=workdir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -183,20 +265,29 @@ def _execute(command: str, workdir: Path, timeout: float, output: _Output) -> _R
     except OSError as exc:
         return _Run(None, False, f"cannot start: {exc}")
     assert proc.stdout is not None
+    _RUNNING.add(proc.pid)
     try:
         with selectors.DefaultSelector() as selector:
             selector.register(proc.stdout, selectors.EVENT_READ)
-            return _supervise(proc, selector, output, timeout)
+            return _supervise(proc, selector, output, limit)
     except BaseException:
         _signal_group(proc.pid, signal.SIGKILL)  # interrupted, or on_line raised
         proc.wait()
         raise
     finally:
+        _RUNNING.discard(proc.pid)
         proc.stdout.close()
 
 
+def _watched(argv: list[str]) -> list[str]:
+    """`argv` under the watchdog, which kills the gate's process group if this process dies."""
+    if not sys.executable or not _WATCHDOG.is_file():
+        return argv  # an embedded interpreter: run unwatched rather than not at all
+    return [sys.executable, "-I", "-S", str(_WATCHDOG), str(os.getpid()), *argv]
+
+
 def _supervise(
-    proc: subprocess.Popen[bytes], selector: selectors.BaseSelector, output: _Output, timeout: float
+    proc: subprocess.Popen[bytes], selector: selectors.BaseSelector, output: _Output, limit: _Limit
 ) -> _Run:
     """Read output until the command exits or times out; then stop whatever is left of its group."""
     assert proc.stdout is not None
@@ -205,14 +296,14 @@ def _supervise(
     def pump(seconds: float, done: Callable[[], bool]) -> bool:
         return _pump(selector, fd, output, time.monotonic() + seconds, done)
 
-    exited = pump(timeout, lambda: proc.poll() is not None)
+    exited = pump(limit.seconds, lambda: proc.poll() is not None)
     if exited:
         pump(EXIT_GRACE, lambda: output.eof)
     _stop_group(proc, pump)
     pump(EXIT_GRACE, lambda: output.eof)
     output.close()
     if not exited:
-        return _Run(None, True, f"timed out after {_seconds(timeout)}")
+        return _Run(None, True, limit.exceeded())
     return _Run(proc.returncode, False, _exit_error(proc.returncode, output))
 
 
@@ -313,13 +404,18 @@ def _summary(
     return {**summary, "ok": False} if run.timed_out else summary
 
 
-def _suggestion(gate: Mapping[str, Any], run: _Run, summary: Mapping[str, Any]) -> str:
+def _suggestion(gate: Mapping[str, Any], run: _Run, summary: Mapping[str, Any], limit: _Limit) -> str:
     """The next step after a failure, in one line."""
     rerun = f"orch gate {gate['task']}" if gate.get("task") else "orch gate"
     kind = str(gate.get("kind") or "plain")
+    if limit.budget is not None and ((run.timed_out and limit.cut()) or limit.refusal()):
+        return (
+            f"the gates need more than the {_seconds(limit.budget.seconds)} this check allows: "
+            f"make them faster, or run {rerun}, which has no overall budget"
+        )
     if run.timed_out:
-        limit = _seconds(_timeout(gate))
-        return f"the gate timed out after {limit}: make it faster or raise its timeout in the plan"
+        limit_text = _seconds(limit.timeout)
+        return f"the gate timed out after {limit_text}: make it faster or raise its timeout in the plan"
     if run.error is not None:
         return f"{run.error}: fix the gate's command or cwd in the plan, then run {rerun}"
     if not summary["ok"]:

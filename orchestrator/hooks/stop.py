@@ -1,5 +1,9 @@
 """Stop and SubagentStop: while the caller's bound task is in progress and its gates fail, keep
-the agent working; past `stop.max_blocks` consecutive blocks, hand over to the human."""
+the agent working; past `stop.max_blocks` consecutive blocks, hand over to the human.
+
+The gates' result is reused while the tree is unchanged (`fingerprint`); all gates of one Stop
+share GATE_BUDGET seconds, so the hook answers before Claude Code's timeout kills it; and if it
+is killed anyway, its gates die with it (`gates.stopped_by_signals`, the watchdog)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ import os
 from orchestrator import lifecycle
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.jsonfile import read_json_or, write_json
+
+HOOK_TIMEOUT = 900.0  # seconds, as registered for Stop and SubagentStop (install.EVENTS, hooks.json)
+GATE_BUDGET = HOOK_TIMEOUT - 60.0  # the rest: start-up, two tree walks, killing a gate at its limit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,12 +65,16 @@ def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> d
 
 
 def _run(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Run the gates within GATE_BUDGET, killing them if this hook is told to stop."""
     from pathlib import Path
 
-    from orchestrator.gates import run_gates
+    from orchestrator.gates import run_gates, stopped_by_signals
 
     output_dir = Path(ctx.runtime.dir) / "gate-output" / task_id
-    results = run_gates(gates, Path(ctx.root), output_dir=output_dir, stop_on_failure=True)
+    with stopped_by_signals():
+        results = run_gates(
+            gates, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET
+        )
     return next((r for r in results if not r["passed"]), None)
 
 

@@ -1,14 +1,20 @@
-"""The Stop hook's gates: a cache that cannot return a stale pass."""
+"""The Stop hook's gates: a cache that cannot return a stale pass, gates that die with the hook,
+and a time budget within the hook's own timeout."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Orch
+from orchestrator.hooks import stop
+from tests.conftest import ROOT, Orch, hook_command
 from tests.hooks.conftest import payload, run_hook
 
 
@@ -82,3 +88,69 @@ def test_a_runtime_folder_inside_the_tree_is_not_a_change(
     run_hook("Stop", _stop(planned, active=True))
     assert counter.read_text().count("run") == 1
     assert (planned / "runtime" / "gate-output" / "A").is_dir(), "the runtime folder was used"
+
+
+def test_the_budget_fits_in_the_registered_timeout() -> None:
+    from orchestrator.install import EVENTS
+
+    registered = {event: timeout for event, _matcher, timeout in EVENTS}
+    plugin = json.loads((ROOT / "hooks" / "hooks.json").read_text())["hooks"]
+    for event in ("Stop", "SubagentStop"):
+        assert registered[event] == stop.HOOK_TIMEOUT
+        assert plugin[event][0]["hooks"][0]["timeout"] == stop.HOOK_TIMEOUT
+    assert 0 < stop.GATE_BUDGET < stop.HOOK_TIMEOUT
+
+
+# --- a killed hook leaves no gate running ----------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return state != "Z"
+
+
+def _pids(path: Path, count: int) -> list[int]:
+    deadline = time.monotonic() + 20
+    while len(lines := (path.read_text().split() if path.exists() else [])) < count:
+        assert time.monotonic() < deadline, f"the gate never started: {lines}"
+        time.sleep(0.05)
+    return [int(line) for line in lines]
+
+
+@pytest.fixture
+def sleeping_gate(planned: Path, orch: Orch) -> Iterator[Path]:
+    """A bound task whose gate is a shell with two `sleep 300` children; yields their pid file."""
+    pids = planned.parent / "gate.pids"
+    _gates(orch, f"echo $$ >> {pids}; sleep 300 & echo $! >> {pids}; sleep 300 & echo $! >> {pids}; wait",
+           timeout=600)
+    orch("start", "A", "--agent", "sess-1")
+    yield pids
+    for pid in _pids(pids, 3) if pids.exists() else []:  # leave nothing behind if the test failed
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP])
+def test_a_killed_hook_takes_its_gate_with_it(planned: Path, sleeping_gate: Path, signum: int) -> None:
+    hook = subprocess.Popen(
+        [*hook_command(), "Stop"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert hook.stdin is not None
+    hook.stdin.write(json.dumps(_stop(planned)).encode())
+    hook.stdin.close()
+    gate = _pids(sleeping_gate, 3)
+    hook.send_signal(signum)
+    expected = -signum if signum == signal.SIGKILL else 128 + signum  # SIGTERM, SIGHUP: it exits
+    assert hook.wait(timeout=10) == expected
+    deadline = time.monotonic() + 5
+    while any(map(_alive, gate)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(_alive, gate)), f"still running after the hook died: {list(filter(_alive, gate))}"

@@ -179,6 +179,35 @@ def test_run_gates_writes_logs_and_stops_on_failure(tmp_path: Path) -> None:
     assert all(r["output_path"] is None for r in everything)
 
 
+def test_a_budget_cuts_the_timeout_then_refuses_the_next_gate(tmp_path: Path) -> None:
+    start = time.monotonic()
+    results = run_gates([gate("sleep 30", timeout=20), gate("true")], tmp_path, output_dir=None, budget=1.5)
+    assert time.monotonic() - start < 6
+    cut, refused = results
+    assert cut["timed_out"] is True
+    assert cut["error"] == "timed out after 1.5s, what was left of the 1.5s budget for all gates"
+    assert refused["passed"] is False and refused["exit_code"] is None and refused["duration"] < 1
+    assert refused["error"] == "not run: no time left of the 1.5s budget for all gates"
+    for result in results:
+        assert "need more than the 1.5s this check allows" in result["suggestion"]
+
+
+def test_a_budget_larger_than_the_timeout_changes_nothing(tmp_path: Path) -> None:
+    [result] = run_gates([gate("sleep 30", timeout=1)], tmp_path, output_dir=None, budget=100)
+    assert result["error"] == "timed out after 1s"
+    assert "raise its timeout" in result["suggestion"]
+
+
+def test_a_command_killed_by_a_signal_reports_it(tmp_path: Path) -> None:
+    assert run_gate(gate("kill -9 $$"), tmp_path)["exit_code"] == -9
+
+
+def test_gates_get_the_default_sigpipe(tmp_path: Path) -> None:
+    """Python ignores SIGPIPE; a gate must not inherit that (`yes` would complain forever)."""
+    result = run_gate(gate("yes | head -c 10"), tmp_path)
+    assert result["passed"] is True and result["tail"] == "y\ny\ny\ny\ny"
+
+
 # --- pytest ----------------------------------------------------------------------------------
 
 TESTS = "def test_ok():\n    assert True\n\n\ndef test_bad():\n    assert 1 == 2\n"
