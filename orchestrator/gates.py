@@ -1,4 +1,4 @@
-"""Run quality gates honestly: bounded in time, and never orphaned.
+"""Run quality gates honestly: bounded in time, in memory and on disk, and never orphaned.
 
 A gate is a dict: `name`, `command` (run with `/bin/sh -c`), `kind` (one of `gatekinds.KINDS`),
 `timeout` (seconds), `cwd` (relative to the repo root), `threshold` (coverage %), `report` (a
@@ -9,8 +9,9 @@ all of it if this process dies, however it dies. At its timeout (or at the end o
 budget, whichever comes first) the whole group is killed (SIGTERM, then SIGKILL), and whatever it
 left running is killed when it exits; `stopped_by_signals` does the same when this process is
 told to stop. Its output is read with deadlines, so a grandchild that keeps the pipe open cannot
-hold the caller. A gate that times out or cannot start has failed. Standard library only: the
-Stop hook imports this module.
+hold the caller. Only a head and a tail of the output stay in memory (the digest covers all of
+it) and the log file is capped. A gate that times out or cannot start has failed. Standard
+library only: the Stop hook imports this module.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -42,8 +42,15 @@ TAIL_LINE_CHARS = 500
 KILL_AFTER = 2.0  # seconds between SIGTERM and SIGKILL
 EXIT_GRACE = 0.5  # seconds output is still read after the command exits
 MIN_RUN = 1.0  # seconds of budget below which a gate is not started
+HEAD_BYTES = 64 * 1024  # output kept in memory from the start ...
+TAIL_BYTES = 256 * 1024  # ... and from the end, where the tools print their summaries
+LOG_CAP = 4 * 1024 * 1024  # bytes of a gate's log file: its start, a marker, the last TAIL_BYTES
+LINE_CAP = 64 * 1024  # a longer line reaches `on_line` in pieces
+KEPT_RUN_FOLDERS = 5
+_LOG_HEAD = LOG_CAP - TAIL_BYTES - 256  # room for the marker line
 _POLL = 0.05
 _SHELL_EXITS = {126: "command not executable", 127: "command not found"}
+_RUN_FOLDER = re.compile(r"^\d{8}T\d{6}")
 _WATCHDOG = Path(__file__).resolve().with_name("watchdog.py")
 _RUNNING: set[int] = set()  # process groups of the gates running now
 
@@ -96,6 +103,7 @@ def run_gate(
         "tail": output.tail(),
         "output_path": str(output_path) if output_path else None,
         "output_sha256": output.digest.hexdigest(),
+        "output_bytes": output.size,
     }
     stale = report_before is not None and report_before == _report_stamp(gate, workdir)
     summary = _summary(gate, kind, workdir, run, output.text(), stale_report=stale)
@@ -124,6 +132,20 @@ def run_gates(
         if stop_on_failure and not results[-1]["passed"]:
             break
     return results
+
+
+def new_run_folder(parent: Path, keep: int = KEPT_RUN_FOLDERS) -> Path:
+    """A new folder under `parent` for one run's logs, named by the UTC time; only the newest
+    `keep` run folders there are kept (other files and folders are left alone)."""
+    import shutil
+
+    folder = parent / datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = sorted(path for path in parent.iterdir() if _RUN_FOLDER.match(path.name) and path.is_dir())
+    for old in runs[:-keep] if keep > 0 else runs:
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 @contextmanager
@@ -186,18 +208,21 @@ class _Limit(NamedTuple):
 
 
 class _Output:
-    """A command's merged output: hashed, kept, split into lines for `on_line`, copied to a file."""
+    """A command's merged output: hashed whole, its head and tail kept, split into lines for
+    `on_line`, copied to a log file capped at LOG_CAP bytes."""
 
     def __init__(self, path: Path | None, on_line: LineSink | None) -> None:
         self.digest = hashlib.sha256()
+        self.size = 0
         self.eof = False
         self.error: str | None = None
-        self._data = bytearray()
+        self._head = bytearray()
+        self._tail = bytearray()  # what came after the head; trimmed to about TAIL_BYTES
         self._pending = bytearray()
-        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._on_line = on_line
         self._path = path
         self._file: IO[bytes] | None = None
+        self._logged = 0
 
     def __enter__(self) -> _Output:
         if self._path is not None:
@@ -213,6 +238,7 @@ class _Output:
     ) -> None:
         self.close()
         if self._file is not None:
+            self._finish_log(self._file)
             self._file.close()
 
     def feed(self, chunk: bytes) -> None:
@@ -221,16 +247,11 @@ class _Output:
             self.close()
             return
         self.digest.update(chunk)
-        self._data += chunk
-        if self._file is not None:
-            self._file.write(chunk)
-            self._file.flush()
-        self._pending += chunk
-        if b"\n" in chunk:
-            *lines, rest = self._pending.split(b"\n")
-            self._pending = bytearray(rest)
-            for line in lines:
-                self._emit(line)
+        self.size += len(chunk)
+        self._keep(chunk)
+        self._log(chunk)
+        if self._on_line is not None:
+            self._split(chunk)
 
     def close(self) -> None:
         """No more output will be read: pass on a last line that had no newline."""
@@ -240,16 +261,73 @@ class _Output:
             self._pending = bytearray()
 
     def text(self) -> str:
-        return self._data.decode("utf-8", "replace")
+        """The output for the parsers: all of it, or its head, a marker line and its tail."""
+        head, omitted, tail = self._kept()
+        middle = _omitted_marker(omitted) if omitted else b""
+        return (head + middle + tail).decode("utf-8", "replace")
 
     def tail(self) -> str:
-        return "\n".join(self._tail)
+        """The last TAIL_LINES lines, each cut at TAIL_LINE_CHARS characters."""
+        head, omitted, tail = self._kept()
+        lines = (tail if omitted else head + tail).split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # the output ended with a newline
+        return "\n".join(_line(raw)[:TAIL_LINE_CHARS] for raw in lines[-TAIL_LINES:])
+
+    def _kept(self) -> tuple[bytes, int, bytes]:
+        """(head, bytes omitted between them, tail)."""
+        tail = bytes(self._tail[-TAIL_BYTES:])
+        return bytes(self._head), self.size - len(self._head) - len(tail), tail
+
+    def _keep(self, chunk: bytes) -> None:
+        room = HEAD_BYTES - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        self._tail += chunk
+        if len(self._tail) > 2 * TAIL_BYTES:
+            del self._tail[:-TAIL_BYTES]
+
+    def _log(self, chunk: bytes) -> None:
+        room = LOG_CAP - self._logged
+        if self._file is None or room <= 0:
+            return
+        self._file.write(chunk[:room])
+        self._file.flush()
+        self._logged += min(room, len(chunk))
+
+    def _finish_log(self, file: IO[bytes]) -> None:
+        """Past LOG_CAP, the log becomes its start, a marker line and the output's tail."""
+        if self.size <= self._logged:
+            return
+        tail = bytes(self._tail[-TAIL_BYTES:])
+        marker = _omitted_marker(self.size - _LOG_HEAD - len(tail))
+        file.seek(_LOG_HEAD)
+        file.truncate()
+        file.write(marker + tail)
+
+    def _split(self, chunk: bytes) -> None:
+        self._pending += chunk
+        if b"\n" in chunk:
+            *lines, rest = self._pending.split(b"\n")
+            self._pending = bytearray(rest)
+            for line in lines:
+                self._emit(line)
+        while len(self._pending) > LINE_CAP:
+            self._emit(self._pending[:LINE_CAP])
+            del self._pending[:LINE_CAP]
 
     def _emit(self, raw: bytes | bytearray) -> None:
-        line = raw.decode("utf-8", "replace").removesuffix("\r")
-        self._tail.append(line[:TAIL_LINE_CHARS])
         if self._on_line is not None:
-            self._on_line(line)
+            self._on_line(_line(raw))
+
+
+def _line(raw: bytes | bytearray) -> str:
+    return raw.decode("utf-8", "replace").removesuffix("\r")
+
+
+def _omitted_marker(count: int) -> bytes:
+    return f"\n\u2026 {count} bytes omitted \u2026\n".encode()
 
 
 def _execute(command: str, workdir: Path, limit: _Limit, output: _Output) -> _Run:

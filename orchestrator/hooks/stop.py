@@ -68,9 +68,9 @@ def _run(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, A
     """Run the gates within GATE_BUDGET, killing them if this hook is told to stop."""
     from pathlib import Path
 
-    from orchestrator.gates import run_gates, stopped_by_signals
+    from orchestrator.gates import new_run_folder, run_gates, stopped_by_signals
 
-    output_dir = Path(ctx.runtime.dir) / "gate-output" / task_id
+    output_dir = new_run_folder(Path(ctx.runtime.dir) / "gate-output" / task_id / "stop")
     with stopped_by_signals():
         results = run_gates(
             gates, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET

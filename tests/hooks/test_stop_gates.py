@@ -1,5 +1,5 @@
 """The Stop hook's gates: a cache that cannot return a stale pass, gates that die with the hook,
-and a time budget within the hook's own timeout."""
+a time budget within the hook's own timeout, and bounded output folders."""
 
 from __future__ import annotations
 
@@ -88,6 +88,16 @@ def test_a_runtime_folder_inside_the_tree_is_not_a_change(
     run_hook("Stop", _stop(planned, active=True))
     assert counter.read_text().count("run") == 1
     assert (planned / "runtime" / "gate-output" / "A").is_dir(), "the runtime folder was used"
+
+
+def test_stop_keeps_its_last_five_output_folders(planned: Path, orch: Orch) -> None:
+    _gates(orch, "date +%s%N > stamp.txt; echo output; false")  # a change each run: no cache hit
+    orch("start", "A", "--agent", "sess-1")
+    for _ in range(7):
+        run_hook("Stop", _stop(planned))
+    runs = sorted((_runtime(planned) / "gate-output" / "A" / "stop").iterdir())
+    assert len(runs) == 5
+    assert (runs[-1] / "01-check1.log").read_text() == "output\n"
 
 
 def test_the_budget_fits_in_the_registered_timeout() -> None:
