@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,10 @@ def run_task_gates(
     store: Store, task: dict[str, Any], on_line: Callable[[str], None] | None = None
 ) -> list[dict[str, Any]]:
     """Run every effective gate of `task` (no state lock held: gates can take minutes)."""
-    from orchestrator.gates import run_gates
+    from orchestrator.gates import new_run_folder, run_gates
 
     gates = [{**gate, "task": task["id"]} for gate in workflow.effective_gates(store, task)]
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    output_dir = Path(store.runtime) / "gate-output" / task["id"] / stamp
+    output_dir = new_run_folder(Path(store.runtime) / "gate-output" / task["id"])
     return run_gates(gates, store.root, output_dir=output_dir, on_line=on_line)
 
 

@@ -1,5 +1,9 @@
 """Stop and SubagentStop: while the caller's bound task is in progress and its gates fail, keep
-the agent working; past `stop.max_blocks` consecutive blocks, hand over to the human."""
+the agent working; past `stop.max_blocks` consecutive blocks, hand over to the human.
+
+The gates' result is reused while the tree is unchanged (`fingerprint`); all gates of one Stop
+share GATE_BUDGET seconds, so the hook answers before Claude Code's timeout kills it; and if it
+is killed anyway, its gates die with it (`gates.stopped_by_signals`, the watchdog)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ import os
 from orchestrator import lifecycle
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.jsonfile import read_json_or, write_json
+
+HOOK_TIMEOUT = 900.0  # seconds, as registered for Stop and SubagentStop (install.EVENTS, hooks.json)
+GATE_BUDGET = HOOK_TIMEOUT - 60.0  # the rest: start-up, two tree walks, killing a gate at its limit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,22 +55,46 @@ def _gates_verdict(payload: Payload, ctx: Context) -> Decision:
 
 def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first failing gate's result, reusing the last run while the working tree is unchanged."""
-    from pathlib import Path
+    from orchestrator import fingerprint
 
-    from orchestrator.gates import run_gates, tree_fingerprint
-
-    root = Path(ctx.root)
     cache_path = os.path.join(ctx.runtime.dir, "gatecache", f"{task_id}.json")
-    fingerprint = tree_fingerprint(root)
+    skipped = _inside(ctx.root, ctx.runtime.dir)  # its logs and this cache change on every run
+    before = fingerprint.tree_entries(ctx.root, exclude=skipped)
     cached = read_json_or(cache_path, {})
-    if cached.get("fingerprint") == fingerprint and cached.get("gates") == gates:
+    if cached.get("fingerprint") == fingerprint.digest(before) and cached.get("gates") == gates:
         failure: dict[str, Any] | None = cached.get("failure")
         return failure
-    output_dir = Path(ctx.runtime.dir) / "gate-output" / task_id
-    results = run_gates(gates, root, output_dir=output_dir, stop_on_failure=True)
-    failure = next((r for r in results if not r["passed"]), None)
-    write_json(cache_path, {"fingerprint": fingerprint, "gates": gates, "failure": failure}, durable=False)
+    failure = _run(ctx, task_id, gates)
+    after = fingerprint.tree_entries(ctx.root, exclude=skipped)
+    key = fingerprint.after_run(before, after, _declared_outputs(gates))
+    write_json(cache_path, {"fingerprint": key, "gates": gates, "failure": failure}, durable=False)
     return failure
+
+
+def _run(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Run the gates within GATE_BUDGET, killing them if this hook is told to stop."""
+    from pathlib import Path
+
+    from orchestrator.gates import new_run_folder, run_gates, stopped_by_signals
+
+    output_dir = new_run_folder(Path(ctx.runtime.dir) / "gate-output" / task_id / "stop")
+    with stopped_by_signals():
+        results = run_gates(
+            gates, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET
+        )
+    return next((r for r in results if not r["passed"]), None)
+
+
+def _inside(root: str, folder: str) -> list[str]:
+    """`folder` relative to `root` if it lies in the tree (ORCH_RUNTIME_DIR may put it there)."""
+    rel = os.path.relpath(os.path.realpath(folder), os.path.realpath(root))
+    return [] if rel in (".", "..") or rel.startswith(("../", "/")) else [rel]
+
+
+def _declared_outputs(gates: list[dict[str, Any]]) -> list[str]:
+    """The report files the gates say they write, relative to the repo root."""
+    reports = [os.path.join(g.get("cwd") or ".", str(g["report"])) for g in gates if g.get("report")]
+    return [os.path.normpath(path) for path in reports]
 
 
 def _describe(failure: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from orchestrator import gatekinds
-from orchestrator.gates import run_gate, run_gates, tree_fingerprint
+from orchestrator.gates import run_gate, run_gates
 
 BIN = Path(sys.executable).parent
 PYTHON = sys.executable
@@ -177,6 +177,35 @@ def test_run_gates_writes_logs_and_stops_on_failure(tmp_path: Path) -> None:
     everything = run_gates(gates, tmp_path, output_dir=None)
     assert [r["passed"] for r in everything] == [True, False, True]
     assert all(r["output_path"] is None for r in everything)
+
+
+def test_a_budget_cuts_the_timeout_then_refuses_the_next_gate(tmp_path: Path) -> None:
+    start = time.monotonic()
+    results = run_gates([gate("sleep 30", timeout=20), gate("true")], tmp_path, output_dir=None, budget=1.5)
+    assert time.monotonic() - start < 6
+    cut, refused = results
+    assert cut["timed_out"] is True
+    assert cut["error"] == "timed out after 1.5s, what was left of the 1.5s budget for all gates"
+    assert refused["passed"] is False and refused["exit_code"] is None and refused["duration"] < 1
+    assert refused["error"] == "not run: no time left of the 1.5s budget for all gates"
+    for result in results:
+        assert "need more than the 1.5s this check allows" in result["suggestion"]
+
+
+def test_a_budget_larger_than_the_timeout_changes_nothing(tmp_path: Path) -> None:
+    [result] = run_gates([gate("sleep 30", timeout=1)], tmp_path, output_dir=None, budget=100)
+    assert result["error"] == "timed out after 1s"
+    assert "raise its timeout" in result["suggestion"]
+
+
+def test_a_command_killed_by_a_signal_reports_it(tmp_path: Path) -> None:
+    assert run_gate(gate("kill -9 $$"), tmp_path)["exit_code"] == -9
+
+
+def test_gates_get_the_default_sigpipe(tmp_path: Path) -> None:
+    """Python ignores SIGPIPE; a gate must not inherit that (`yes` would complain forever)."""
+    result = run_gate(gate("yes | head -c 10"), tmp_path)
+    assert result["passed"] is True and result["tail"] == "y\ny\ny\ny\ny"
 
 
 # --- pytest ----------------------------------------------------------------------------------
@@ -365,75 +394,6 @@ def test_coverage_parser_reads_cobertura_and_total_line(tmp_path: Path) -> None:
     assert from_line == {"ok": False, "percent": 70.0, "threshold": 80.0}
     missing = gatekinds.parse_coverage("no totals here", {}, tmp_path)
     assert missing["ok"] is False and "TOTAL" in missing["error"]
-
-
-# --- tree fingerprint ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no user git config, nothing in $HOME
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    root = tmp_path / "repo"
-    root.mkdir()
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Orch Test",
-        "GIT_AUTHOR_EMAIL": "orch@example.invalid",
-        "GIT_COMMITTER_NAME": "Orch Test",
-        "GIT_COMMITTER_EMAIL": "orch@example.invalid",
-    }
-    (root / "app.py").write_text("print('hi')\n")
-    (root / ".gitignore").write_text("build/\n")
-    (root / ".orch").mkdir()
-    (root / ".orch" / "x").write_text("state 1\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
-        subprocess.run(["git", *args], cwd=root, env=env, check=True)
-    return root
-
-
-def bump(path: Path, text: str) -> None:
-    """Write `text` and move the mtime forward, as a later edit would."""
-    before = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(text)
-    os.utime(path, ns=(before + 10**9, before + 10**9))
-
-
-def test_fingerprint_follows_tracked_and_untracked_files(repo: Path) -> None:
-    first = tree_fingerprint(repo)
-    assert tree_fingerprint(repo) == first
-    bump(repo / "app.py", "print('bye')\n")
-    second = tree_fingerprint(repo)
-    assert second != first
-    (repo / "new.py").write_text("")
-    third = tree_fingerprint(repo)
-    assert third != second
-    (repo / "new.py").unlink()
-    (repo / "app.py").unlink()
-    assert tree_fingerprint(repo) not in {first, second, third}
-
-
-def test_fingerprint_ignores_orch_state_and_ignored_files(repo: Path) -> None:
-    first = tree_fingerprint(repo)
-    bump(repo / ".orch" / "x", "state 2, longer\n")
-    (repo / ".orch" / "y.json").write_text("{}")
-    (repo / "build").mkdir()
-    (repo / "build" / "out.bin").write_text("artifact")
-    assert tree_fingerprint(repo) == first
-    (repo / "coverage.json").write_text("{}")
-    assert tree_fingerprint(repo, exclude=("coverage.json",)) == first
-
-
-def test_fingerprint_without_git_walks_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
-    (tmp_path / "a.txt").write_text("a")
-    (tmp_path / ".orch").mkdir()
-    (tmp_path / ".orch" / "x").write_text("1")
-    first = tree_fingerprint(tmp_path)
-    bump(tmp_path / ".orch" / "x", "22")
-    assert tree_fingerprint(tmp_path) == first
-    bump(tmp_path / "a.txt", "bb")
-    assert tree_fingerprint(tmp_path) != first
 
 
 # --- the Stop hook can afford to import this -------------------------------------------------
