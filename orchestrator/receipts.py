@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import InvalidInput, StateError
+from orchestrator.jsonfile import wrote
 from orchestrator.runtime import now_iso
 
 DIRNAME = "receipts"
@@ -115,6 +116,7 @@ def _append_line(path: Path, line: bytes) -> None:
         os.close(fd)
     if created:
         _fsync_dir(path.parent)
+    wrote()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -123,6 +125,11 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def last_record(state_dir: Path, chain: str) -> dict[str, Any] | None:
+    """The last record of `chain`; None when it has none."""
+    return _last_record(chain_path(state_dir, chain))
 
 
 def _last_record(path: Path) -> dict[str, Any] | None:
@@ -179,6 +186,16 @@ def load_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
     return chains
 
 
+def good_records(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every chain's records up to its first bad one (what `orch doctor` may trust)."""
+    return _check_chains(Path(state_dir))[2]
+
+
+def transitions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `transition` receipts of a chain, in order."""
+    return [r for r in records if r.get("event") == "transition" and isinstance(r.get("data"), dict)]
+
+
 def heads(state_dir: Path, chains: list[str] | None = None) -> dict[str, str]:
     """chain name -> hash of its last record, for every chain or those of `chains` that exist
     (a chain with no record is left out). Reads only the end of each file."""
@@ -218,6 +235,8 @@ def verify(state_dir: Path, root: Path) -> dict[str, Any]:
     count, first_bad, chains = _check_chains(Path(state_dir))
     if first_bad is None:
         first_bad = _check_task_files(Path(state_dir), Path(root), chains, count)
+    if first_bad is None:
+        first_bad = _check_plan_files(Path(state_dir), Path(root), count)
     tags = _check_tags(Path(root), chains)
     ok = first_bad is None and all(tag["ok"] for tag in tags)
     return {"ok": ok, "records": count, "first_bad": first_bad, "tags": tags}
@@ -318,6 +337,23 @@ def _check_task_files(state_dir: Path, root: Path, chains: dict[str, list[dict[s
             return {"index": index, "chain": chain, "line": line, "file": shown,
                     "reason": f"{shown}: status is {status!r} but the last transition receipt says "
                               f"{expected!r}: the task file was changed without a receipt"}
+    return None
+
+
+def _check_plan_files(state_dir: Path, root: Path, count: int) -> dict[str, Any] | None:
+    """The first plan file that an interrupted `orch plan add` left marked `incomplete`."""
+    folder = state_dir / "plans"
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.name.endswith(".source.json"):
+            continue
+        try:
+            plan = json.loads(path.read_bytes())
+        except ValueError:
+            continue  # not a receipt matter: `orch doctor` reports it
+        if isinstance(plan, dict) and plan.get("incomplete"):
+            shown = _shown(path, root)
+            return {"index": count, "chain": PLAN_PREFIX + path.stem, "line": None, "file": shown,
+                    "reason": f"{shown}: `orch plan add` was interrupted; `orch doctor --fix` completes it"}
     return None
 
 
