@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import graph, lifecycle
+from orchestrator import graph, lifecycle, recovery
 from orchestrator.errors import OrchError
-from orchestrator.jsonfile import read_json
+from orchestrator.jsonfile import read_json, write_json
 from orchestrator.runtime import Runtime
 from orchestrator.store import Store
 
@@ -43,11 +43,18 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     if not store.is_initialised():
         _problem(report, str(store.config_path), "orch is not set up here", "run `orch init`")
         return report
-    _check_config(store, report)
-    tasks = _check_tasks(store, report)
+    from orchestrator import receipts
+
+    chains = receipts.trusted_chains(store.dir)
+    _check_config(store, report, fix)
+    _check_tasks(store, report, fix, chains)
+    if _check_interrupted_plans(store, report, fix):
+        chains = receipts.trusted_chains(store.dir)
+    tasks = _check_tasks(store, report, False, chains, quiet=True)
+    _check_against_receipts(store, tasks, chains, report, fix)
     _check_plans(store, tasks, report)
     _check_graph(tasks, report)
-    _check_runtime(store, tasks, report, fix)
+    _check_runtime(store, tasks, chains, report, fix)
     _check_temp_files(store, report, fix)
     _check_receipts(store, report)
     _check_hooks(store, report)
@@ -59,30 +66,110 @@ def _problem(report: dict[str, Any], file: str, problem: str, fix: str) -> None:
     report["problems"].append({"file": file, "problem": problem, "fix": fix})
 
 
-def _check_config(store: Store, report: dict[str, Any]) -> None:
+def _fixed(report: dict[str, Any], what: str) -> None:
+    report["fixed"].append(what)
+
+
+def _check_config(store: Store, report: dict[str, Any], fix: bool) -> None:
     try:
         if not isinstance(read_json(store.config_path), dict):
             raise OrchError("expected a JSON object")
     except OrchError as exc:
-        _problem(report, str(store.config_path), str(exc), _restore_hint(store.config_path, store.root))
+        if fix:
+            _fixed(report, recovery.restore_config(store))
+            return
+        _problem(report, str(store.config_path), _first_line(exc),
+                 "`orch doctor --fix` restores it from git (HEAD), else writes the defaults")
 
 
-def _check_tasks(store: Store, report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _check_tasks(
+    store: Store, report: dict[str, Any], fix: bool, chains: dict[str, list[dict[str, Any]]],
+    quiet: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """The readable task files; the broken ones are reported (or, with `fix`, restored)."""
     tasks: dict[str, dict[str, Any]] = {}
     for path in sorted(store.tasks_dir.glob("*.json")):
         try:
             data = read_json(path)
             record = TaskRecord.model_validate(data)
         except (OrchError, ValidationError) as exc:
-            _problem(report, str(path), _first_line(exc), _restore_hint(path, store.root))
+            if not quiet:
+                _broken_task(store, path, _first_line(exc), report, fix, chains)
             continue
         if record.id != path.stem:
-            _problem(report, str(path), f"holds task {record.id!r}", f"rename it to {record.id}.json")
+            if not quiet:
+                _problem(report, str(path), f"holds task {record.id!r}", f"rename it to {record.id}.json")
         elif record.status not in lifecycle.STATUSES:
-            _problem(report, str(path), f"unknown status {record.status!r}", _restore_hint(path, store.root))
+            if not quiet:
+                _broken_task(store, path, f"unknown status {record.status!r}", report, fix, chains)
         else:
             tasks[record.id] = data
     return tasks
+
+
+def _broken_task(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool,
+                 chains: dict[str, list[dict[str, Any]]]) -> None:
+    done = recovery.restore_task(store, path.stem, chains.get(path.stem, [])) if fix else None
+    hint = _restore_hint(path, store.root)
+    if done:
+        _fixed(report, done)
+    elif fix:
+        _problem(report, str(path), why, f"neither git nor a plan source holds it: {hint}")
+    else:
+        _problem(report, str(path), why, "`orch doctor --fix` restores it from git (HEAD), else rebuilds it "
+                 f"from its plan's saved source, then replays its receipts; or by hand: {hint}")
+
+
+def _check_interrupted_plans(store: Store, report: dict[str, Any], fix: bool) -> bool:
+    """Plans an interrupted `orch plan add` left marked incomplete; True when one was finished."""
+    from orchestrator import workflow
+
+    finished = False
+    for plan in recovery.readable_plans(store):
+        if not plan.get("incomplete"):
+            continue
+        if not fix:
+            _problem(report, str(store.plans_dir / f"{plan['id']}.json"), "`orch plan add` was interrupted",
+                     "`orch doctor --fix` completes it from the plan's saved source")
+            continue
+        try:
+            _fixed(report, workflow.complete_plan(store, plan["id"], "orch doctor"))
+            finished = True
+        except OrchError as exc:
+            _problem(report, str(store.plans_dir / f"{plan['id']}.json"),
+                     f"`orch plan add` was interrupted and cannot be completed: {_first_line(exc)}",
+                     "fix what the message names, then `orch plan add --replace PLAN`")
+    return finished
+
+
+def _check_against_receipts(
+    store: Store, tasks: dict[str, dict[str, Any]], chains: dict[str, list[dict[str, Any]]],
+    report: dict[str, Any], fix: bool,
+) -> None:
+    """Task files whose status or history differ from their receipt chain (the truth)."""
+    from orchestrator import receipts
+
+    present = receipts.chain_files(store.dir)
+    for task_id, task in tasks.items():
+        if task_id in present and task_id not in chains:
+            continue  # a broken chain: `_check_receipts` reports it, nothing is rolled back to it
+        if task_id not in present and task["status"] == "queued":
+            continue
+        if task_id not in present:
+            _problem(report, f"task {task_id}", f"status {task['status']!r} but no receipts at all",
+                     "restore .orch/receipts from git, or move the task again with orch")
+            continue
+        change = recovery.reconcile(dict(task), chains[task_id])
+        if change is None:
+            continue
+        if fix:
+            recovery.reconcile(task, chains[task_id])
+            with store.locked():
+                write_json(store.task_path(task_id), task)
+            _fixed(report, f"rolled task {change}")
+        else:
+            _problem(report, str(store.task_path(task_id)), f"differs from its receipts ({change})",
+                     "`orch doctor --fix` rolls the task file to what its receipts record (the truth)")
 
 
 def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> None:
@@ -136,10 +223,21 @@ def _check_graph(tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> No
         )
 
 
-def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool) -> None:
+def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[str, list[dict[str, Any]]],
+                   report: dict[str, Any], fix: bool) -> None:
     runtime = Runtime(store.runtime)
     report["info"].append(f"runtime folder: {runtime.dir}")
-    for task_id, binding in runtime.bindings().items():
+    broken = recovery.broken_runtime_files(runtime.dir)
+    for name, why in broken.items():
+        if fix:
+            _fixed(report, recovery.repair_runtime_file(store, name, chains))
+        else:
+            _problem(report, why.partition(":")[0] if name != "index" else f"{runtime.dir}/index", why,
+                     f"`orch doctor --fix`: {recovery.RUNTIME_FIXES[name]}")
+    if not fix and {"bindings.json", "leases.json"} & set(broken):
+        return
+    bindings = runtime.bindings()
+    for task_id, binding in bindings.items():
         task = tasks.get(task_id)
         if task is None or task["status"] in ("completed", "cancelled", "queued"):
             _stale(
@@ -148,6 +246,7 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[
                 f"binding of {task_id} to {binding.get('holder')}",
                 lambda t=task_id: runtime.unbind(t),
             )
+    _check_unbound(runtime, tasks, bindings, chains, report, fix)
     now = time.time()
     for path, lease in runtime.leases().items():
         task = tasks.get(lease.get("task", ""))
@@ -155,6 +254,21 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[
             _stale(
                 report, fix, f"lease on {path} ({lease.get('task')})", lambda p=path: runtime.release(path=p)
             )
+
+
+def _check_unbound(runtime: Runtime, tasks: dict[str, dict[str, Any]], bindings: dict[str, Any],
+                   chains: dict[str, list[dict[str, Any]]], report: dict[str, Any], fix: bool) -> None:
+    """An active task with no binding (a kill inside `orch start`): bind it to its holder again."""
+    for task_id, task in tasks.items():
+        holder = recovery.holder_of(chains.get(task_id, []))
+        if task["status"] not in lifecycle.ACTIVE or task_id in bindings or not holder:
+            continue
+        if fix:
+            runtime.bind(task_id, holder)
+            _fixed(report, f"bound {task_id} to {holder} again, as its receipts record")
+        else:
+            report["info"].append(f"{task_id} is {task['status']} but bound to nobody (an interrupted "
+                                  f"`orch start`?); `--fix` binds it to {holder} again")
 
 
 def _stale(report: dict[str, Any], fix: bool, what: str, repair: Any) -> None:

@@ -186,9 +186,16 @@ def load_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
     return chains
 
 
-def good_records(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
-    """Every chain's records up to its first bad one (what `orch doctor` may trust)."""
-    return _check_chains(Path(state_dir))[2]
+def trusted_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The records of every chain that verifies whole, by name. A chain with a bad record is left
+    out: `orch doctor` must not roll a task back to the part of its chain before a corruption."""
+    found = {}
+    for name, path in chain_files(Path(state_dir)).items():
+        content = path.read_bytes()
+        good, problem = _check_chain(name, _lines(content), terminated=content.endswith(b"\n"))
+        if problem is None:
+            found[name] = good
+    return found
 
 
 def transitions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
