@@ -29,13 +29,9 @@ class TaskRecord(BaseModel):
     history: list[dict[str, Any]] = []
 
 
-def _restore_hint(path: Path, root: Path) -> str:
+def _by_hand(path: Path, root: Path) -> str:
     rel = path.relative_to(root)
-    return (
-        f"restore the last committed version with `git checkout -- {rel}` (history: "
-        f"`git log -p -- {rel}`); if it was never committed, reload its plan with "
-        "`orch plan add --replace PLAN`"
-    )
+    return f"`git checkout -- {rel}` (history: `git log -p -- {rel}`), then `orch doctor --fix`"
 
 
 def examine(store: Store, fix: bool = False) -> dict[str, Any]:
@@ -52,7 +48,7 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
         chains = receipts.trusted_chains(store.dir)
     tasks = _check_tasks(store, report, False, chains, quiet=True)
     _check_against_receipts(store, tasks, chains, report, fix)
-    _check_plans(store, tasks, report)
+    _check_plans(store, tasks, report, fix, chains)
     _check_graph(tasks, report)
     _check_runtime(store, tasks, chains, report, fix)
     _check_temp_files(store, report, fix)
@@ -110,14 +106,15 @@ def _check_tasks(
 def _broken_task(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool,
                  chains: dict[str, list[dict[str, Any]]]) -> None:
     done = recovery.restore_task(store, path.stem, chains.get(path.stem, [])) if fix else None
-    hint = _restore_hint(path, store.root)
     if done:
         _fixed(report, done)
     elif fix:
-        _problem(report, str(path), why, f"neither git nor a plan source holds it: {hint}")
+        _problem(report, str(path), why, "neither git's HEAD nor its plan's saved source holds it: delete "
+                 "it and reload its plan with `orch plan add --replace PLAN` (the task starts again, queued)")
     else:
+        hand = _by_hand(path, store.root)
         _problem(report, str(path), why, "`orch doctor --fix` restores it from git (HEAD), else rebuilds it "
-                 f"from its plan's saved source, then replays its receipts; or by hand: {hint}")
+                 f"from its plan's saved source, then replays its receipts; by hand: {hand}")
 
 
 def _check_interrupted_plans(store: Store, report: dict[str, Any], fix: bool) -> bool:
@@ -172,7 +169,8 @@ def _check_against_receipts(
                      "`orch doctor --fix` rolls the task file to what its receipts record (the truth)")
 
 
-def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> None:
+def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool,
+                 chains: dict[str, list[dict[str, Any]]]) -> None:
     plan_ids = set()
     for path in sorted(store.plans_dir.glob("*.json")):
         if path.name.endswith(".source.json"):
@@ -181,18 +179,18 @@ def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[st
             plan = read_json(path)
             plan_ids.add(plan["id"])
         except (OrchError, KeyError, TypeError) as exc:
-            _problem(
-                report, str(path), f"not a readable plan: {_first_line(exc)}", _restore_hint(path, store.root)
-            )
+            _broken_plan(store, path, f"not a readable plan: {_first_line(exc)}", report, fix)
+            plan_ids.add(path.stem)
             continue
-        missing = [t for t in plan.get("task_ids", []) if t not in tasks]
-        if missing:
-            _problem(
-                report,
-                str(path),
-                f"task files missing or broken: {', '.join(missing)}",
-                f"restore them with `git checkout -- {store.tasks_dir.relative_to(store.root)}`",
-            )
+        missing = [t for t in plan.get("task_ids", []) if t not in tasks and not store.task_path(t).exists()]
+        for task_id in missing:
+            done = recovery.restore_task(store, task_id, chains.get(task_id, [])) if fix else None
+            if done:
+                _fixed(report, done)
+            else:
+                _problem(report, str(store.task_path(task_id)), f"missing, though plan {plan['id']} lists it",
+                         "`orch doctor --fix` restores it from git (HEAD), else rebuilds it from the plan's "
+                         "saved source, then replays its receipts")
     orphans = sorted(t for t, task in tasks.items() if task["plan"] not in plan_ids)
     if orphans:
         _problem(
@@ -201,6 +199,17 @@ def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[st
             f"tasks of no known plan: {', '.join(orphans)}",
             "restore the plan file from git, or re-add the plan with `orch plan add`",
         )
+
+
+def _broken_plan(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool) -> None:
+    if fix:
+        try:
+            _fixed(report, recovery.restore_plan(store, path.stem, "orch doctor"))
+            return
+        except OrchError as exc:
+            why = f"{why}; rebuilding it failed: {_first_line(exc)}"
+    _problem(report, str(path), why, "`orch doctor --fix` rebuilds it from its saved source (task "
+             f"progress is kept); by hand: {_by_hand(path, store.root)}")
 
 
 def _check_graph(tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> None:
@@ -239,6 +248,8 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[
     bindings = runtime.bindings()
     for task_id, binding in bindings.items():
         task = tasks.get(task_id)
+        if task is None and (store.tasks_dir / f"{task_id}.json").exists():
+            continue  # a broken task file, reported above: its binding is not stale
         if task is None or task["status"] in ("completed", "cancelled", "queued"):
             _stale(
                 report,
@@ -292,8 +303,13 @@ def _check_receipts(store: Store, report: dict[str, Any]) -> None:
     from orchestrator import receipts
 
     result = receipts.verify(store.dir, store.root)
-    if not result["ok"]:
-        bad = result.get("first_bad") or {}
+    bad = result.get("first_bad") or {}
+    if bad.get("file") and any(str(p["file"]).endswith(bad["file"]) for p in report["problems"]):
+        return  # a task or plan file, reported above with its fix
+    if bad.get("file"):
+        _problem(report, bad["file"], bad.get("reason", ""),
+                 "`orch doctor --fix` rolls the file to what its receipts record (the truth)")
+    elif not result["ok"]:
         _problem(
             report,
             f"receipts {bad.get('chain', '')}",

@@ -137,6 +137,19 @@ def _task_from_plan(store: Store, task_id: str) -> dict[str, Any] | None:
     return None
 
 
+def restore_plan(store: Store, plan_id: str, actor: str) -> str:
+    """Rebuild a broken plan file by loading its saved source again (task progress is kept)."""
+    from orchestrator import workflow
+
+    sources = store.plan_sources(plan_id)
+    if not sources:
+        raise OrchError(f"plan {plan_id} has no saved source in {store.plans_dir}")
+    with store.locked():
+        store.delete_plan(plan_id)
+    workflow.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor)
+    return f"plan {plan_id}: rebuilt from its saved source {sources[0].name} (task progress kept)"
+
+
 def readable_plans(store: Store) -> list[dict[str, Any]]:
     found = []
     for path in sorted(store.plans_dir.glob("*.json")):

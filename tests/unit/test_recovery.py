@@ -101,7 +101,10 @@ def test_a_task_no_one_can_restore_stays_a_problem(planned: Path, orch: Orch) ->
     (planned / ".orch/plans/web.source.md").unlink()
     (planned / ".orch/tasks/A.json").write_text("{")
     code, out, _ = orch("doctor", "--fix")
-    assert code == 1 and "neither git nor a plan source holds it" in out
+    assert code == 1 and "neither git's HEAD nor its plan's saved source holds it" in out
+    (planned / ".orch/tasks/A.json").unlink()  # what the message says to do
+    assert orch("plan", "add", "--replace", "plan.md")[0] == 0
+    assert _verified(orch) and orch("doctor")[0] == 0
 
 
 @pytest.mark.parametrize("committed", [True, False])
@@ -165,3 +168,26 @@ def test_interrupted_plan_add_is_reported_by_verify_and_finished_by_doctor(plann
     assert "incomplete" not in json.loads((planned / ".orch/plans/web.json").read_text())
     assert json.loads((planned / ".orch/plans/web.json").read_text())["source"] == "plan.md"
     assert _verified(orch)
+
+
+def test_a_broken_plan_file_is_rebuilt_from_its_source_keeping_progress(planned: Path, orch: Orch) -> None:
+    assert orch("start", "A", "--agent", "alice")[0] == 0
+    (planned / ".orch/plans/web.json").write_text("[")
+    code, out, _ = orch("doctor")
+    assert code == 1 and "not a readable plan" in out and "rebuilds it from its saved source" in out
+    code, out, _ = orch("doctor", "--fix")
+    assert "plan web: rebuilt from its saved source web.source.md" in out, out
+    assert _task(planned, "A")["status"] == "in_progress"
+    assert _verified(orch) and orch("doctor")[0] == 0
+
+
+def test_a_missing_task_file_is_rebuilt_and_a_broken_ones_binding_is_kept(planned: Path, orch: Orch) -> None:
+    assert orch("start", "A", "--agent", "alice")[0] == 0
+    (planned / ".orch/tasks/B.json").unlink()
+    (planned / ".orch/tasks/A.json").write_text("{")
+    code, out, _ = orch("doctor")
+    assert "B.json: missing, though plan web lists it" in out and "stale binding" not in out
+    code, out, _ = orch("doctor", "--fix")
+    assert "B: rebuilt from its plan's saved source" in out and "dropped" not in out, out
+    assert _task(planned, "A")["status"] == "in_progress" and _task(planned, "B")["status"] == "queued"
+    assert _verified(orch) and orch("doctor")[0] == 0
