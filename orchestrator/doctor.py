@@ -41,6 +41,11 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
         return report
     from orchestrator import receipts
 
+    if fix:
+        for chain in receipts.chain_files(store.dir):
+            mended = receipts.mend_torn_tail(store.dir, chain)
+            if mended:
+                _fixed(report, mended)
     chains = receipts.trusted_chains(store.dir)
     _check_config(store, report, fix)
     _check_tasks(store, report, fix, chains)
@@ -309,16 +314,29 @@ def _check_receipts(store: Store, report: dict[str, Any]) -> None:
     if bad.get("file"):
         _problem(report, bad["file"], bad.get("reason", ""),
                  "`orch doctor --fix` rolls the file to what its receipts record (the truth)")
+    elif bad.get("chain") and _torn(store, str(bad["chain"])):
+        _problem(report, f"receipts {bad.get('chain', '')}", f"line {bad.get('line')}: {bad.get('reason')}",
+                 "`orch doctor --fix` ends the line, or cuts it off if a crash tore it (its write never "
+                 "completed)")
     elif not result["ok"]:
+        chain = f".orch/receipts/{bad['chain']}.jsonl" if bad.get("chain") else ".orch/receipts"
         _problem(
             report,
             f"receipts {bad.get('chain', '')}",
             f"line {bad.get('line')}: {bad.get('reason')}",
-            "receipts are append-only evidence: restore the file from git "
-            "(`git checkout -- .orch/receipts`) or investigate who changed it (`git log -p`)",
+            "receipts are append-only evidence: investigate who changed it (`git log -p -- "
+            f"{chain}`), restore it from git (`git checkout -- {chain}`), then `orch doctor --fix` rolls "
+            "the task file to what the chain then records",
         )
     else:
         report["info"].append(f"receipts: {result['records']} records verify")
+
+
+def _torn(store: Store, chain: str) -> bool:
+    from orchestrator import receipts
+
+    path = receipts.chain_files(store.dir).get(chain)
+    return path is not None and not path.read_bytes().endswith(b"\n")
 
 
 def _check_hooks(store: Store, report: dict[str, Any]) -> None:

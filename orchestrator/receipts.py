@@ -119,6 +119,27 @@ def _append_line(path: Path, line: bytes) -> None:
     wrote()
 
 
+def mend_torn_tail(state_dir: Path, chain: str) -> str | None:
+    """Repair the end of a chain cut short by a crash during its last append (power loss: a kill
+    cannot split the one write): bytes after the last newline that form a valid record get their
+    newline, anything else is cut off, since that operation never completed. Says what it did."""
+    path = chain_path(state_dir, chain)
+    content = path.read_bytes()
+    if not content or content.endswith(b"\n"):
+        return None
+    lines = _lines(content)
+    keep = len(content) - len(lines[-1])
+    good, problem = _check_chain(chain, lines[:-1], terminated=True)
+    prev = good[-1]["hash"] if good else None
+    if problem is None and _check_line(lines[-1], chain, len(good), prev)[1] is None:
+        _append_line(path, b"\n")
+        return f"{path}: ended its last record with the missing newline"
+    with open(path, "r+b") as handle:
+        handle.truncate(keep)
+        os.fsync(handle.fileno())
+    return f"{path}: cut off a torn last line ({len(lines[-1])} bytes of a write that never completed)"
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -148,7 +169,7 @@ def _last_record(path: Path) -> dict[str, Any] | None:
         return None
     if not tail.endswith(b"\n"):
         raise StateError(f"{path}: the last receipt is incomplete (an interrupted write?). "
-                         "Run `orch verify`.")
+                         "Run `orch doctor --fix`.")
     try:
         last = json.loads(tail[:-1].rsplit(b"\n", 1)[-1])
     except ValueError as exc:

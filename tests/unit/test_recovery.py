@@ -191,3 +191,20 @@ def test_a_missing_task_file_is_rebuilt_and_a_broken_ones_binding_is_kept(planne
     assert "B: rebuilt from its plan's saved source" in out and "dropped" not in out, out
     assert _task(planned, "A")["status"] == "in_progress" and _task(planned, "B")["status"] == "queued"
     assert _verified(orch) and orch("doctor")[0] == 0
+
+
+@pytest.mark.parametrize("torn", [True, False])
+def test_a_receipt_line_cut_short_by_a_crash_is_mended(planned: Path, orch: Orch, torn: bool) -> None:
+    chain = planned / ".orch/receipts/A.jsonl"
+    assert orch("start", "A", "--agent", "alice")[0] == 0
+    started = chain.read_bytes()
+    before_last = started[: started.rindex(b"\n", 0, len(started) - 1) + 1]
+    chain.write_bytes(started[: len(before_last) + 40] if torn else started[:-1])
+    code, out, _ = orch("doctor")
+    assert code == 1 and "cuts it off if a crash tore it" in out
+    code, out, _ = orch("doctor", "--fix")
+    if torn:
+        assert "cut off a torn last line (40 bytes" in out and chain.read_bytes() == before_last, out
+    else:
+        assert "ended its last record with the missing newline" in out and chain.read_bytes() == started
+    assert _verified(orch) and orch("doctor")[0] == 0
