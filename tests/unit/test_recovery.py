@@ -208,3 +208,22 @@ def test_a_receipt_line_cut_short_by_a_crash_is_mended(planned: Path, orch: Orch
     else:
         assert "ended its last record with the missing newline" in out and chain.read_bytes() == started
     assert _verified(orch) and orch("doctor")[0] == 0
+
+
+def test_plan_add_again_finishes_an_interrupted_add_without_replace(repo: Path, orch: Orch) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import PLAN
+
+    (repo / "plan.md").write_text(PLAN)
+    assert orch("init", "--no-hooks")[0] == 0
+    env = {**os.environ, "ORCH_CRASH_AFTER_WRITES": "6"}  # the plan, its source, some tasks
+    killed = subprocess.run([sys.executable, "-m", "orchestrator.console", "plan", "add", "plan.md"],
+                            cwd=repo, env=env, capture_output=True)
+    assert killed.returncode == -9 and json.loads((repo / ".orch/plans/web.json").read_text())["incomplete"]
+    assert not _verified(orch)
+    code, _out, err = orch("plan", "add", "plan.md")
+    assert code == 0, err
+    assert _verified(orch) and sorted(p.stem for p in (repo / ".orch/tasks").glob("*.json")) == list("ABCD")
