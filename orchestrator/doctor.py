@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator import graph, lifecycle, recovery
 from orchestrator.errors import OrchError
-from orchestrator.jsonfile import read_json, write_json
+from orchestrator.jsonfile import read_json
 from orchestrator.runtime import Runtime
 from orchestrator.store import Store
 
@@ -48,12 +48,12 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
                 _fixed(report, mended)
     chains = receipts.trusted_chains(store.dir)
     _check_config(store, report, fix)
-    _check_tasks(store, report, fix, chains)
+    _check_tasks(store, report, fix)
     if _check_interrupted_plans(store, report, fix):
         chains = receipts.trusted_chains(store.dir)
-    tasks = _check_tasks(store, report, False, chains, quiet=True)
+    tasks = _check_tasks(store, report, False, quiet=True)
     _check_against_receipts(store, tasks, chains, report, fix)
-    _check_plans(store, tasks, report, fix, chains)
+    _check_plans(store, tasks, report, fix)
     _check_graph(tasks, report)
     _check_runtime(store, tasks, chains, report, fix)
     _check_temp_files(store, report, fix)
@@ -84,8 +84,7 @@ def _check_config(store: Store, report: dict[str, Any], fix: bool) -> None:
 
 
 def _check_tasks(
-    store: Store, report: dict[str, Any], fix: bool, chains: dict[str, list[dict[str, Any]]],
-    quiet: bool = False,
+    store: Store, report: dict[str, Any], fix: bool, quiet: bool = False
 ) -> dict[str, dict[str, Any]]:
     """The readable task files; the broken ones are reported (or, with `fix`, restored)."""
     tasks: dict[str, dict[str, Any]] = {}
@@ -95,22 +94,21 @@ def _check_tasks(
             record = TaskRecord.model_validate(data)
         except (OrchError, ValidationError) as exc:
             if not quiet:
-                _broken_task(store, path, _first_line(exc), report, fix, chains)
+                _broken_task(store, path, _first_line(exc), report, fix)
             continue
         if record.id != path.stem:
             if not quiet:
                 _problem(report, str(path), f"holds task {record.id!r}", f"rename it to {record.id}.json")
         elif record.status not in lifecycle.STATUSES:
             if not quiet:
-                _broken_task(store, path, f"unknown status {record.status!r}", report, fix, chains)
+                _broken_task(store, path, f"unknown status {record.status!r}", report, fix)
         else:
             tasks[record.id] = data
     return tasks
 
 
-def _broken_task(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool,
-                 chains: dict[str, list[dict[str, Any]]]) -> None:
-    done = recovery.restore_task(store, path.stem, chains.get(path.stem, [])) if fix else None
+def _broken_task(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool) -> None:
+    done = recovery.restore_task(store, path.stem) if fix else None
     if done:
         _fixed(report, done)
     elif fix:
@@ -165,17 +163,14 @@ def _check_against_receipts(
         if change is None:
             continue
         if fix:
-            recovery.reconcile(task, chains[task_id])
-            with store.locked():
-                write_json(store.task_path(task_id), task)
-            _fixed(report, f"rolled task {change}")
+            _fixed(report, f"rolled task {recovery.roll_task(store, task_id) or change}")
+            tasks[task_id] = read_json(store.task_path(task_id))
         else:
             _problem(report, str(store.task_path(task_id)), f"differs from its receipts ({change})",
                      "`orch doctor --fix` rolls the task file to what its receipts record (the truth)")
 
 
-def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool,
-                 chains: dict[str, list[dict[str, Any]]]) -> None:
+def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool) -> None:
     plan_ids = set()
     for path in sorted(store.plans_dir.glob("*.json")):
         if path.name.endswith(".source.json"):
@@ -189,7 +184,7 @@ def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[st
             continue
         missing = [t for t in plan.get("task_ids", []) if t not in tasks and not store.task_path(t).exists()]
         for task_id in missing:
-            done = recovery.restore_task(store, task_id, chains.get(task_id, [])) if fix else None
+            done = recovery.restore_task(store, task_id) if fix else None
             if done:
                 _fixed(report, done)
             else:

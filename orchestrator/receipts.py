@@ -210,13 +210,18 @@ def load_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
 def trusted_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """The records of every chain that verifies whole, by name. A chain with a bad record is left
     out: `orch doctor` must not roll a task back to the part of its chain before a corruption."""
-    found = {}
-    for name, path in chain_files(Path(state_dir)).items():
-        content = path.read_bytes()
-        good, problem = _check_chain(name, _lines(content), terminated=content.endswith(b"\n"))
-        if problem is None:
-            found[name] = good
-    return found
+    found = {name: trusted_chain(state_dir, name) for name in chain_files(Path(state_dir))}
+    return {name: records for name, records in found.items() if records is not None}
+
+
+def trusted_chain(state_dir: Path, chain: str) -> list[dict[str, Any]] | None:
+    """The records of `chain` if it verifies whole ([] when it has none), else None."""
+    try:
+        content = chain_path(Path(state_dir), chain).read_bytes()
+    except FileNotFoundError:
+        return []
+    good, problem = _check_chain(chain, _lines(content), terminated=content.endswith(b"\n"))
+    return good if problem is None else None
 
 
 def transitions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -54,6 +54,18 @@ def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None
             "entries, as its receipts record")
 
 
+def roll_task(store: Store, task_id: str) -> str | None:
+    """Under the state lock, read task `task_id` and its chain afresh and `reconcile` them; save the
+    task when it changed. A chain that does not verify is left alone. Returns what changed."""
+    with store.locked():
+        records = receipts.trusted_chain(store.dir, receipts.task_chain(task_id))
+        task = read_json(store.task_path(task_id))
+        change = reconcile(task, records) if records is not None and isinstance(task, dict) else None
+        if change:
+            write_json(store.task_path(task_id), task)
+    return change
+
+
 def _entry(history: list[Any], n: int, receipt: dict[str, Any]) -> dict[str, Any]:
     from orchestrator.workflow import history_entry
 
@@ -94,7 +106,7 @@ def holder_of(records: list[dict[str, Any]]) -> str | None:
 # -- corrupt files -----------------------------------------------------------------------------
 
 
-def restore_task(store: Store, task_id: str, records: list[dict[str, Any]]) -> str | None:
+def restore_task(store: Store, task_id: str) -> str | None:
     """Write task `task_id` again from git's HEAD, else from its plan's saved source, then
     reconcile it with its receipts. Says how, or None when neither has it."""
     task, how = _committed_task(store, task_id), "restored from git (HEAD)"
@@ -102,9 +114,9 @@ def restore_task(store: Store, task_id: str, records: list[dict[str, Any]]) -> s
         task, how = _task_from_plan(store, task_id), "rebuilt from its plan's saved source"
     if task is None:
         return None
-    changed = reconcile(task, records)
     with store.locked():
         write_json(store.task_path(task_id), task)
+    changed = roll_task(store, task_id)
     return f"{task_id}: {how}" + (f"; {changed.partition(': ')[2]}" if changed else "")
 
 
