@@ -215,11 +215,11 @@ def trusted_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def trusted_chain(state_dir: Path, chain: str) -> list[dict[str, Any]] | None:
-    """The records of `chain` if it verifies whole ([] when it has none), else None."""
+    """The records of `chain` if it exists and verifies whole, else None."""
     try:
         content = chain_path(Path(state_dir), chain).read_bytes()
     except FileNotFoundError:
-        return []
+        return None
     good, problem = _check_chain(chain, _lines(content), terminated=content.endswith(b"\n"))
     return good if problem is None else None
 

@@ -56,7 +56,8 @@ def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None
 
 def roll_task(store: Store, task_id: str) -> str | None:
     """Under the state lock, read task `task_id` and its chain afresh and `reconcile` them; save the
-    task when it changed. A chain that does not verify is left alone. Returns what changed."""
+    task when it changed. A task with no chain, or one that does not verify, is left alone (doctor
+    reports it). Returns what changed."""
     with store.locked():
         records = receipts.trusted_chain(store.dir, receipts.task_chain(task_id))
         task = read_json(store.task_path(task_id))
