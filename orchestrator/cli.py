@@ -438,7 +438,10 @@ def _dig(data: Any, parts: list[str]) -> Any:
 
 @cli.command()
 @click.option(
-    "--fix", is_flag=True, help="Repair what is safe to repair (stale runtime entries, temp files)."
+    "--fix",
+    is_flag=True,
+    help="Repair what it reports: task files rolled to their receipts, broken files restored from git "
+    "or the plan's saved source, runtime files rebuilt, interrupted plan adds completed.",
 )
 @json_option
 def doctor(fix: bool, as_json: bool) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import graph, lifecycle
+from orchestrator import graph, lifecycle, recovery
 from orchestrator.errors import OrchError
 from orchestrator.jsonfile import read_json
 from orchestrator.runtime import Runtime
@@ -29,13 +29,9 @@ class TaskRecord(BaseModel):
     history: list[dict[str, Any]] = []
 
 
-def _restore_hint(path: Path, root: Path) -> str:
+def _by_hand(path: Path, root: Path) -> str:
     rel = path.relative_to(root)
-    return (
-        f"restore the last committed version with `git checkout -- {rel}` (history: "
-        f"`git log -p -- {rel}`); if it was never committed, reload its plan with "
-        "`orch plan add --replace PLAN`"
-    )
+    return f"`git checkout -- {rel}` (history: `git log -p -- {rel}`), then `orch doctor --fix`"
 
 
 def examine(store: Store, fix: bool = False) -> dict[str, Any]:
@@ -43,11 +39,23 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     if not store.is_initialised():
         _problem(report, str(store.config_path), "orch is not set up here", "run `orch init`")
         return report
-    _check_config(store, report)
-    tasks = _check_tasks(store, report)
-    _check_plans(store, tasks, report)
+    from orchestrator import receipts
+
+    if fix:
+        for chain in receipts.chain_files(store.dir):
+            mended = receipts.mend_torn_tail(store.dir, chain)
+            if mended:
+                _fixed(report, mended)
+    chains = receipts.trusted_chains(store.dir)
+    _check_config(store, report, fix)
+    _check_tasks(store, report, fix)
+    if _check_interrupted_plans(store, report, fix):
+        chains = receipts.trusted_chains(store.dir)
+    tasks = _check_tasks(store, report, False, quiet=True)
+    _check_against_receipts(store, tasks, chains, report, fix)
+    _check_plans(store, tasks, report, fix)
     _check_graph(tasks, report)
-    _check_runtime(store, tasks, report, fix)
+    _check_runtime(store, tasks, chains, report, fix)
     _check_temp_files(store, report, fix)
     _check_receipts(store, report)
     _check_hooks(store, report)
@@ -59,33 +67,110 @@ def _problem(report: dict[str, Any], file: str, problem: str, fix: str) -> None:
     report["problems"].append({"file": file, "problem": problem, "fix": fix})
 
 
-def _check_config(store: Store, report: dict[str, Any]) -> None:
+def _fixed(report: dict[str, Any], what: str) -> None:
+    report["fixed"].append(what)
+
+
+def _check_config(store: Store, report: dict[str, Any], fix: bool) -> None:
     try:
         if not isinstance(read_json(store.config_path), dict):
             raise OrchError("expected a JSON object")
     except OrchError as exc:
-        _problem(report, str(store.config_path), str(exc), _restore_hint(store.config_path, store.root))
+        if fix:
+            _fixed(report, recovery.restore_config(store))
+            return
+        _problem(report, str(store.config_path), _first_line(exc),
+                 "`orch doctor --fix` restores it from git (HEAD), else writes the defaults")
 
 
-def _check_tasks(store: Store, report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _check_tasks(
+    store: Store, report: dict[str, Any], fix: bool, quiet: bool = False
+) -> dict[str, dict[str, Any]]:
+    """The readable task files; the broken ones are reported (or, with `fix`, restored)."""
     tasks: dict[str, dict[str, Any]] = {}
     for path in sorted(store.tasks_dir.glob("*.json")):
         try:
             data = read_json(path)
             record = TaskRecord.model_validate(data)
         except (OrchError, ValidationError) as exc:
-            _problem(report, str(path), _first_line(exc), _restore_hint(path, store.root))
+            if not quiet:
+                _broken_task(store, path, _first_line(exc), report, fix)
             continue
         if record.id != path.stem:
-            _problem(report, str(path), f"holds task {record.id!r}", f"rename it to {record.id}.json")
+            if not quiet:
+                _problem(report, str(path), f"holds task {record.id!r}", f"rename it to {record.id}.json")
         elif record.status not in lifecycle.STATUSES:
-            _problem(report, str(path), f"unknown status {record.status!r}", _restore_hint(path, store.root))
+            if not quiet:
+                _broken_task(store, path, f"unknown status {record.status!r}", report, fix)
         else:
             tasks[record.id] = data
     return tasks
 
 
-def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> None:
+def _broken_task(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool) -> None:
+    done = recovery.restore_task(store, path.stem) if fix else None
+    if done:
+        _fixed(report, done)
+    elif fix:
+        _problem(report, str(path), why, "neither git's HEAD nor its plan's saved source holds it: delete "
+                 "it and reload its plan with `orch plan add --replace PLAN` (the task starts again, queued)")
+    else:
+        hand = _by_hand(path, store.root)
+        _problem(report, str(path), why, "`orch doctor --fix` restores it from git (HEAD), else rebuilds it "
+                 f"from its plan's saved source, then replays its receipts; by hand: {hand}")
+
+
+def _check_interrupted_plans(store: Store, report: dict[str, Any], fix: bool) -> bool:
+    """Plans an interrupted `orch plan add` left marked incomplete; True when one was finished."""
+    from orchestrator import workflow
+
+    finished = False
+    for plan in recovery.readable_plans(store):
+        if not plan.get("incomplete"):
+            continue
+        if not fix:
+            _problem(report, str(store.plans_dir / f"{plan['id']}.json"), "`orch plan add` was interrupted",
+                     "`orch doctor --fix` completes it from the plan's saved source")
+            continue
+        try:
+            _fixed(report, workflow.complete_plan(store, plan["id"], "orch doctor"))
+            finished = True
+        except OrchError as exc:
+            _problem(report, str(store.plans_dir / f"{plan['id']}.json"),
+                     f"`orch plan add` was interrupted and cannot be completed: {_first_line(exc)}",
+                     "fix what the message names, then `orch plan add --replace PLAN`")
+    return finished
+
+
+def _check_against_receipts(
+    store: Store, tasks: dict[str, dict[str, Any]], chains: dict[str, list[dict[str, Any]]],
+    report: dict[str, Any], fix: bool,
+) -> None:
+    """Task files whose status or history differ from their receipt chain (the truth)."""
+    from orchestrator import receipts
+
+    present = receipts.chain_files(store.dir)
+    for task_id, task in tasks.items():
+        if task_id in present and task_id not in chains:
+            continue  # a broken chain: `_check_receipts` reports it, nothing is rolled back to it
+        if task_id not in present and task["status"] == "queued":
+            continue
+        if task_id not in present:
+            _problem(report, f"task {task_id}", f"status {task['status']!r} but no receipts at all",
+                     "restore .orch/receipts from git, or move the task again with orch")
+            continue
+        change = recovery.reconcile(dict(task), chains[task_id])
+        if change is None:
+            continue
+        if fix:
+            _fixed(report, f"rolled task {recovery.roll_task(store, task_id) or change}")
+            tasks[task_id] = read_json(store.task_path(task_id))
+        else:
+            _problem(report, str(store.task_path(task_id)), f"differs from its receipts ({change})",
+                     "`orch doctor --fix` rolls the task file to what its receipts record (the truth)")
+
+
+def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool) -> None:
     plan_ids = set()
     for path in sorted(store.plans_dir.glob("*.json")):
         if path.name.endswith(".source.json"):
@@ -94,18 +179,18 @@ def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[st
             plan = read_json(path)
             plan_ids.add(plan["id"])
         except (OrchError, KeyError, TypeError) as exc:
-            _problem(
-                report, str(path), f"not a readable plan: {_first_line(exc)}", _restore_hint(path, store.root)
-            )
+            _broken_plan(store, path, f"not a readable plan: {_first_line(exc)}", report, fix)
+            plan_ids.add(path.stem)
             continue
-        missing = [t for t in plan.get("task_ids", []) if t not in tasks]
-        if missing:
-            _problem(
-                report,
-                str(path),
-                f"task files missing or broken: {', '.join(missing)}",
-                f"restore them with `git checkout -- {store.tasks_dir.relative_to(store.root)}`",
-            )
+        missing = [t for t in plan.get("task_ids", []) if t not in tasks and not store.task_path(t).exists()]
+        for task_id in missing:
+            done = recovery.restore_task(store, task_id) if fix else None
+            if done:
+                _fixed(report, done)
+            else:
+                _problem(report, str(store.task_path(task_id)), f"missing, though plan {plan['id']} lists it",
+                         "`orch doctor --fix` restores it from git (HEAD), else rebuilds it from the plan's "
+                         "saved source, then replays its receipts")
     orphans = sorted(t for t, task in tasks.items() if task["plan"] not in plan_ids)
     if orphans:
         _problem(
@@ -114,6 +199,17 @@ def _check_plans(store: Store, tasks: dict[str, dict[str, Any]], report: dict[st
             f"tasks of no known plan: {', '.join(orphans)}",
             "restore the plan file from git, or re-add the plan with `orch plan add`",
         )
+
+
+def _broken_plan(store: Store, path: Path, why: str, report: dict[str, Any], fix: bool) -> None:
+    if fix:
+        try:
+            _fixed(report, recovery.restore_plan(store, path.stem, "orch doctor"))
+            return
+        except OrchError as exc:
+            why = f"{why}; rebuilding it failed: {_first_line(exc)}"
+    _problem(report, str(path), why, "`orch doctor --fix` rebuilds it from its saved source (task "
+             f"progress is kept); by hand: {_by_hand(path, store.root)}")
 
 
 def _check_graph(tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> None:
@@ -136,11 +232,24 @@ def _check_graph(tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> No
         )
 
 
-def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool) -> None:
+def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[str, list[dict[str, Any]]],
+                   report: dict[str, Any], fix: bool) -> None:
     runtime = Runtime(store.runtime)
     report["info"].append(f"runtime folder: {runtime.dir}")
-    for task_id, binding in runtime.bindings().items():
+    broken = recovery.broken_runtime_files(runtime.dir)
+    for name, why in broken.items():
+        if fix:
+            _fixed(report, recovery.repair_runtime_file(store, name, chains))
+        else:
+            _problem(report, why.partition(":")[0] if name != "index" else f"{runtime.dir}/index", why,
+                     f"`orch doctor --fix`: {recovery.RUNTIME_FIXES[name]}")
+    if not fix and {"bindings.json", "leases.json"} & set(broken):
+        return
+    bindings = runtime.bindings()
+    for task_id, binding in bindings.items():
         task = tasks.get(task_id)
+        if task is None and (store.tasks_dir / f"{task_id}.json").exists():
+            continue  # a broken task file, reported above: its binding is not stale
         if task is None or task["status"] in ("completed", "cancelled", "queued"):
             _stale(
                 report,
@@ -148,6 +257,7 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[
                 f"binding of {task_id} to {binding.get('holder')}",
                 lambda t=task_id: runtime.unbind(t),
             )
+    _check_unbound(runtime, tasks, bindings, chains, report, fix)
     now = time.time()
     for path, lease in runtime.leases().items():
         task = tasks.get(lease.get("task", ""))
@@ -155,6 +265,21 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], report: dict[
             _stale(
                 report, fix, f"lease on {path} ({lease.get('task')})", lambda p=path: runtime.release(path=p)
             )
+
+
+def _check_unbound(runtime: Runtime, tasks: dict[str, dict[str, Any]], bindings: dict[str, Any],
+                   chains: dict[str, list[dict[str, Any]]], report: dict[str, Any], fix: bool) -> None:
+    """An active task with no binding (a kill inside `orch start`): bind it to its holder again."""
+    for task_id, task in tasks.items():
+        holder = recovery.holder_of(chains.get(task_id, []))
+        if task["status"] not in lifecycle.ACTIVE or task_id in bindings or not holder:
+            continue
+        if fix:
+            runtime.bind(task_id, holder)
+            _fixed(report, f"bound {task_id} to {holder} again, as its receipts record")
+        else:
+            report["info"].append(f"{task_id} is {task['status']} but bound to nobody (an interrupted "
+                                  f"`orch start`?); `--fix` binds it to {holder} again")
 
 
 def _stale(report: dict[str, Any], fix: bool, what: str, repair: Any) -> None:
@@ -178,17 +303,35 @@ def _check_receipts(store: Store, report: dict[str, Any]) -> None:
     from orchestrator import receipts
 
     result = receipts.verify(store.dir, store.root)
-    if not result["ok"]:
-        bad = result.get("first_bad") or {}
+    bad = result.get("first_bad") or {}
+    if bad.get("file") and any(str(p["file"]).endswith(bad["file"]) for p in report["problems"]):
+        return  # a task or plan file, reported above with its fix
+    if bad.get("file"):
+        _problem(report, bad["file"], bad.get("reason", ""),
+                 "`orch doctor --fix` rolls the file to what its receipts record (the truth)")
+    elif bad.get("chain") and _torn(store, str(bad["chain"])):
+        _problem(report, f"receipts {bad.get('chain', '')}", f"line {bad.get('line')}: {bad.get('reason')}",
+                 "`orch doctor --fix` ends the line, or cuts it off if a crash tore it (its write never "
+                 "completed)")
+    elif not result["ok"]:
+        chain = f".orch/receipts/{bad['chain']}.jsonl" if bad.get("chain") else ".orch/receipts"
         _problem(
             report,
             f"receipts {bad.get('chain', '')}",
             f"line {bad.get('line')}: {bad.get('reason')}",
-            "receipts are append-only evidence: restore the file from git "
-            "(`git checkout -- .orch/receipts`) or investigate who changed it (`git log -p`)",
+            "receipts are append-only evidence: investigate who changed it (`git log -p -- "
+            f"{chain}`), restore it from git (`git checkout -- {chain}`), then `orch doctor --fix` rolls "
+            "the task file to what the chain then records",
         )
     else:
         report["info"].append(f"receipts: {result['records']} records verify")
+
+
+def _torn(store: Store, chain: str) -> bool:
+    from orchestrator import receipts
+
+    path = receipts.chain_files(store.dir).get(chain)
+    return path is not None and not path.read_bytes().endswith(b"\n")
 
 
 def _check_hooks(store: Store, report: dict[str, Any]) -> None:

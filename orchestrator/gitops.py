@@ -205,6 +205,18 @@ def create_tag(root: str | os.PathLike[str], name: str, message: str, ref: str =
         return True
 
 
+def committed_text(root: str | os.PathLike[str], path: str) -> str | None:
+    """The content of `path` (relative to the repo root, `/` separators) as committed at HEAD;
+    None when there is no commit yet or HEAD does not hold it."""
+    with _repo(root) as repo:
+        if _head(repo) is None:
+            return None
+        try:
+            return str(repo.git.show(f"HEAD:{path}", strip_newline_in_stdout=False))
+        except git.GitCommandError:
+            return None
+
+
 def tag_exists(root: str | os.PathLike[str], name: str) -> bool:
     with _repo(root) as repo:
         return _tag_exists(repo, name)

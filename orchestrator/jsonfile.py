@@ -1,8 +1,12 @@
 """Read and write small JSON files safely. Standard library only, no pathlib (hooks use it).
 
 Writes go to a temp file in the same folder, are fsynced, then `os.replace`d over the target,
-so a reader sees the old file or the new one, never half of one. Reads turn a broken file into
-a `StateError` that names it.
+so a reader sees the old file or the new one, never half of one: a process killed while writing
+the temp file leaves the target untouched (and a `.*.tmp` file that `orch doctor --fix` removes).
+Reads turn a broken file into a `StateError` that names it.
+
+`ORCH_CRASH_AFTER_WRITES=N` (tests only) SIGKILLs the process right after its Nth durable write:
+an atomic replace here or a receipt appended by `receipts.append` (see `wrote`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import os
 
 from orchestrator import fastjson
 from orchestrator.errors import StateError
+
+CRASH_ENV = "ORCH_CRASH_AFTER_WRITES"
+_written = [0]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,3 +73,16 @@ def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    wrote()
+
+
+def wrote() -> None:
+    """Count one durable write; the fault-injection point of the kill tests (`CRASH_ENV`)."""
+    limit = os.environ.get(CRASH_ENV)
+    if not limit:
+        return
+    _written[0] += 1
+    if _written[0] >= int(limit):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import InvalidInput, StateError
+from orchestrator.jsonfile import wrote
 from orchestrator.runtime import now_iso
 
 DIRNAME = "receipts"
@@ -115,6 +116,28 @@ def _append_line(path: Path, line: bytes) -> None:
         os.close(fd)
     if created:
         _fsync_dir(path.parent)
+    wrote()
+
+
+def mend_torn_tail(state_dir: Path, chain: str) -> str | None:
+    """Repair the end of a chain cut short by a crash during its last append (power loss: a kill
+    cannot split the one write): bytes after the last newline that form a valid record get their
+    newline, anything else is cut off, since that operation never completed. Says what it did."""
+    path = chain_path(state_dir, chain)
+    content = path.read_bytes()
+    if not content or content.endswith(b"\n"):
+        return None
+    lines = _lines(content)
+    keep = len(content) - len(lines[-1])
+    good, problem = _check_chain(chain, lines[:-1], terminated=True)
+    prev = good[-1]["hash"] if good else None
+    if problem is None and _check_line(lines[-1], chain, len(good), prev)[1] is None:
+        _append_line(path, b"\n")
+        return f"{path}: ended its last record with the missing newline"
+    with open(path, "r+b") as handle:
+        handle.truncate(keep)
+        os.fsync(handle.fileno())
+    return f"{path}: cut off a torn last line ({len(lines[-1])} bytes of a write that never completed)"
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -123,6 +146,11 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def last_record(state_dir: Path, chain: str) -> dict[str, Any] | None:
+    """The last record of `chain`; None when it has none."""
+    return _last_record(chain_path(state_dir, chain))
 
 
 def _last_record(path: Path) -> dict[str, Any] | None:
@@ -141,7 +169,7 @@ def _last_record(path: Path) -> dict[str, Any] | None:
         return None
     if not tail.endswith(b"\n"):
         raise StateError(f"{path}: the last receipt is incomplete (an interrupted write?). "
-                         "Run `orch verify`.")
+                         "Run `orch doctor --fix`.")
     try:
         last = json.loads(tail[:-1].rsplit(b"\n", 1)[-1])
     except ValueError as exc:
@@ -177,6 +205,28 @@ def load_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
                                  "Run `orch verify`.") from exc
         chains[name] = records
     return chains
+
+
+def trusted_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The records of every chain that verifies whole, by name. A chain with a bad record is left
+    out: `orch doctor` must not roll a task back to the part of its chain before a corruption."""
+    found = {name: trusted_chain(state_dir, name) for name in chain_files(Path(state_dir))}
+    return {name: records for name, records in found.items() if records is not None}
+
+
+def trusted_chain(state_dir: Path, chain: str) -> list[dict[str, Any]] | None:
+    """The records of `chain` if it exists and verifies whole, else None."""
+    try:
+        content = chain_path(Path(state_dir), chain).read_bytes()
+    except FileNotFoundError:
+        return None
+    good, problem = _check_chain(chain, _lines(content), terminated=content.endswith(b"\n"))
+    return good if problem is None else None
+
+
+def transitions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `transition` receipts of a chain, in order."""
+    return [r for r in records if r.get("event") == "transition" and isinstance(r.get("data"), dict)]
 
 
 def heads(state_dir: Path, chains: list[str] | None = None) -> dict[str, str]:
@@ -218,6 +268,8 @@ def verify(state_dir: Path, root: Path) -> dict[str, Any]:
     count, first_bad, chains = _check_chains(Path(state_dir))
     if first_bad is None:
         first_bad = _check_task_files(Path(state_dir), Path(root), chains, count)
+    if first_bad is None:
+        first_bad = _check_plan_files(Path(state_dir), Path(root), count)
     tags = _check_tags(Path(root), chains)
     ok = first_bad is None and all(tag["ok"] for tag in tags)
     return {"ok": ok, "records": count, "first_bad": first_bad, "tags": tags}
@@ -318,6 +370,23 @@ def _check_task_files(state_dir: Path, root: Path, chains: dict[str, list[dict[s
             return {"index": index, "chain": chain, "line": line, "file": shown,
                     "reason": f"{shown}: status is {status!r} but the last transition receipt says "
                               f"{expected!r}: the task file was changed without a receipt"}
+    return None
+
+
+def _check_plan_files(state_dir: Path, root: Path, count: int) -> dict[str, Any] | None:
+    """The first plan file that an interrupted `orch plan add` left marked `incomplete`."""
+    folder = state_dir / "plans"
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.name.endswith(".source.json"):
+            continue
+        try:
+            plan = json.loads(path.read_bytes())
+        except ValueError:
+            continue  # not a receipt matter: `orch doctor` reports it
+        if isinstance(plan, dict) and plan.get("incomplete"):
+            shown = _shown(path, root)
+            return {"index": count, "chain": PLAN_PREFIX + path.stem, "line": None, "file": shown,
+                    "reason": f"{shown}: `orch plan add` was interrupted; `orch doctor --fix` completes it"}
     return None
 
 

@@ -171,6 +171,11 @@ class Runtime:
         data = read_json_or(self._path("sessions.json"), {})
         return isinstance(data, dict) and session in data
 
+    def replace_bindings(self, data: dict[str, dict[str, Any]]) -> None:
+        """Overwrite every binding (`orch doctor --fix` rebuilding a corrupt bindings.json)."""
+        with self.locked():
+            self._save_bindings(data)
+
     def _save_bindings(self, data: dict[str, Any]) -> None:
         write_json(self._path("bindings.json"), {"schema": 1, "bindings": data})
 
@@ -225,6 +230,12 @@ class Runtime:
         if gone:
             self._save_leases({p: lease for p, lease in leases.items() if p not in gone})
         return gone
+
+    def clear_leases(self) -> None:
+        """Drop every lease (`orch doctor --fix` on a corrupt leases.json): they are re-taken on the
+        next write of each task's files."""
+        with self.locked():
+            self._save_leases({})
 
     def _save_leases(self, leases: dict[str, Any]) -> None:
         write_json(self._path("leases.json"), {"schema": 1, "leases": leases}, compact=True, durable=False)

@@ -117,9 +117,19 @@ class Store:
 
     def save_plan(self, plan: dict[str, Any], source_text: str | None = None) -> None:
         if source_text is not None:
-            suffix = Path(plan.get("source", "plan.md")).suffix or ".md"
-            write_text(self.plans_dir / f"{plan['id']}.source{suffix}", source_text)
+            self.save_plan_source(plan, source_text)
         write_json(self.plans_dir / f"{plan['id']}.json", plan)
+
+    def save_plan_source(self, plan: dict[str, Any], source_text: str) -> None:
+        """The plan's source, kept as `<id>.source<suffix of the file it came from>`."""
+        suffix = Path(plan.get("source") or "plan.md").suffix or ".md"
+        write_text(self.plans_dir / f"{plan['id']}.source{suffix}", source_text)
+
+    def plan_sources(self, plan_id: str) -> list[Path]:
+        return sorted(self.plans_dir.glob(f"{plan_id}.source.*"))
+
+    def delete_plan(self, plan_id: str) -> None:
+        (self.plans_dir / f"{plan_id}.json").unlink(missing_ok=True)
 
     # -- tasks ----------------------------------------------------------------------------
 

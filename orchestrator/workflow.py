@@ -95,17 +95,28 @@ def _login() -> str:
 
 
 def add_plan(
-    store: Store, source: Path, *, replace: bool = False, plan_id: str | None = None, actor: str = "orch"
+    store: Store,
+    source: Path,
+    *,
+    replace: bool = False,
+    plan_id: str | None = None,
+    actor: str = "orch",
+    source_name: str | None = None,
 ) -> dict[str, Any]:
-    """Validate the plan file and load it into `.orch/`. Nothing is written on any error."""
+    """Validate the plan file and load it into `.orch/`. Nothing is written on any error; an add
+    killed half-way leaves its plan file marked `incomplete`, which `complete_plan` finishes (and
+    which a new `orch plan add` of the same plan replaces without --replace)."""
     from orchestrator.plans import load_plan
 
     with store.locked():
         existing = store.tasks()
         normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(existing, None))
         pid = normalised["plan"]["id"]
-        if store.plan(pid) is not None and not replace:
+        old = store.plan(pid)
+        if old is not None and not replace and not old.get("incomplete"):
             raise Refused(f"plan {pid!r} already exists: pass --replace to replace it")
+        if source_name:
+            normalised["plan"]["source"] = source_name
         others = [t for t in existing if t["plan"] != pid]
         _check_no_clash(normalised["tasks"], others, source)
         previous = {t["id"]: t for t in existing if t["plan"] == pid}
@@ -114,6 +125,20 @@ def add_plan(
         _check_acyclic(others + merged, source)
         _write_plan(store, normalised, merged, previous, source, actor)
     return normalised
+
+
+def complete_plan(store: Store, plan_id: str, actor: str) -> str:
+    """Finish an `orch plan add` killed half-way (its plan file is marked `incomplete`): load the
+    source it saved before any task again; when it died before saving one, nothing but the plan
+    file was written, so forget the plan. Says what it did."""
+    plan = store.plan(plan_id) or {}
+    sources = store.plan_sources(plan_id)
+    if not sources:
+        with store.locked():
+            store.delete_plan(plan_id)
+        return f"removed plan {plan_id}: its add was killed before anything but the plan file was written"
+    add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, source_name=plan.get("source"))
+    return f"completed the interrupted add of plan {plan_id} from {sources[0].name}"
 
 
 def _ids_outside(tasks: list[dict[str, Any]], plan_id: str | None) -> frozenset[str]:
@@ -186,22 +211,26 @@ def _write_plan(
     source: Path,
     actor: str,
 ) -> None:
+    """The plan file (marked incomplete) and its source first, then the tasks, the plan receipt,
+    and the plan file unmarked: whatever a kill leaves, the source saved says what to finish."""
+    from orchestrator import receipts
+
     plan = dict(normalised["plan"])
     old = store.plan(plan["id"])
     plan["order"] = old["order"] if old else 1 + max((p.get("order", 0) for p in store.plans()), default=0)
     plan["schema"] = SCHEMA
     plan["task_ids"] = [t["id"] for t in tasks]
     plan["added_at"] = old.get("added_at", now_iso()) if old else now_iso()
+    text = source.read_text(encoding="utf-8")
+    store.save_plan({**plan, "incomplete": True})
+    store.save_plan_source(plan, text)
     for task in tasks:
-        if task["id"] in previous:
+        if task["id"] in previous or _adopt_added(store, task, plan["id"]):
             store.save_task(task)
         else:
             save_transitions(store, task, task["history"][-1:])
     for gone in set(previous) - {t["id"] for t in tasks}:
         store.delete_task(gone)
-    store.save_plan(plan, source.read_text(encoding="utf-8"))
-    from orchestrator import receipts
-
     receipts.append(
         store.dir,
         receipts.plan_chain(plan["id"]),
@@ -210,6 +239,31 @@ def _write_plan(
         task=None,
         data={"tasks": plan["task_ids"], "source": plan.get("source"), "replace": bool(previous)},
     )
+    store.save_plan(plan)
+
+
+def _adopt_added(store: Store, task: dict[str, Any], plan_id: str) -> bool:
+    """True when an interrupted add of this plan already recorded `task` being added (its receipt
+    is the chain's last record) but died before writing its file: the task takes that receipt's
+    status and history entry, and no second receipt is written."""
+    from orchestrator import receipts
+
+    last = receipts.last_record(store.dir, receipts.task_chain(task["id"]))
+    data = last.get("data") if last else None
+    if last is None or last.get("event") != "transition" or not isinstance(data, dict):
+        return False
+    if data.get("from") is not None or data.get("note") != f"added from plan {plan_id}":
+        return False
+    task["status"] = data["to"]
+    task["history"] = [history_entry(last)]
+    return True
+
+
+def history_entry(receipt: dict[str, Any]) -> dict[str, Any]:
+    """The task-history entry a transition receipt records."""
+    data = receipt["data"]
+    return {"at": receipt["at"], "actor": receipt["actor"], "from": data.get("from"), "to": data.get("to"),
+            "note": data.get("note")}
 
 
 # -- transitions ------------------------------------------------------------------------------
@@ -282,10 +336,12 @@ def transition(task: dict[str, Any], target: str, actor: str, note: str | None) 
 
 
 def save_transitions(store: Store, task: dict[str, Any], entries: list[dict[str, Any]]) -> None:
-    """Write the task, then a receipt per transition (the state lock is held by the caller)."""
+    """A receipt per transition, then the task (the state lock is held by the caller).
+
+    Receipts first: they are the truth (docs/receipts.md), so a kill in between leaves a task
+    file behind its receipts, which `orch doctor --fix` rolls forward (`recovery.reconcile`)."""
     from orchestrator import receipts
 
-    store.save_task(task)
     for entry in entries:
         receipts.append(
             store.dir,
@@ -295,6 +351,7 @@ def save_transitions(store: Store, task: dict[str, Any], entries: list[dict[str,
             task=task["id"],
             data={"from": entry["from"], "to": entry["to"], "note": entry["note"]},
         )
+    store.save_task(task)
 
 
 def after_transitions(store: Store, task: dict[str, Any], actor: str) -> list[str]:
