@@ -22,7 +22,7 @@ from orchestrator.jsonfile import read_json, write_json
 from orchestrator.runtime import Runtime, now_iso
 from orchestrator.store import SCHEMA, TASK_KEYS, Store
 
-CACHES = ("handover.json", snapshot.NAME, snapshot.SUMMARY)
+CACHES = ("grants.json", "sessions.json", snapshot.NAME, snapshot.SUMMARY)
 RUNTIME_FILES = ("bindings.json", "leases.json", *CACHES)
 RUNTIME_FIXES = {
     "bindings.json": "rebuilt from the task files and receipts",

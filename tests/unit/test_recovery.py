@@ -145,7 +145,9 @@ def test_doctor_reports_a_corrupt_bindings_file_and_fix_rebuilds_it(planned: Pat
     assert orch("lock", "docs/design.md", "--agent", "alice")[0] == 0  # taken again
 
 
-@pytest.mark.parametrize("name", ["snapshot.json", "summary.json", "handover.json", "index/current"])
+@pytest.mark.parametrize(
+    "name", ["snapshot.json", "summary.json", "grants.json", "sessions.json", "index/current"]
+)
 def test_corrupt_caches_are_deleted(planned: Path, orch: Orch, name: str) -> None:
     assert orch("status")[0] == 0  # builds the snapshot and the index
     path = _runtime(planned) / name
