@@ -58,7 +58,7 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     _check_runtime(store, tasks, chains, report, fix)
     _check_temp_files(store, report, fix)
     _check_receipts(store, report)
-    _check_hooks(store, report)
+    _check_hooks(store, report, fix)
     return report
 
 
@@ -258,6 +258,7 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[
                 lambda t=task_id: runtime.unbind(t),
             )
     _check_unbound(runtime, tasks, bindings, chains, report, fix)
+    _check_quiet_holders(store, tasks, bindings, report)
     now = time.time()
     for path, lease in runtime.leases().items():
         task = tasks.get(lease.get("task", ""))
@@ -280,6 +281,24 @@ def _check_unbound(runtime: Runtime, tasks: dict[str, dict[str, Any]], bindings:
         else:
             report["info"].append(f"{task_id} is {task['status']} but bound to nobody (an interrupted "
                                   f"`orch start`?); `--fix` binds it to {holder} again")
+
+
+def _check_quiet_holders(store: Store, tasks: dict[str, dict[str, Any]], bindings: dict[str, Any],
+                         report: dict[str, Any]) -> None:
+    """Active tasks whose holder is gone (its session ended, or no activity for longer than the
+    lease TTL: a crashed or closed session): another caller may take them over."""
+    from orchestrator.runtime import is_live, seen
+    from orchestrator.workflow import lease_ttl
+
+    ttl = lease_ttl(store)
+    for task_id, binding in bindings.items():
+        task = tasks.get(task_id)
+        if task is None or task["status"] not in lifecycle.ACTIVE or is_live(binding, ttl):
+            continue
+        why = "its session ended" if binding.get("ended") else (
+            f"no activity since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(seen(binding)))}")
+        report["info"].append(f"{task_id} is held by {binding.get('holder')}, but {why}: another caller "
+                              f"may take it over with `orch start {task_id}`")
 
 
 def _stale(report: dict[str, Any], fix: bool, what: str, repair: Any) -> None:
@@ -334,7 +353,9 @@ def _torn(store: Store, chain: str) -> bool:
     return path is not None and not path.read_bytes().endswith(b"\n")
 
 
-def _check_hooks(store: Store, report: dict[str, Any]) -> None:
+def _check_hooks(store: Store, report: dict[str, Any], fix: bool) -> None:
+    """Registered hooks must run here: run the registered command as Claude Code would, on a
+    harmless call, and report what happened."""
     from orchestrator import install
 
     try:
@@ -344,11 +365,21 @@ def _check_hooks(store: Store, report: dict[str, Any]) -> None:
             report, str(install.settings_path(store.root)), str(exc), "fix the JSON by hand, then `orch init`"
         )
         return
-    report["info"].append(
-        "hooks registered in .claude/settings.json"
-        if hooked
-        else "hooks not registered in .claude/settings.json (fine when orch runs as a plugin)"
-    )
+    if not hooked:
+        report["info"].append(
+            "hooks not registered in .claude/settings.json (fine when orch runs as a plugin)"
+        )
+        return
+    if fix and not (store.runtime / "hook-command").exists():
+        install.write_launcher(store.root, store.runtime)
+        _fixed(report, "recorded this machine's orch for the hook launcher (runtime hook-command)")
+    outcome = install.trial_run(store.root)
+    if outcome is None:
+        report["info"].append("hooks registered in .claude/settings.json; the registered command runs here")
+    else:
+        _problem(report, str(install.settings_path(store.root)),
+                 f"the registered hook command fails here: {outcome}",
+                 "run `orch init` in this clone (it records this machine's orch), then `orch doctor` again")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -66,6 +66,38 @@ def write_launcher(root: Path, runtime: Path, python: str | None = None) -> None
     write_text(runtime / "hook-command", f"{python or sys.executable}\n{script}\n", durable=False)
 
 
+def trial_run(root: Path) -> str | None:
+    """Run the registered PreToolUse command as Claude Code does (`sh -c`, cwd and
+    CLAUDE_PROJECT_DIR = the repo) on a harmless Read; None when it answers as a hook should,
+    else what went wrong."""
+    import subprocess
+
+    command = _registered(root, "PreToolUse")
+    if command is None:
+        return "no PreToolUse command is registered"
+    probe = {"hook_event_name": "PreToolUse", "session_id": "orch-doctor", "cwd": str(root),
+             "tool_name": "Read", "tool_input": {"file_path": str(root / "README.md")}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
+    env["CLAUDE_PROJECT_DIR"] = str(root)
+    try:
+        done = subprocess.run(["/bin/sh", "-c", command], input=json.dumps(probe), cwd=root, env=env,
+                              capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "it did not answer within 30 s"
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["(no message)"])[0]
+        return f"exit {done.returncode}: {first}"
+    return None
+
+
+def _registered(root: Path, event: str) -> str | None:
+    for group in _load(settings_path(root)).get("hooks", {}).get(event, []):
+        for handler in group.get("hooks", []):
+            if _is_orch(handler):
+                return str(handler.get("command", ""))
+    return None
+
+
 def settings_path(root: Path) -> Path:
     return root / ".claude" / "settings.json"
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Orch, git
 from tests.hooks.conftest import payload
 
@@ -86,3 +88,31 @@ def test_uninstall_removes_the_portable_entries(planned: Path, orch: Orch) -> No
     assert orch("uninstall")[0] == 0
     settings = json.loads((planned / ".claude" / "settings.json").read_text())
     assert "hooks" not in settings
+
+
+def test_doctor_runs_the_registered_command_and_fix_records_this_machine(
+    planned: Path, orch: Orch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _err = orch("doctor")
+    assert code == 0 and "the registered command runs here" in out
+    (planned / ".git" / "orch" / "hook-command").unlink()
+    bare = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if not shutil.which("orch", path=p))
+    monkeypatch.setenv("PATH", bare)
+    code, out, _err = orch("doctor")
+    assert code == 1 and "the registered hook command fails here: exit 1: orch: this repository's plan" in out
+    code, out, _err = orch("doctor", "--fix")
+    assert "recorded this machine's orch" in out
+    assert orch("doctor")[0] == 0
+
+
+def test_doctor_lists_a_task_whose_holder_is_gone(planned: Path, orch: Orch) -> None:
+    orch("start", "A", "--agent", "agent-a")
+    bindings = planned / ".git" / "orch" / "bindings.json"
+    data = json.loads(bindings.read_text())
+    data["bindings"]["A"]["seen"] = 1_000_000_000.0
+    bindings.write_text(json.dumps(data))
+    code, out, _err = orch("doctor")
+    assert code == 0
+    assert "A is held by agent-a, but no activity since 2001-09-09T01:46:40Z" in out
+    assert "`orch start A`" in out
