@@ -78,7 +78,11 @@ def check_holder(store: Store, task_id: str, actor: str, verb: str) -> None:
 
 
 def lease_ttl(store: Store) -> float:
-    value = store.config().get("lease_ttl_seconds")
+    """`lease_ttl_seconds`, or its default while the config cannot be read (doctor reports it)."""
+    try:
+        value = store.config().get("lease_ttl_seconds")
+    except OrchError:
+        value = None
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
     return 1800.0
