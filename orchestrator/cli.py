@@ -11,6 +11,7 @@ import click
 
 from orchestrator import __version__, render, workflow
 from orchestrator.errors import InvalidInput, OrchError
+from orchestrator.jsonfile import readable
 from orchestrator.store import Store
 
 
@@ -236,7 +237,7 @@ def block(task_id: str, reason: str, agent: str | None) -> None:
     """Mark TASK_ID blocked, with the reason."""
     store = Store.discover()
     workflow.block(store, task_id, reason, workflow.actor_for(store, agent, "block", task_id))
-    click.echo(f"{task_id} is now blocked: {reason}")
+    click.echo(f"{task_id} is now blocked: {readable(reason)}")
 
 
 @cli.command()
@@ -266,6 +267,8 @@ def done(task_id: str, agent: str | None, as_json: bool) -> int:
         emit({k: v for k, v in outcome.items() if k != "task"} | {"status": outcome["task"]["status"]})
     else:
         click.echo(render.done_text(outcome))
+    if outcome.get("unfinished"):
+        return 1
     if not outcome["completed"]:
         andon = outcome["task"]["andon"]
         click.echo(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import lifecycle, workflow
-from orchestrator.errors import Refused
+from orchestrator.errors import OrchError, Refused
 from orchestrator.runtime import Runtime, now_iso
 from orchestrator.store import Store
 
@@ -40,8 +40,14 @@ def gate(
 def done(
     store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
-    """`orch done`: complete the task if every gate passes, else pull the andon."""
+    """`orch done`: complete the task if every gate passes, else pull the andon. On a completed task
+    whose report, commit or tags failed (`unfinished`), run the steps still missing."""
     task = store.task(task_id)
+    if task["status"] == "completed" and task.get("unfinished"):
+        with store.locked():
+            task = store.task(task_id)
+            outcome = _finish(store, task, actor)
+        return {"task": task, "results": [], "completed": True, "resumed": True, **outcome}
     _check_completable(task)
     workflow.check_holder(store, task_id, actor, "done")
     results = run_task_gates(store, task, on_line)
@@ -53,6 +59,8 @@ def done(
         task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
         _gate_receipts(store, task_id, actor, results)
         entries = _complete(store, task, actor) if passed else _pull_andon(task, actor, results)
+        if passed:
+            task["unfinished"] = list(_FINISH_STEPS)  # saved with the completion: resumable
         workflow.save_transitions(store, task, entries)
         workflow.sync_runtime(Runtime(store.runtime), task)
         outcome = _finish(store, task, actor) if passed else {}
@@ -121,28 +129,55 @@ def _gate_receipts(store: Store, task_id: str, actor: str, results: list[dict[st
         )
 
 
-def _finish(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
-    """After a completion: the report, the optional commit, then the milestone tags on it."""
-    from orchestrator import gitops, receipts, reports
+_FINISH_STEPS = ("report", "commit", "tags")
 
-    chain = receipts.task_chain(task["id"])
+
+def _finish(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
+    """After a completion: the report, the optional commit, then the milestone tags on it. Each
+    step that succeeds leaves `task["unfinished"]`; the first that fails stops the rest (tags go on
+    the commit), and `orch done` (or `orch doctor --fix`) runs what is left."""
+    outcome: dict[str, Any] = {"report": None, "commit": None, "tags": []}
+    steps = {"report": _report_step, "commit": _commit_step, "tags": _tags_step}
+    left = [step for step in task.get("unfinished", []) if step in steps]
+    while left:
+        try:
+            steps[left[0]](store, task, actor, outcome)
+        except (OrchError, OSError, UnicodeError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            outcome["error"] = f"the {left[0]} step failed: {why}"
+            break
+        left.pop(0)
+    if left:
+        task["unfinished"] = left
+    else:
+        task.pop("unfinished", None)
+    store.save_task(task)
+    outcome["unfinished"] = left
+    return outcome
+
+
+def _report_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[str, Any]) -> None:
+    from orchestrator import gitops, reports
+
     changed = gitops.changed_files(store.root, task.get("start_commit")) if task.get("start_commit") else None
-    report = reports.write_task_report(store, task["id"], artifacts=changed)
-    commit = None
+    outcome["report"] = str(reports.write_task_report(store, task["id"], artifacts=changed))
+
+
+def _commit_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[str, Any]) -> None:
+    from orchestrator import gitops, receipts
+
     config = store.config()
-    if config.get("commit_on_done"):
-        head = receipts.heads(store.dir, [chain]).get(chain, "")
-        template = config.get("commit_template") or "orch: complete {id} {title}"
-        commit = gitops.commit_all(store.root, gitops.render_commit_message(template, task, head))
-        if commit:
-            receipts.append(
-                store.dir,
-                chain,
-                event="commit",
-                actor=actor,
-                task=task["id"],
-                data={"sha": commit},
-                evidence={"commit": commit},
-            )
-    tags = workflow.after_transitions(store, task, actor)
-    return {"report": str(report), "commit": commit, "tags": tags}
+    if not config.get("commit_on_done"):
+        return
+    chain = receipts.task_chain(task["id"])
+    head = receipts.heads(store.dir, [chain]).get(chain, "")
+    template = config.get("commit_template") or "orch: complete {id} {title}"
+    commit = gitops.commit_all(store.root, gitops.render_commit_message(template, task, head))
+    outcome["commit"] = commit
+    if commit:
+        receipts.append(store.dir, chain, event="commit", actor=actor, task=task["id"],
+                        data={"sha": commit}, evidence={"commit": commit})
+
+
+def _tags_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[str, Any]) -> None:
+    outcome["tags"] = workflow.after_transitions(store, task, actor)

@@ -56,6 +56,7 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     _check_plans(store, tasks, report, fix)
     _check_graph(tasks, report)
     _check_runtime(store, tasks, chains, report, fix)
+    _check_unfinished(store, tasks, report, fix)
     _check_temp_files(store, report, fix)
     _check_receipts(store, report)
     _check_hooks(store, report, fix)
@@ -281,6 +282,28 @@ def _check_unbound(runtime: Runtime, tasks: dict[str, dict[str, Any]], bindings:
         else:
             report["info"].append(f"{task_id} is {task['status']} but bound to nobody (an interrupted "
                                   f"`orch start`?); `--fix` binds it to {holder} again")
+
+
+def _check_unfinished(
+    store: Store, tasks: dict[str, dict[str, Any]], report: dict[str, Any], fix: bool
+) -> None:
+    """Completed tasks whose report, commit or tags failed: `orch done` (or --fix) runs them."""
+    for task_id, task in tasks.items():
+        left = task.get("unfinished")
+        if task["status"] != "completed" or not left:
+            continue
+        if not fix:
+            report["info"].append(f"{task_id} is completed but its {', '.join(left)} did not run: "
+                                  f"`orch done {task_id}` (or `orch doctor --fix`) runs them")
+            continue
+        from orchestrator import completion
+
+        outcome = completion.done(store, task_id, "user:orch-doctor")
+        if outcome.get("unfinished"):
+            _problem(report, f"task {task_id}", str(outcome.get("error")),
+                     f"fix the cause, then `orch done {task_id}`")
+        else:
+            _fixed(report, f"finished {task_id}: {', '.join(left)}")
 
 
 def _check_quiet_holders(store: Store, tasks: dict[str, dict[str, Any]], bindings: dict[str, Any],

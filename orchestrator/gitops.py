@@ -19,6 +19,7 @@ from typing import Any
 import git
 
 from orchestrator.errors import InvalidInput, OrchError
+from orchestrator.jsonfile import readable
 from orchestrator.receipts import ROOT_MARKER
 
 LOCAL_ENV_VARS = (
@@ -127,7 +128,8 @@ def changed_files(root: str | os.PathLike[str], since: str | None) -> list[str]:
 
 
 def _split_z(output: str) -> list[str]:
-    return [name for name in output.split("\x00") if name]
+    """NUL-separated names; a name that is not UTF-8 is shown with U+FFFD (reports are text)."""
+    return [readable(name) for name in output.split("\x00") if name]
 
 
 # -- commits ---------------------------------------------------------------------------------

@@ -26,6 +26,17 @@ if TYPE_CHECKING:
     StrPath = str | os.PathLike[str]
 
 
+def readable(text: str) -> str:
+    """`text` as valid Unicode: bytes that were not UTF-8 (a file name, an argument, kept by
+    Python as surrogate escapes) become U+FFFD, so it can be written, hashed and shown."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").encode(
+            "utf-8", "replace").decode("utf-8")
+    return text
+
+
 def read_json(path: StrPath) -> Any:
     """Parse `path`; a missing file raises FileNotFoundError, a corrupt one StateError."""
     with open(path, "rb") as handle:
@@ -64,7 +75,7 @@ def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
     os.makedirs(folder or ".", exist_ok=True)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
+        with open(tmp, "w", encoding="utf-8", errors="replace") as handle:
             handle.write(text)
             if durable:
                 handle.flush()

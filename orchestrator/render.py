@@ -177,6 +177,10 @@ def done_text(outcome: dict[str, Any]) -> str:
             parts.append(f"Commit: {outcome['commit'][:12]}")
         for tag in outcome.get("tags", []):
             parts.append(f"Tag: {tag}")
+        if outcome.get("unfinished"):
+            parts.append(terminal.paint(
+                f"Not finished: {outcome.get('error')}. The task stays completed; fix the cause and run "
+                f"`orch done {task['id']}` again to run {', '.join(outcome['unfinished'])}.", "red"))
     else:
         parts.append(terminal.paint(f"{task['id']} is blocked (andon): {task.get('block_reason')}", "red"))
     return "\n".join(parts)

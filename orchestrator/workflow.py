@@ -14,6 +14,7 @@ from typing import Any
 
 from orchestrator import callers, graph, lifecycle
 from orchestrator.errors import InvalidInput, OrchError, Refused
+from orchestrator.jsonfile import readable
 from orchestrator.runtime import Runtime, is_live, now_iso
 from orchestrator.store import SCHEMA, Store
 
@@ -311,7 +312,7 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         _check_wip(store, target)
         entry = transition(task, target, actor, note)
         if target == "blocked":
-            task["block_reason"] = note
+            task["block_reason"] = entry["note"]
         save_transitions(store, task, [entry])
         sync_runtime(runtime, task)
         after_transitions(store, task, actor)
@@ -331,6 +332,7 @@ def cancel(store: Store, task_id: str, actor: str, reason: str | None = None) ->
 def transition(task: dict[str, Any], target: str, actor: str, note: str | None) -> dict[str, Any]:
     """Apply one legal move to `task` in memory; returns the history entry it recorded."""
     lifecycle.check_transition(task["id"], task["status"], target)
+    note = readable(note) if note is not None else None
     entry = {"at": now_iso(), "actor": actor, "from": task["status"], "to": target, "note": note}
     task.setdefault("history", []).append(entry)
     task["status"] = target
