@@ -415,8 +415,18 @@ def config_(key: str | None, value: str | None) -> None:
             node = node.setdefault(part, {})
         node[last] = parsed
         store.save_config(data)
+        _anchor_config(store, key)
     click.echo(f"{key} = {json.dumps(parsed)}")
     _resync_hooks(store, key)
+
+
+def _anchor_config(store: Store, key: str) -> None:
+    """Record what the config now enforces (gates, policy), so `orch verify` sees hand edits."""
+    from orchestrator import anchors, receipts
+
+    enforce = anchors.config_digest(store.config())
+    receipts.append(store.dir, anchors.CONFIG_CHAIN, event="config", actor=workflow.actor_for(store),
+                    task=None, data={"key": key, "enforce": enforce})
 
 
 def _resync_hooks(store: Store, key: str) -> None:

@@ -27,7 +27,7 @@ PLAN_PREFIX = "@plan-"
 FIELDS = frozenset({"seq", "prev", "at", "chain", "task", "actor", "event", "data", "evidence", "hash"})
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _ID_RE = re.compile(_ID)
-_CHAIN_RE = re.compile(f"(?:{re.escape(PLAN_PREFIX)})?{_ID}")
+_CHAIN_RE = re.compile(f"(?:{re.escape(PLAN_PREFIX)})?{_ID}|@config")
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 ROOT_MARKER = "Orch-Receipt-Root:"  # in a milestone tag's message: the root hash of the chains below
 CHAIN_MARKER = "Orch-Chain:"  # "Orch-Chain: <chain> <head hash>", one line per chain
@@ -270,6 +270,8 @@ def verify(state_dir: Path, root: Path) -> dict[str, Any]:
         first_bad = _check_task_files(Path(state_dir), Path(root), chains, count)
     if first_bad is None:
         first_bad = _check_plan_files(Path(state_dir), Path(root), count)
+    if first_bad is None:
+        first_bad = _check_anchors(Path(state_dir), chains, count)
     tags = _check_tags(Path(root), chains)
     ok = first_bad is None and all(tag["ok"] for tag in tags)
     return {"ok": ok, "records": count, "first_bad": first_bad, "tags": tags}
@@ -340,7 +342,7 @@ def _link_problem(record: dict[str, Any], line: bytes, chain: str, seq: int, pre
         return "hash mismatch: the line's bytes differ from the canonical form its hash covers"
     if record["chain"] != chain:
         return f"chain name mismatch: the record says {record['chain']!r}, its file is {chain!r}"
-    if not chain.startswith(PLAN_PREFIX) and record["task"] != chain:
+    if not chain.startswith("@") and record["task"] != chain:
         return f"task mismatch: the record names task {record['task']!r} in chain {chain!r}"
     if type(record["seq"]) is not int or record["seq"] != seq:
         return f"seq is {record['seq']!r}, expected {seq}: a record is missing, repeated or out of order"
@@ -388,6 +390,31 @@ def _check_plan_files(state_dir: Path, root: Path, count: int) -> dict[str, Any]
             return {"index": count, "chain": PLAN_PREFIX + path.stem, "line": None, "file": shown,
                     "reason": f"{shown}: `orch plan add` was interrupted; `orch doctor --fix` completes it"}
     return None
+
+
+def _check_anchors(
+    state_dir: Path, chains: dict[str, list[dict[str, Any]]], count: int
+) -> dict[str, Any] | None:
+    """The first state file whose dependencies, files or gates differ from what was anchored."""
+    from orchestrator import anchors
+
+    tasks = [t for t in (_read_object(p) for p in sorted((state_dir / "tasks").glob("*.json"))) if "id" in t]
+    plans = [p for p in (_read_object(f) for f in sorted((state_dir / "plans").glob("*.json"))
+                         if not f.name.endswith(".source.json")) if "id" in p]
+    config = _read_object(state_dir / "config.json")
+    found = anchors.drifts(state_dir, chains, tasks, plans, config)
+    if not found:
+        return None
+    chain, reason = found[0]
+    return {"index": count, "chain": chain, "line": None, "reason": reason}
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _chain_starts(chains: dict[str, list[dict[str, Any]]]) -> dict[str, int]:

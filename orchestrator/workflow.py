@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator import callers, graph, lifecycle
+from orchestrator import anchors, callers, graph, lifecycle
 from orchestrator.errors import InvalidInput, OrchError, Refused
 from orchestrator.jsonfile import readable
 from orchestrator.runtime import Runtime, is_live, now_iso
@@ -242,7 +242,8 @@ def _write_plan(
         event="plan_added",
         actor=actor,
         task=None,
-        data={"tasks": plan["task_ids"], "source": plan.get("source"), "replace": bool(previous)},
+        data={"tasks": plan["task_ids"], "source": plan.get("source"), "replace": bool(previous),
+              **anchors.plan_record(tasks, plan)},
     )
     store.save_plan(plan)
 
@@ -286,6 +287,7 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         if _take_over(store, runtime, task, binding, holder):
             return task
         _check_startable(task, binding)
+        _check_anchored(store, task)
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
@@ -436,6 +438,13 @@ def _check_startable(task: dict[str, Any], binding: dict[str, Any] | None) -> No
             f"since {held.get('since', '?')}"
         )
     lifecycle.check_transition(task["id"], task["status"], "in_progress")
+
+
+def _check_anchored(store: Store, task: dict[str, Any]) -> None:
+    drift = anchors.task_drift(store.dir, task)
+    if drift:
+        raise Refused(f"{drift}. `orch verify` shows it; restore the file from git, or reload the plan "
+                      "with `orch plan add --replace PLAN`")
 
 
 def _check_dependencies(store: Store, task: dict[str, Any]) -> None:
