@@ -23,7 +23,7 @@ EXTRA_TASKS = int(os.environ.get("STORM_TASKS", "300"))
 def _many_tasks_plan() -> str:
     """Tasks waiting on A, each declaring files in its own folders: many buckets to write."""
     sections = [
-        f"## P{i}: Part {i}\n- depends_on: A\n- files: pkg{i}/mod/*.py, pkg{i}/docs/**\n"
+        f"## P{i}: Part {i}\n- depends_on: A\n- files: pkg{i}/mod/*.py, pkg{i}/docs/\n"
         for i in range(EXTRA_TASKS)
     ]
     return "---\nid: many\ntitle: Many\n---\n" + "\n".join(sections)
