@@ -160,10 +160,12 @@ def _bucket_names(view: View) -> list[str] | None:
         return None
     if COMPLETE not in files:
         return None
-    found = []
+    found: list[str] = []
+    digested: dict[str, list[str]] | None = None
     for name in files:
         if name.startswith(DIGESTED):
-            found += read_json_or(os.path.join(view, NAMES), {}).get(name, [])
+            digested = read_json_or(os.path.join(view, NAMES), {}) if digested is None else digested
+            found += digested.get(name, [])
         elif name == ROOT + ".json":
             found.append("")
         elif name not in (COMPLETE, NAMES) and name.endswith(".json"):
@@ -173,7 +175,7 @@ def _bucket_names(view: View) -> list[str] | None:
 
 def _view(state_dir: str, runtime_dir: str) -> View:
     """The folder of the current generation, rebuilt first when it is stale (see the docstring);
-    buckets built in memory when the index lock stays busy."""
+    buckets built in memory when the index lock stays busy or the index cannot be written."""
     root = index_dir(state_dir, runtime_dir)
     folder = _fresh(root, stamp(state_dir))
     if folder is not None:
@@ -185,17 +187,20 @@ def _view(state_dir: str, runtime_dir: str) -> View:
         folder = _fresh(root, stamp(state_dir))  # another process may have rebuilt it meanwhile
         if folder is None:
             generation, tasks = _read_tasks(state_dir)
-            folder = _publish(root, generation, _buckets(tasks))
+            folder = _publish_or_none(root, generation, _buckets(tasks))
+            if folder is None:
+                return _buckets(tasks)
         return folder
     finally:
         lock.__exit__()
 
 
 def _lock(root: str) -> FileLock | None:
-    """The index lock, taken; None when it stayed busy for LOCK_DEADLINE seconds."""
+    """The index lock, taken; None when it stayed busy for LOCK_DEADLINE seconds or cannot be
+    created (a read-only runtime folder)."""
     try:
         return FileLock(os.path.join(root, ".lock"), LOCK_DEADLINE).__enter__()
-    except StateError:
+    except (StateError, OSError):
         return None
 
 
@@ -231,7 +236,7 @@ def rebuild(state_dir: str, runtime_dir: str, tasks: list[dict[str, Any]] | None
     lock = _lock(root)
     if lock is not None:
         try:
-            _publish(root, generation, _buckets(tasks))
+            _publish_or_none(root, generation, _buckets(tasks))
         finally:
             lock.__exit__()
     return generation
@@ -294,6 +299,15 @@ def _buckets(tasks: list[dict[str, Any]]) -> Buckets:
                 entry = [normal, task["id"], task.get("status"), task.get("title", ""), waits]
                 buckets.setdefault(bucket_of(normal), []).append(entry)
     return buckets
+
+
+def _publish_or_none(root: str, generation: str, buckets: Buckets) -> str | None:
+    """`_publish`, or None when the file system refuses (full disk, quota): the index is a
+    cache, its readers then build in memory."""
+    try:
+        return _publish(root, generation, buckets)
+    except OSError:
+        return None
 
 
 def _publish(root: str, generation: str, buckets: Buckets) -> str:

@@ -111,14 +111,21 @@ def test_two_worktrees_with_different_tasks_each_keep_their_own_index(crowded: P
     data = json.loads(task_b.read_text())
     task_b.write_text(json.dumps(data | {"depends_on": []}))
     allowed: list[tuple[int, str, str]] = []
+    published: list[list[str]] = []
     for round_no in range(ROUNDS):
         payloads = [_write(crowded, "src/api/x.py", "agent-main"), _write(other, "CHANGELOG.md", "agent-o"),
-                    _write(crowded, "pkg9/mod/a.py", "agent-main"), _write(other, "web/x.js", "agent-o")]
+                    _write(crowded, "pkg9/mod/a.py", "agent-main"), _write(other, "web/x.js", "agent-o"),
+                    _write(other, "pkg9/docs/a.md", "agent-o"), _write(crowded, "web/y.js", "agent-main")]
         runs = _parallel(payloads)
         allowed += [(round_no, p["tool_input"]["file_path"], run.stderr)
                     for p, run in zip(payloads, runs, strict=True) if not run.denied]
         free = _parallel([_write(other, "src/api/x.py", "agent-o")])[0]
-        assert free.denied is None, "B is ready in the other worktree"
+        assert (free.denied, free.stderr) == (None, ""), "B is ready in the other worktree"
+        published.append(sorted(p.read_text() for p in _runtime(crowded).glob("worktrees/*/index/current")))
     assert allowed == [], allowed
-    index_root = Path(os.environ.get("ORCH_RUNTIME_DIR") or crowded / ".git" / "orch")
-    assert index_root.is_dir()
+    assert len(published[-1]) == 2, "one index per worktree"
+    assert published[-1] == published[1], "once built, neither worktree's index is rebuilt again"
+
+
+def _runtime(root: Path) -> Path:
+    return Path(os.environ.get("ORCH_RUNTIME_DIR") or root / ".git" / "orch")

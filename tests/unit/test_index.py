@@ -207,3 +207,16 @@ def test_a_stamp_set_just_now_is_never_matched(dirs: tuple[str, str]) -> None:
     assert [e[1] for e in index.owners("a/x", state, runtime)] == ["t"]
     current = json.loads(Path(index.index_dir(state, runtime), "current").read_text())
     assert current[0] != index.stamp(state), "a write in the same clock tick could follow unseen"
+
+
+def test_an_index_that_cannot_be_written_is_built_in_memory(
+    indexed: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, runtime = indexed
+
+    def full_disk(*_args: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index, "_publish", full_disk)
+    assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]
+    index.rebuild(state, runtime)  # the CLI's rebuild gives up quietly too
