@@ -52,7 +52,7 @@ __all__ = ["glob_matches", "owners", "owners_below", "rebuild", "keep_current", 
 FINISHED = ("completed", "cancelled")
 LOCK_DEADLINE = 4.0
 RETRIES = 3
-RACY_NS = 100_000_000
+RACY_NS = 20_000_000
 MAX_NAME = 200
 COMPLETE = "%complete"
 NAMES = "%names.json"
@@ -274,14 +274,15 @@ def load_tasks(folder: str) -> list[dict[str, Any]]:
 
 
 def _read_tasks(state_dir: str) -> tuple[str, list[dict[str, Any]]]:
-    """(stamp, tasks) from the task files. A stamp only just set may yet be set again to the
-    same value by a write in the same clock tick (file times are coarse), which this read might
-    miss: such a generation gets a stamp no reader will match, so the next one reads again."""
+    """(stamp, tasks) from the task files. File times are coarse on some kernels (a clock tick of
+    4 to 10 ms): a write later in the tick that set the stamp leaves the same stamp, so a read
+    during that tick could miss it unseen. A stamp that recent is first waited out."""
     generation = stamp(state_dir)
-    tasks = load_tasks(os.path.join(state_dir, "tasks"))
-    if time.time_ns() - int(generation) < RACY_NS:
-        generation += "~racy"
-    return generation, tasks
+    wait = min(int(generation) + RACY_NS - time.time_ns(), RACY_NS)  # a future stamp: no hang
+    if wait > 0:
+        time.sleep(wait / 1e9)
+        generation = stamp(state_dir)
+    return generation, load_tasks(os.path.join(state_dir, "tasks"))
 
 
 def _buckets(tasks: list[dict[str, Any]]) -> Buckets:
