@@ -33,13 +33,17 @@ def normalise(glob: str) -> str:
 
 def split(glob: str) -> list[str] | None:
     """The segments of `glob` in normal form; None when it is empty or has a `..` segment."""
+    text = glob.strip()
+    written = text.split("/")
+    if "" not in written and "." not in written and ".." not in written and "**/**" not in text:
+        return written  # already normal: the common case, and every glob of the index
     parts: list[str] = []
-    for part in glob.strip().split("/"):
+    for part in written:
         if part == "..":
             return None
         if part not in ("", ".") and not (part == ANY and parts[-1:] == [ANY]):
             parts.append(part)
-    if glob.rstrip().endswith("/") and parts[-1:] != [ANY]:
+    if text.endswith("/") and parts[-1:] != [ANY]:
         parts.append(ANY)
     return parts or None
 

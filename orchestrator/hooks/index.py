@@ -141,11 +141,13 @@ def _read(view: View, buckets: list[str]) -> list[list[Any]] | None:
     if not isinstance(view, str):
         return [entry for bucket in buckets for entry in view.get(bucket, ())]
     found: list[list[Any]] = []
+    complete = False
     for name in dict.fromkeys(bucket_file(bucket) for bucket in buckets):
         try:
             found.extend(read_json(os.path.join(view, name)))
         except FileNotFoundError:
-            if not os.path.exists(os.path.join(view, COMPLETE)):
+            complete = complete or os.path.exists(os.path.join(view, COMPLETE))
+            if not complete:
                 return None
     return found
 
