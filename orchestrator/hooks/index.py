@@ -279,12 +279,13 @@ def _read_tasks(state_dir: str) -> tuple[str, list[dict[str, Any]]]:
     """(stamp, tasks) from the task files. File times are coarse on some kernels (a clock tick of
     4 to 10 ms): a write later in the tick that set the stamp leaves the same stamp, so a read
     during that tick could miss it unseen. A stamp that recent is first waited out."""
-    generation = stamp(state_dir)
-    wait = min(int(generation) + RACY_NS - time.time_ns(), RACY_NS)  # a future stamp: no hang
-    if wait > 0:
-        time.sleep(wait / 1e9)
+    for _attempt in range(RETRIES):  # writes that keep coming are read as they are
         generation = stamp(state_dir)
-    return generation, load_tasks(os.path.join(state_dir, "tasks"))
+        wait = min(int(generation) + RACY_NS - time.time_ns(), RACY_NS)  # a future stamp: no hang
+        if wait <= 0:
+            break
+        time.sleep(wait / 1e9)
+    return stamp(state_dir), load_tasks(os.path.join(state_dir, "tasks"))
 
 
 def _buckets(tasks: list[dict[str, Any]]) -> Buckets:
