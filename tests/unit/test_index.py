@@ -231,3 +231,22 @@ def test_a_stamp_in_the_future_costs_no_more_than_the_racy_wait(indexed: tuple[s
     started = time.monotonic()
     assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]
     assert time.monotonic() - started < 1.0
+
+
+def test_each_work_tree_keeps_its_own_snapshots(tmp_path: Path) -> None:
+    from orchestrator import snapshot
+
+    runtime = str(tmp_path / "runtime")
+    states = [str(tmp_path / name / ".orch") for name in ("one", "two")]
+    for state in states:
+        _save_tree(state, _task(f"t-{Path(state).parent.name}", []))
+        snapshot.save(state, runtime, snapshot.fingerprint(state), index.load_tasks(f"{state}/tasks"))
+    for state in states:
+        found = snapshot.load(state, runtime)
+        assert found is not None and [t["id"] for t in found] == [f"t-{Path(state).parent.name}"]
+        assert snapshot.load(state, runtime, snapshot.SUMMARY) is not None
+
+
+def _save_tree(state: str, *tasks: dict[str, Any]) -> None:
+    Path(state, "tasks").mkdir(parents=True)
+    _save(state, *tasks)
