@@ -2,8 +2,8 @@
 
 Pure functions over tasks as plain dicts (the normalised JSON form) with at least "id", "status",
 "priority", "depends_on", "files" and "estimate"; the list order is the plan order. Standard
-library only, and importing it loads nothing but `heapq`, so the hooks' fast path may import it.
-Every walk is iterative and about linear in tasks plus dependencies: 10,000 tasks take
+library only, and importing it loads nothing but `heapq` and `globs`, so the hooks' fast path may
+import it. Every walk is iterative and about linear in tasks plus dependencies: 10,000 tasks take
 milliseconds and never reach the recursion limit.
 
 A task depends on the ids in its "depends_on". A dependency naming a task that is not in the
@@ -13,6 +13,8 @@ list counts as unfinished; cycles, orders and paths only follow edges between ta
 from __future__ import annotations
 
 import heapq
+
+from orchestrator.globs import split
 
 TYPE_CHECKING = False  # typing and collections.abc cost milliseconds to import: types only
 if TYPE_CHECKING:
@@ -349,11 +351,10 @@ def _is_magic(part: str) -> bool:
 
 @_memo
 def _segments(glob: str) -> tuple[str, ...] | None:
-    """The glob's path segments; None when it cannot be reasoned about segment by segment."""
-    parts = [part for part in glob.split("/") if part not in ("", ".")]
-    if glob.endswith("/"):
-        parts.append("**")
-    if not parts or ".." in parts or _slash_in_brackets(glob):
+    """The glob's path segments in `globs.normalise` form; None when it cannot be reasoned about
+    segment by segment."""
+    parts = split(glob)
+    if parts is None or _slash_in_brackets(glob):
         return None
     return tuple(parts)
 

@@ -69,6 +69,33 @@ def runtime_dir(root: str | os.PathLike[str]) -> str:
     return os.environ.get("ORCH_RUNTIME_DIR") or os.path.join(git_common_dir(root), "orch")
 
 
+def worktree_dir(state_dir: str, runtime_dir: str) -> str:
+    """This work tree's own folder in the shared runtime folder: `<runtime>/worktrees/<key>`.
+
+    Every worktree of a repo shares the runtime folder but has its own task files (its branch's),
+    so what is derived from them (the hooks' index, the snapshots) is kept per work tree. The key
+    is a digest of the real path of the work tree root (the folder holding `state_dir`).
+    """
+    key = _WORKTREE_KEYS.get(state_dir)
+    if key is None:
+        root = os.path.realpath(os.path.dirname(os.path.abspath(state_dir)))
+        key = _WORKTREE_KEYS[state_dir] = digest(root)
+    return os.path.join(runtime_dir, "worktrees", key)
+
+
+_WORKTREE_KEYS: dict[str, str] = {}
+
+
+def digest(text: str) -> str:
+    """A short, stable (across processes and versions), non-cryptographic digest of `text`:
+    64-bit FNV-1a as 16 hex digits. Pure Python with nothing to import: a 100-character path
+    takes microseconds, where importing zlib costs a hook about 0.5 ms and hashlib about 4 ms."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{value:016x}"
+
+
 def repo_relative(root: str | os.PathLike[str], path: str, cwd: str) -> str | None:
     """`path` (absolute, or relative to `cwd`) relative to the repo `root`, `..` and symlinks
     resolved, with `/` separators; None when it lies outside the repo."""

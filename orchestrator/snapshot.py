@@ -1,8 +1,10 @@
 """A one-file copy of every task for the read commands (`orch next`, `orch status`, ...).
 
 Reading 10,000 task files costs far more than parsing one file holding them all, so the CLI keeps
-`<runtime>/snapshot.json`, stamped with a fingerprint of the tasks folder: its mtime, its number
-of files, their newest mtime and their total size, from one `scandir` (a stat per file, no reads).
+`snapshot.json` (and `summary.json`) in the work tree's own runtime folder (`paths.worktree_dir`:
+each worktree of a repo has its own task files), stamped with a fingerprint of the tasks folder:
+its mtime, its number of files, their newest mtime and their total size, from one `scandir` (a
+stat per file, no reads).
 A snapshot whose stamp differs is ignored and rebuilt from the files, so a `git pull`, a hook
 that recorded artifacts, or a file edited in place is seen at the next read.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from orchestrator import fastjson
+from orchestrator import fastjson, paths
 from orchestrator.jsonfile import write_text
 
 NAME = "snapshot.json"
@@ -29,16 +31,18 @@ def summary(task: dict[str, Any]) -> dict[str, Any]:
 def load(state_dir: str, runtime_dir: str, name: str = NAME) -> list[dict[str, Any]] | None:
     """The tasks of snapshot `name` (NAME: whole tasks; SUMMARY: `summary` of each) if it is
     current, else None."""
-    found = load_stamped(runtime_dir, name)
+    found = load_stamped(state_dir, runtime_dir, name)
     if found is None or found[0] != fingerprint(state_dir):
         return None
     return found[1]
 
 
-def load_stamped(runtime_dir: str, name: str = NAME) -> tuple[str, list[dict[str, Any]]] | None:
+def load_stamped(
+    state_dir: str, runtime_dir: str, name: str = NAME
+) -> tuple[str, list[dict[str, Any]]] | None:
     """(stamp, tasks) of the snapshot as written, current or not; None if missing or unreadable."""
     try:
-        with open(os.path.join(runtime_dir, name), "rb") as handle:
+        with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
             data = fastjson.loads(handle.read())
     except (OSError, ValueError):
         return None
@@ -47,10 +51,11 @@ def load_stamped(runtime_dir: str, name: str = NAME) -> tuple[str, list[dict[str
     return str(data.get("stamp")), data["tasks"]
 
 
-def save(runtime_dir: str, generation: str, tasks: list[dict[str, Any]]) -> None:
+def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str, Any]]) -> None:
     """Both snapshots: whole tasks, and their summaries."""
+    folder = paths.worktree_dir(state_dir, runtime_dir)
     for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
-        write_text(os.path.join(runtime_dir, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
+        write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
                    durable=False)
 
 

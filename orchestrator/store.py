@@ -150,7 +150,7 @@ class Store:
     def _scan_and_snapshot(self) -> list[dict[str, Any]]:
         generation = snapshot.fingerprint(str(self.dir))
         tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
-        snapshot.save(str(self.runtime), generation, tasks)
+        snapshot.save(str(self.dir), str(self.runtime), generation, tasks)
         return tasks
 
     def task(self, task_id: str) -> dict[str, Any]:
@@ -176,7 +176,7 @@ class Store:
         """After writing tasks under the lock: bring the snapshot and the hooks' file index up to
         date now (from the previous snapshot plus this block's changes when that snapshot was
         current), so neither the next read nor the next tool call pays for a full scan."""
-        prior = snapshot.load_stamped(str(self.runtime))
+        prior = snapshot.load_stamped(str(self.dir), str(self.runtime))
         if prior is not None and prior[0] == self._stamp_before:
             by_id = {task["id"]: task for task in prior[1]}
             for task_id, task in self._changes.items():
@@ -187,7 +187,7 @@ class Store:
             tasks = list(by_id.values())
         else:
             tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
-        snapshot.save(str(self.runtime), snapshot.fingerprint(str(self.dir)), tasks)
+        snapshot.save(str(self.dir), str(self.runtime), snapshot.fingerprint(str(self.dir)), tasks)
         index.rebuild(str(self.dir), str(self.runtime), tasks, index.stamp(str(self.dir)))
 
     def delete_task(self, task_id: str) -> None:

@@ -6,8 +6,25 @@ a glob's literal leading folders (`src/auth/*.py` -> bucket `src/auth`), so a lo
 the buckets of the path's own folders. A generation stamp (the tasks folder's mtime) tells a
 reader when the index is stale; then it is rebuilt from the task files.
 
-Layout in the runtime folder: `index/current` holds the generation name; `index/<gen>/<bucket>.json`
-holds `[[glob, task_id, status, holder_hint, waits_on], ...]`.
+Layout, per work tree (`paths.worktree_dir`: worktrees of one repo share the runtime folder but
+not their task files), in `<runtime>/worktrees/<key>/index/`:
+
+- `current`: `[stamp, generation folder name]`, replaced atomically to publish a generation;
+- `<generation>/<bucket>.json`: `[[glob, task_id, status, title, waits_on], ...]`, globs in
+  `globs.normalise` form. A bucket file is named after its folder with `%` and `/` escaped
+  (`src%2Fauth.json`, `%root.json` for the root) or, when that would exceed `MAX_NAME` bytes,
+  `%h<digest>.json` (colliding buckets share a file: entries are matched against their glob
+  anyway), listed with its folders in `%names.json`;
+- `<generation>/%complete`: written last; a generation without it is never served;
+- `.lock`: the index lock.
+
+Rebuilds are serialised by `fcntl.flock` on `.lock` with a deadline: a reader that finds the
+index stale takes the lock, checks again (another process may have rebuilt it meanwhile), builds a
+new generation aside, marks it complete, publishes it by replacing `current`, and prunes the
+others except the one just replaced (a reader may still hold it). Pruning removes `%complete`
+first, so a reader that misses a bucket in a generation without `%complete` knows it was pruned
+under it and starts again from `current`; a bucket missing from a complete generation is empty.
+When the lock stays busy past the deadline, the reader builds in memory and publishes nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +32,32 @@ from __future__ import annotations
 import os
 import time
 
-from orchestrator import fastjson
-from orchestrator.jsonfile import read_json_or, write_text
+from orchestrator import fastjson, paths
+from orchestrator.errors import StateError
+from orchestrator.globs import WILDCARDS, glob_matches, may_match_below, segment_matches, split
+from orchestrator.jsonfile import read_json, read_json_or, write_text
+from orchestrator.runtime import FileLock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
+    Buckets = dict[str, list[list[Any]]]
+    View = str | Buckets  # a published generation's folder, or buckets built in memory
+
+__all__ = ["glob_matches", "owners", "owners_below", "rebuild", "keep_current", "load_tasks",
+           "segment_matches", "stamp"]
+
 FINISHED = ("completed", "cancelled")
-WILDCARDS = frozenset("*?[")
+LOCK_DEADLINE = 4.0
+RETRIES = 3
+RACY_NS = 20_000_000
+MAX_NAME = 200
+COMPLETE = "%complete"
+NAMES = "%names.json"
+ROOT = "%root"
+DIGESTED = "%h"
 
 
 def stamp(state_dir: str) -> str:
@@ -34,52 +68,179 @@ def stamp(state_dir: str) -> str:
         return "0"
 
 
+def index_dir(state_dir: str, runtime_dir: str) -> str:
+    """The index folder of the work tree whose state folder is `state_dir`."""
+    return os.path.join(paths.worktree_dir(state_dir, runtime_dir), "index")
+
+
 def bucket_of(glob: str) -> str:
     """A glob's literal leading folders: `src/auth/*.py` -> `src/auth`, `**/x` -> ``."""
-    parts = glob.strip("/").split("/")
     literal = []
-    for part in parts[:-1]:
+    for part in (split(glob) or [])[:-1]:
         if WILDCARDS & set(part):
             break
         literal.append(part)
     return "/".join(literal)
 
 
-def _bucket_file(folder: str, bucket: str) -> str:
-    return os.path.join(folder, (bucket.replace("%", "%25").replace("/", "%2F") or "%root") + ".json")
+def bucket_file(bucket: str) -> str:
+    """The file name of a bucket, the same for building and looking up (see the docstring)."""
+    name = bucket.replace("%", "%25").replace("/", "%2F") or ROOT
+    if len(name) > MAX_NAME // 4 and len(name.encode("utf-8", "surrogateescape")) > MAX_NAME:
+        name = DIGESTED + paths.digest(bucket)
+    return name + ".json"
+
+
+# -- lookups ------------------------------------------------------------------------------------
+
+
+def owners(rel_path: str, state_dir: str, runtime_dir: str) -> list[list[Any]]:
+    """Index entries whose glob matches `rel_path` (a path relative to the repo root)."""
+    parts = rel_path.split("/")
+    ancestors = ["/".join(parts[:depth]) for depth in range(len(parts))]
+    found = _lookup(state_dir, runtime_dir, lambda _view: ancestors)
+    return [entry for entry in found if glob_matches(entry[0], parts)]
+
+
+def owners_below(rel_folder: str, state_dir: str, runtime_dir: str) -> list[list[Any]]:
+    """Index entries whose glob matches the folder `rel_folder` or may match a path below it
+    (`globs.may_match_below`): what writing or removing that whole folder touches. `""` (or `.`)
+    is the repo root: every entry. Reads the buckets of the folder, of its ancestors and of every
+    folder below it."""
+    folder = "" if rel_folder in ("", ".") else rel_folder.strip("/")
+
+    def related(view: View) -> list[str] | None:
+        names = _bucket_names(view)
+        return None if names is None else [b for b in names if _related(b, folder)]
+
+    found = _lookup(state_dir, runtime_dir, related)
+    return [entry for entry in found if may_match_below(entry[0], folder)]
+
+
+def _related(bucket: str, folder: str) -> bool:
+    """Whether a glob of `bucket` may match below `folder`: one is the other or lies under it."""
+    return (not bucket or not folder or bucket == folder or folder.startswith(bucket + "/")
+            or bucket.startswith(folder + "/"))
+
+
+def _lookup(state_dir: str, runtime_dir: str, choose: Callable[[View], list[str] | None]) -> list[list[Any]]:
+    """The entries of the buckets `choose` picks in the current generation, starting again when
+    that generation is pruned under the reader; at last from buckets built in memory."""
+    for _attempt in range(RETRIES):
+        view = _view(state_dir, runtime_dir)
+        chosen = choose(view)
+        found = None if chosen is None else _read(view, chosen)
+        if found is not None:
+            return found
+    private = _buckets(load_tasks(os.path.join(state_dir, "tasks")))
+    return _read(private, choose(private) or []) or []
+
+
+def _read(view: View, buckets: list[str]) -> list[list[Any]] | None:
+    """The entries of `buckets`; None when the generation lost its `%complete` (being pruned)."""
+    if not isinstance(view, str):
+        return [entry for bucket in buckets for entry in view.get(bucket, ())]
+    found: list[list[Any]] = []
+    complete = False
+    for name in dict.fromkeys(bucket_file(bucket) for bucket in buckets):
+        try:
+            found.extend(read_json(os.path.join(view, name)))
+        except FileNotFoundError:
+            complete = complete or os.path.exists(os.path.join(view, COMPLETE))
+            if not complete:
+                return None
+    return found
+
+
+def _bucket_names(view: View) -> list[str] | None:
+    """The folders of every bucket of a generation; None when it is being pruned."""
+    if not isinstance(view, str):
+        return list(view)
+    try:
+        files = os.listdir(view)
+    except FileNotFoundError:
+        return None
+    if COMPLETE not in files:
+        return None
+    found: list[str] = []
+    digested: dict[str, list[str]] | None = None
+    for name in files:
+        if name.startswith(DIGESTED):
+            digested = read_json_or(os.path.join(view, NAMES), {}) if digested is None else digested
+            found += digested.get(name, [])
+        elif name == ROOT + ".json":
+            found.append("")
+        elif name not in (COMPLETE, NAMES) and name.endswith(".json"):
+            found.append(name[:-5].replace("%2F", "/").replace("%25", "%"))
+    return found
+
+
+def _view(state_dir: str, runtime_dir: str) -> View:
+    """The folder of the current generation, rebuilt first when it is stale (see the docstring);
+    buckets built in memory when the index lock stays busy or the index cannot be written."""
+    root = index_dir(state_dir, runtime_dir)
+    folder = _fresh(root, stamp(state_dir))
+    if folder is not None:
+        return folder
+    lock = _lock(root)
+    if lock is None:
+        return _buckets(load_tasks(os.path.join(state_dir, "tasks")))
+    try:
+        folder = _fresh(root, stamp(state_dir))  # another process may have rebuilt it meanwhile
+        if folder is None:
+            generation, tasks = _read_tasks(state_dir)
+            folder = _publish_or_none(root, generation, _buckets(tasks))
+            if folder is None:
+                return _buckets(tasks)
+        return folder
+    finally:
+        lock.__exit__()
+
+
+def _lock(root: str) -> FileLock | None:
+    """The index lock, taken; None when it stayed busy for LOCK_DEADLINE seconds or cannot be
+    created (a read-only runtime folder)."""
+    try:
+        return FileLock(os.path.join(root, ".lock"), LOCK_DEADLINE).__enter__()
+    except (StateError, OSError):
+        return None
+
+
+def _fresh(root: str, generation: str) -> str | None:
+    """The folder of the published generation if it is `generation` and complete, else None."""
+    current = _current(root)
+    if current is None or current[0] != generation:
+        return None
+    folder = os.path.join(root, current[1])
+    return folder if os.path.exists(os.path.join(folder, COMPLETE)) else None
+
+
+def _current(root: str) -> list[str] | None:
+    try:
+        with open(os.path.join(root, "current"), "rb") as handle:
+            current = fastjson.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    return current if isinstance(current, list) and len(current) == 2 else None
+
+
+# -- building -----------------------------------------------------------------------------------
 
 
 def rebuild(state_dir: str, runtime_dir: str, tasks: list[dict[str, Any]] | None = None,
             generation: str | None = None) -> str:
-    """Rebuild the index from the task files (or from `tasks`, current as of `generation`);
-    returns the new generation."""
+    """Rebuild and publish the index from the task files (or from `tasks`, current as of
+    `generation`); returns the generation. Publishing needs the index lock: when it stays busy
+    past LOCK_DEADLINE, nothing is published and the next reader rebuilds."""
     if tasks is None or generation is None:
-        generation = stamp(state_dir)
-        tasks = load_tasks(os.path.join(state_dir, "tasks"))
-    status = {t["id"]: t.get("status", "queued") for t in tasks}
-    buckets: dict[str, list[list[Any]]] = {}
-    for task in tasks:
-        if task.get("status") in FINISHED:
-            continue
-        waits = [
-            f"{d} ({status.get(d, 'missing')})"
-            for d in task.get("depends_on", [])
-            if status.get(d) != "completed"
-        ]
-        for glob in task.get("files", []):
-            entry = [glob, task["id"], task.get("status"), task.get("title", ""), waits]
-            buckets.setdefault(bucket_of(glob), []).append(entry)
-    root = os.path.join(runtime_dir, "index")
-    folder = os.path.join(root, f"{generation}.{os.getpid()}.{time.monotonic_ns()}")
-    os.makedirs(folder, exist_ok=True)
-    for bucket, entries in buckets.items():
-        # a fresh generation folder is invisible until `current` names it: no temp file needed
-        with open(_bucket_file(folder, bucket), "w", encoding="utf-8") as handle:
-            handle.write(fastjson.dumps(entries))
-    write_text(
-        os.path.join(root, "current"), fastjson.dumps([generation, os.path.basename(folder)]), durable=False
-    )
-    _prune(root, keep=os.path.basename(folder))
+        generation, tasks = _read_tasks(state_dir)
+    root = index_dir(state_dir, runtime_dir)
+    lock = _lock(root)
+    if lock is not None:
+        try:
+            _publish_or_none(root, generation, _buckets(tasks))
+        finally:
+            lock.__exit__()
     return generation
 
 
@@ -87,10 +248,17 @@ def keep_current(state_dir: str, runtime_dir: str, before: str) -> None:
     """After a write that changed no status, dependency or files (a task's artifacts), move a
     current index on to the new generation instead of letting the next hook rebuild it.
     The caller holds the state lock, so no other task file changed in between."""
-    path = os.path.join(runtime_dir, "index", "current")
-    current = read_json_or(path, None)
-    if current and current[0] == before:
-        write_text(path, fastjson.dumps([stamp(state_dir), current[1]]), durable=False)
+    root = index_dir(state_dir, runtime_dir)
+    lock = _lock(root)
+    if lock is None:
+        return  # the next reader rebuilds
+    try:
+        current = _current(root)
+        if current and _fresh(root, before):
+            write_text(os.path.join(root, "current"), fastjson.dumps([stamp(state_dir), current[1]]),
+                       durable=False)
+    finally:
+        lock.__exit__()
 
 
 def load_tasks(folder: str) -> list[dict[str, Any]]:
@@ -107,108 +275,86 @@ def load_tasks(folder: str) -> list[dict[str, Any]]:
     return tasks
 
 
-def _prune(root: str, keep: str) -> None:
-    """Drop generations older than the previous one (a reader may still hold the previous).
-    A generation is a flat folder of bucket files; no shutil (it would import `re`)."""
-    generations = sorted((e for e in os.scandir(root) if e.is_dir()), key=lambda e: e.stat().st_mtime_ns)
-    for entry in generations[:-2]:
-        if entry.name == keep:
+def _read_tasks(state_dir: str) -> tuple[str, list[dict[str, Any]]]:
+    """(stamp, tasks) from the task files. File times are coarse on some kernels (a clock tick of
+    4 to 10 ms): a write later in the tick that set the stamp leaves the same stamp, so a read
+    during that tick could miss it unseen. A stamp that recent is first waited out."""
+    for _attempt in range(RETRIES):  # writes that keep coming are read as they are
+        generation = stamp(state_dir)
+        wait = min(int(generation) + RACY_NS - time.time_ns(), RACY_NS)  # a future stamp: no hang
+        if wait <= 0:
+            break
+        time.sleep(wait / 1e9)
+    return stamp(state_dir), load_tasks(os.path.join(state_dir, "tasks"))
+
+
+def _buckets(tasks: list[dict[str, Any]]) -> Buckets:
+    """Entries of the unfinished tasks' globs (normalised; `..` ones dropped), by bucket."""
+    status = {t["id"]: t.get("status", "queued") for t in tasks}
+    buckets: Buckets = {}
+    for task in tasks:
+        if task.get("status") in FINISHED:
+            continue
+        waits = [f"{d} ({status.get(d, 'missing')})" for d in task.get("depends_on", [])
+                 if status.get(d) != "completed"]
+        for glob in task.get("files", []):
+            normal = "/".join(split(glob) or []) if isinstance(glob, str) else ""
+            if normal:
+                entry = [normal, task["id"], task.get("status"), task.get("title", ""), waits]
+                buckets.setdefault(bucket_of(normal), []).append(entry)
+    return buckets
+
+
+def _publish_or_none(root: str, generation: str, buckets: Buckets) -> str | None:
+    """`_publish`, or None when the file system refuses (full disk, quota): the index is a
+    cache, its readers then build in memory."""
+    try:
+        return _publish(root, generation, buckets)
+    except OSError:
+        return None
+
+
+def _publish(root: str, generation: str, buckets: Buckets) -> str:
+    """Write a generation aside, mark it complete, publish it, prune the rest; holding the lock."""
+    previous = _current(root)
+    name = f"{generation}.{os.getpid()}.{time.monotonic_ns()}"
+    folder = os.path.join(root, name)
+    os.makedirs(folder)
+    files: Buckets = {}
+    names: dict[str, list[str]] = {}
+    for bucket, entries in buckets.items():
+        file = bucket_file(bucket)
+        files.setdefault(file, []).extend(entries)
+        if file.startswith(DIGESTED):
+            names.setdefault(file, []).append(bucket)
+    for file, entries in files.items():
+        _write(os.path.join(folder, file), fastjson.dumps(entries))
+    if names:
+        _write(os.path.join(folder, NAMES), fastjson.dumps(names))
+    _write(os.path.join(folder, COMPLETE), "")
+    write_text(os.path.join(root, "current"), fastjson.dumps([generation, name]), durable=False)
+    _prune(root, keep={name, previous[1] if previous else name})
+    return folder
+
+
+def _write(path: str, text: str) -> None:
+    """A file of an unpublished generation: nobody reads it yet, so no temp file is needed."""
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _prune(root: str, keep: set[str]) -> None:
+    """Remove every generation but `keep`, `%complete` first; holding the lock. A generation
+    is a flat folder of files; no shutil (it would import `re`)."""
+    for entry in os.scandir(root):
+        if entry.name in keep or not entry.is_dir(follow_symlinks=False):
             continue
         try:
-            for bucket in os.scandir(entry.path):
-                os.unlink(bucket.path)
+            marker = os.path.join(entry.path, COMPLETE)
+            if os.path.exists(marker):
+                os.unlink(marker)
+            for file in os.scandir(entry.path):
+                os.unlink(file.path)
             os.rmdir(entry.path)
         except OSError:
-            continue  # another process pruned it first
-
-
-def owners(rel_path: str, state_dir: str, runtime_dir: str) -> list[list[Any]]:
-    """Index entries whose glob matches `rel_path` (a path relative to the repo root)."""
-    folder = _current_folder(state_dir, runtime_dir)
-    found = []
-    parts = rel_path.split("/")
-    for depth in range(len(parts)):
-        bucket = "/".join(parts[:depth])
-        for entry in read_json_or(_bucket_file(folder, bucket), []):
-            if glob_matches(entry[0], parts):
-                found.append(entry)
-    return found
-
-
-def _current_folder(state_dir: str, runtime_dir: str) -> str:
-    root = os.path.join(runtime_dir, "index")
-    current = read_json_or(os.path.join(root, "current"), None)
-    if not current or current[0] != stamp(state_dir) or not os.path.isdir(os.path.join(root, current[1])):
-        rebuild(state_dir, runtime_dir)
-        current = read_json_or(os.path.join(root, "current"), None)
-    return os.path.join(root, current[1])
-
-
-def glob_matches(glob: str, parts: list[str]) -> bool:
-    """orch's glob semantics: `*`, `?`, `[..]` within one path segment, `**` any number of them."""
-    return _match(glob.strip("/").split("/"), parts)
-
-
-def _match(pattern: list[str], parts: list[str]) -> bool:
-    if not pattern:
-        return not parts
-    head, rest = pattern[0], pattern[1:]
-    if head == "**":
-        return any(_match(rest, parts[skip:]) for skip in range(len(parts) + 1))
-    return bool(parts) and segment_matches(head, parts[0]) and _match(rest, parts[1:])
-
-
-def segment_matches(pattern: str, name: str) -> bool:
-    """`fnmatch.fnmatchcase` for one path segment (`*`, `?`, `[seq]`, `[!seq]`), without the
-    regular expressions fnmatch compiles: `re` is a third of a hook's start-up."""
-    p = n = 0
-    star_p = star_n = -1
-    while n < len(name):
-        if p < len(pattern) and pattern[p] == "*":
-            star_p, star_n, p = p, n, p + 1
-            continue
-        step = _one_char(pattern, p, name[n]) if p < len(pattern) else -1
-        if step >= 0:
-            p, n = step, n + 1
-        elif star_p >= 0:
-            star_n += 1
-            p, n = star_p + 1, star_n
-        else:
-            return False
-    return pattern[p:].strip("*") == ""
-
-
-def _one_char(pattern: str, p: int, char: str) -> int:
-    """The pattern index after matching `char` at `p`, or -1."""
-    head = pattern[p]
-    if head == "?":
-        return p + 1
-    if head == "[":
-        end, hit = _bracket(pattern, p, char)
-        if end >= 0:
-            return end if hit else -1
-    return p + 1 if head == char else -1
-
-
-def _bracket(pattern: str, p: int, char: str) -> tuple[int, bool]:
-    """A `[...]` class at `p`: (index after it, whether `char` is in it); (-1, False) when the
-    bracket is not closed, so `[` is a literal."""
-    i = p + 1
-    negate = i < len(pattern) and pattern[i] == "!"
-    i += negate
-    start = i
-    if i < len(pattern) and pattern[i] == "]":
-        i += 1
-    while i < len(pattern) and pattern[i] != "]":
-        i += 1
-    if i >= len(pattern):
-        return -1, False
-    body, hit, j = pattern[start:i], False, 0
-    while j < len(body):
-        if j + 2 < len(body) and body[j + 1] == "-":
-            hit = hit or body[j] <= char <= body[j + 2]
-            j += 3
-        else:
-            hit = hit or body[j] == char
-            j += 1
-    return i + 1, hit != negate
+            continue  # not a generation orch wrote; the lookups never name it

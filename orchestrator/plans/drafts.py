@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.errors import PlanError
+from orchestrator.globs import normalise
 from orchestrator.plans.markdown import Line, Section, fenced_body, markdown_text, parse_bullets, parse_steps
 from orchestrator.plans.schema import GATES, gate_dicts, load_yaml, validate
 from orchestrator.plans.values import (
@@ -121,12 +122,19 @@ def apply_field(draft: Draft, name: str, value: Any, where: tuple[str, int, str]
     """Set task key `name` (see `field_name`) from `value`, written at (file, line, label)."""
     file, line, label = where
     draft.spots[name] = (line, label)
-    if name in ("depends_on", "files"):
+    if name == "files":
+        draft.task[name] = convert(_globs, value, file, line, label)
+    elif name == "depends_on":
         draft.task[name] = convert(check_strings, value, file, line, label)
     elif name in _CONVERTERS:
         draft.task[name] = convert(_CONVERTERS[name], value, file, line, label)
     else:
         draft.task["fields"][name] = value
+
+
+def _globs(value: Any) -> list[str]:
+    """File globs in `globs.normalise` form, without repeats (`./src/` -> `src/**`)."""
+    return list(dict.fromkeys(normalise(glob) for glob in check_strings(value)))
 
 
 # --- sections -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from orchestrator.hooks import index
 from tests.conftest import Orch
 from tests.hooks.conftest import payload, run_hook
 
@@ -144,7 +145,7 @@ def test_a_task_of_an_ended_session_can_be_taken_over(planned: Path, orch: Orch,
 
 def test_recording_artifacts_does_not_invalidate_the_hook_index(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "sess-1")
-    current = planned / ".git" / "orch" / "index" / "current"
+    current = Path(index.index_dir(str(planned / ".orch"), str(planned / ".git" / "orch"))) / "current"
     generation = json.loads(current.read_text())[1]
     data = payload("PostToolUse.Write", cwd=str(planned), session_id="sess-1",
                    tool_input={"file_path": str(planned / "docs/design.md"), "content": "x"})

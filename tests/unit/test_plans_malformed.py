@@ -239,6 +239,9 @@ CASES = [
     ("bad-id.json", '[\n {"id": "a b", "title": "A"}\n]\n', 2, "[0].id", "bad task id 'a b'"),
     # --- neither format
     ("notes.md", "# Notes\n\nNothing that looks like a plan.\n", 1, None, "unrecognised plan format"),
+    ("glob-dotdot.md", native("## a: A\n- files: src/x.py, ../secrets/*\n"), 6, "files", "'..' segment"),
+    ("glob-dotdot.json", '[\n  {"title": "A",\n   "files": ["./ok", "a/../../b"]}\n]\n', 3, "[0].files",
+     "leaves the repository"),
 ]
 
 

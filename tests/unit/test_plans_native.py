@@ -251,3 +251,10 @@ def test_loading_a_plan_imports_no_click_jinja2_or_git() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_file_globs_are_normalised_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "plan.md"
+    path.write_text("---\nid: p\n---\n## a: A\n"
+                    "- files: src/auth/, ./docs/*.md, tests//test_x.py, src/auth/\n")
+    assert load_plan(path)["tasks"][0]["files"] == ["src/auth/**", "docs/*.md", "tests/test_x.py"]
