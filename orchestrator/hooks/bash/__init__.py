@@ -25,43 +25,58 @@ from orchestrator.hooks.bash.lexer import Lexer, Unparseable
 class BashWrites:
     """What a Bash command may write (immutable; built without `dataclasses` to keep imports tiny).
 
-    `paths`: files and folders written (a folder: anything beneath it may be written), absolute,
-    normalised lexically (`..` resolved, symlinks not followed), deduplicated, in order of
-    appearance. Unquoted glob characters are kept (`/repo/src/*.py`): match with `fnmatch` too.
+    `paths`: files and folders written, absolute, normalised lexically (`..` resolved, symlinks
+    not followed, except links the command itself makes), deduplicated, in order of appearance. A
+    folder means everything beneath it may be written (`rm -rf dir`, `tar -x -C dir`, the working
+    folder of `ls | xargs rm`). Unquoted glob characters are kept (`/repo/src/*.py`): match with
+    `fnmatch` too.
     `opaque`: programs that may write files nobody can name from the text: inline code
     (`python -c`, `perl -e`, `node -e`), `xargs rm`, a target built from an unknown variable
     (`redirect` for `> "$f"`), `unparseable` when the command cannot be tokenised.
     `mentions`: every path-like word (and path-like piece of inline code), absolute, so a caller
     can refuse an opaque writer that mentions a protected path.
+    `unseen`: programs that run code orch cannot read at all (`curl … | sh`, `eval "$(…)"`,
+    `source <(…)`, `base64 -d | python3`): nothing can be checked, so a caller should refuse them.
+    Each is in `opaque` too.
     """
 
-    __slots__ = ("paths", "opaque", "mentions")
+    __slots__ = ("paths", "opaque", "mentions", "unseen")
     paths: tuple[str, ...]
     opaque: tuple[str, ...]
     mentions: tuple[str, ...]
+    unseen: tuple[str, ...]
 
-    def __init__(self, paths: tuple[str, ...], opaque: tuple[str, ...], mentions: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        paths: tuple[str, ...],
+        opaque: tuple[str, ...],
+        mentions: tuple[str, ...],
+        unseen: tuple[str, ...] = (),
+    ) -> None:
         object.__setattr__(self, "paths", paths)
         object.__setattr__(self, "opaque", opaque)
         object.__setattr__(self, "mentions", mentions)
+        object.__setattr__(self, "unseen", unseen)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"BashWrites is immutable: cannot set {name}")
 
+    def _key(self) -> tuple[tuple[str, ...], ...]:
+        return (self.paths, self.opaque, self.mentions, self.unseen)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BashWrites):
             return NotImplemented
-        return (self.paths, self.opaque, self.mentions) == (
-            other.paths,
-            other.opaque,
-            other.mentions,
-        )
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.paths, self.opaque, self.mentions))
+        return hash(self._key())
 
     def __repr__(self) -> str:
-        return f"BashWrites(paths={self.paths!r}, opaque={self.opaque!r}, mentions={self.mentions!r})"
+        return (
+            f"BashWrites(paths={self.paths!r}, opaque={self.opaque!r}, mentions={self.mentions!r}, "
+            f"unseen={self.unseen!r})"
+        )
 
 
 def written_paths(command: str, cwd: str) -> BashWrites:
@@ -85,4 +100,6 @@ def _unparseable(command: str, cwd: str) -> BashWrites:
 
 
 def _found(analyser: Analyser) -> BashWrites:
-    return BashWrites(tuple(analyser.paths), tuple(analyser.opaque), tuple(analyser.mentions))
+    return BashWrites(
+        tuple(analyser.paths), tuple(analyser.opaque), tuple(analyser.mentions), tuple(analyser.unseen)
+    )

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 
 from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Part, Unparseable, Word, is_lit
+from orchestrator.hooks.bash.printed import PWD as _PWD
+from orchestrator.hooks.bash.printed import TOP as _TOP
+from orchestrator.hooks.bash.printed import printed
 from orchestrator.hooks.bash.programs import rule
 from orchestrator.hooks.bash.script import Script, union
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.lexer import Redir, Tok
+    from orchestrator.hooks.bash.printed import Feed
     from orchestrator.hooks.bash.script import Dir
 
     Arg = tuple[str, bool]  # an expanded word: its text, and whether it depends on something unknown
@@ -22,13 +26,13 @@ if TYPE_CHECKING:
         list[tuple[Dir, ...]],
     ]
 
-_PWD = "\ue003"  # stands for the working folder until a path is resolved
 LB, COMMA, RB = "\ue000", "\ue001", "\ue002"  # unquoted `{` `,` `}`, for brace expansion
 _MARK = str.maketrans({"{": LB, ",": COMMA, "}": RB})
 _UNMARK = str.maketrans({LB: "{", COMMA: ",", RB: "}"})
 _CODE_CHARS = frozenset(" \t\n\r'\"`()[]{};,<>|&=:")
 _SPLIT = str.maketrans({c: " " for c in _CODE_CHARS})
-_FD_FOLDERS = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
+FD_FOLDERS = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
+STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 _DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty"})
 # Variables whose value a program runs as a shell command.
 COMMAND_VARS = frozenset({
@@ -42,12 +46,14 @@ _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 class Ctx:
     """One simple command as its program sees it: its name, its stdin, its environment prefix."""
 
-    __slots__ = ("name", "stdin", "piped_in", "env")
+    __slots__ = ("name", "stdin", "piped_in", "feed", "infile", "env")
 
-    def __init__(self, piped_in: bool) -> None:
+    def __init__(self, piped_in: bool, feed: Feed | None = None) -> None:
         self.name = ""
         self.stdin: str | None = None  # the text of a here-document or here-string
         self.piped_in = piped_in
+        self.feed = feed if piped_in else None  # what the pipe carries, when the text says
+        self.infile: Arg | None = None  # the file of a `< FILE` redirection
         self.env: dict[str, str | None] = {}
 
 
@@ -58,6 +64,11 @@ class Analyser:
         self.paths: dict[str, None] = {}
         self.opaque: dict[str, None] = {}
         self.mentions: dict[str, None] = {}
+        self.unseen: dict[str, None] = {}
+        self.links: dict[str, str] = {}  # symbolic links this command makes: link -> target
+        self.output: Feed | None = None  # what the last simple command printed, if known
+        self.feed: Feed | None = None  # what the pipe into the next command carries
+        self.stdin_pipe = False  # whether the commands being walked read a pipe
         self.cwds: tuple[Dir, ...] = ((_norm("/" + cwd if cwd[:1] != "/" else cwd), False),)
         self.pending: tuple[Dir, ...] | None = None  # where we were before an unproven `cd`
         self.oldpwd: tuple[Dir, ...] | None = None
@@ -71,6 +82,7 @@ class Analyser:
         """A fresh result set over the same state (for `xargs CMD`)."""
         other = Analyser("/")
         other.cwds, other.vars, other.nest = self.cwds, dict(self.vars), self.nest
+        other.links, other.unseen = self.links, self.unseen
         return other
 
     # -- state ----------------------------------------------------------------------------
@@ -108,15 +120,26 @@ class Analyser:
         return saved
 
     def var(self, name: str) -> str | None:
+        """A variable's value; the Bash tool's environment holds `CLAUDE_PROJECT_DIR` and `HOME`
+        with the values this process has."""
         if name == "PWD":
             return _PWD
+        if name in self.vars:
+            return self.vars[name]
+        if name == "OLDPWD":
+            known = self.oldpwd is not None and len(self.oldpwd) == 1 and not self.oldpwd[0][1]
+            return self.oldpwd[0][0] if known and self.oldpwd is not None else None
+        if name == "CLAUDE_PROJECT_DIR":
+            return os.environ.get(name) or None
         if name == "HOME":
             home = os.path.expanduser("~")
             return None if home == "~" else home
-        return self.vars.get(name)
+        return None
 
     def set_var(self, name: str, value: str | None) -> None:
         """A variable given two different values is unknown (either branch may have run)."""
+        if value is not None and len(self.cwds) == 1 and (_PWD in value or _TOP in value):
+            value = _here(value, self.cwds[0][0])  # `D=$(pwd)` keeps this folder after a `cd`
         if name in self.vars and self.vars[name] != value:
             value = None
         self.vars[name] = value
@@ -204,28 +227,71 @@ class Analyser:
             else:
                 if kind == "sub":
                     self.run_tokens(part.toks, subshell=True)
+                    folded = self._fold(part)
+                    if folded is not None:
+                        chunks.append(folded)
+                        continue
                 else:
                     self._join(part.parts, braces=False)
                 dyn = True
                 chunks.append(text)
         return "".join(chunks), dyn
 
+    def _fold(self, part: Part) -> str | None:
+        """The output of `$(echo .orch)`, `$(pwd)`…, when the text says what it is (and, unquoted,
+        it is a single word)."""
+        if not part.toks or not all(isinstance(tok, Word) for tok in part.toks):
+            return None
+        words: list[str] = []
+        for tok in part.toks:
+            assert isinstance(tok, Word)
+            for text, dyn in self.expand(tok):
+                if dyn:
+                    return None
+                words.append(text)
+        found = printed(words, None) if words else None
+        if found is None or found[0] != "text":
+            return None
+        text = found[1].rstrip("\n")
+        return text if part.quoted or not any(c in text for c in " \t\n") else None
+
     # -- results --------------------------------------------------------------------------
 
     def resolve(self, text: str, dyn: bool) -> list[Dir]:
         """Absolute, normalised paths for `text` in each candidate working folder."""
         found: dict[str, bool] = {}
+        placed = _PWD in text or _TOP in text
         for cwd, unknown in self.cwds:
-            here = text.replace(_PWD, cwd) if _PWD in text else text
+            here = _here(text, cwd) if placed else text
             if here.startswith("/"):
-                path, flag = here, dyn or (unknown and _PWD in text)
+                path, flag = here, dyn or (unknown and placed)
             else:
                 path, flag = cwd + "/" + here, dyn or unknown
             path = _proc(_norm(path), cwd)
             found[path] = found.get(path, False) or flag
+            for linked in self._through_links(path):
+                found[linked] = found.get(linked, False) or flag
             if text.startswith("/"):
                 break
         return list(found.items())
+
+    def _through_links(self, path: str) -> list[str]:
+        """Where `path` leads through the symbolic links this command made (`ln -s .orch l`)."""
+        out: list[str] = []
+        for _ in range(8 if self.links else 0):
+            link = next((k for k in self.links if path == k or path.startswith(k + "/")), None)
+            if link is None:
+                break
+            path = self.links[link] + path[len(link) :]
+            out.append(path)
+        return out
+
+    def link(self, target: Arg, link: Arg) -> None:
+        """`ln -s TARGET LINK`: paths through LINK lead to TARGET (relative to LINK's folder)."""
+        for path, unknown in self.resolve(*link):
+            if not unknown and not target[1] and path != "/":
+                base = "" if target[0].startswith("/") else os.path.dirname(path) + "/"
+                self.links[path] = _norm(base + target[0])
 
     def write(self, arg: Arg, prog: str) -> None:
         """`prog` writes the file `arg`; if its name is not known, `prog` is opaque."""
@@ -235,7 +301,7 @@ class Analyser:
         for path, unknown in self.resolve(text, dyn):
             if path in _DEVICES:
                 continue
-            if path.startswith(_FD_FOLDERS):
+            if path.startswith(FD_FOLDERS):
                 if "/" in path.partition("/fd/")[2]:  # a descriptor open on a folder
                     self.mentions[path] = self.opaque[prog] = None
                 continue
@@ -243,7 +309,8 @@ class Analyser:
             if unknown:
                 self.opaque[prog] = None
             else:
-                self.paths[path] = None
+                folder, _, name = path.rpartition("/")
+                self.paths[(folder or "/") if name == "*" else path] = None  # `rm -rf *`: the folder
 
     def write_into(self, folder: Arg, source: Arg, prog: str) -> None:
         """`prog` puts `source` into `folder` (`cp a b dir/`): `folder/<name of source>`."""
@@ -265,9 +332,17 @@ class Analyser:
                 self.paths[root] = self.mentions[root] = None
 
     def run_script(self, script: Arg, prog: str) -> None:
-        """Running a script is normal work, unless this command wrote the script first."""
-        if any(path in self.paths or unknown for path, unknown in self.resolve(*script)):
-            self.opaque[prog] = None
+        """Running a script is normal work, unless this command wrote the script first; code read
+        from a pipe or a process substitution is unseen."""
+        for path, unknown in self.resolve(*script):
+            if path.startswith(FD_FOLDERS) or path in STDIN_FILES:
+                self.hidden(prog)
+            elif path in self.paths or unknown:
+                self.opaque[prog] = None
+
+    def hidden(self, prog: str) -> None:
+        """`prog` runs code nobody can read (`curl … | sh`)."""
+        self.unseen[prog] = self.opaque[prog] = None
 
     def inline_code(self, prog: str, code: str) -> None:
         self.opaque[prog] = None
@@ -296,7 +371,8 @@ class Analyser:
     # -- commands -------------------------------------------------------------------------
 
     def simple(self, words: list[Word], redirects: list[Redir], piped: bool) -> None:
-        ctx = Ctx(piped)
+        ctx = Ctx(piped, self.feed)
+        self.output = None
         index = 0
         while index < len(words) and (assignment := _assignment(words[index])) is not None:
             name, value = assignment
@@ -317,6 +393,8 @@ class Analyser:
             if position or "/" in text:
                 self.mention(text)
         self.dispatch(argv, ctx)
+        if not any(dyn for _, dyn in argv):
+            self.output = printed([text for text, _ in argv], ctx.stdin)
 
     def redirect(self, redirect: Redir, ctx: Ctx | None) -> None:
         op, target = redirect.op, redirect.target
@@ -331,9 +409,10 @@ class Analyser:
             return
         if op not in _WRITE_REDIRECTS:
             if op == "<":
-                if ctx is not None and stdin:
-                    ctx.stdin, ctx.piped_in = None, False
-                for text, _ in self.expand(target):
+                sources = self.expand(target)
+                if ctx is not None and stdin and sources:
+                    _read_from(ctx, sources[0])
+                for text, _ in sources:
                     self.mention(text)
             return
         for text, dyn in self.expand(target):
@@ -357,6 +436,22 @@ class Analyser:
         if handler is not None:
             ctx.name = name
             handler(self, argv[1:], ctx)
+
+
+def _read_from(ctx: Ctx, source: Arg) -> None:
+    """`< FILE` replaces stdin, except `< /dev/stdin`; `< <(…)` is a pipe nobody can read."""
+    if source[0] in STDIN_FILES:
+        return
+    ctx.stdin, ctx.feed = None, None
+    ctx.piped_in = source[0].startswith(FD_FOLDERS)
+    ctx.infile = None if ctx.piped_in else source
+
+
+def _here(text: str, cwd: str) -> str:
+    """`text` with the working folder and the repository top put in for `cwd`."""
+    if _TOP in text:
+        text = text.replace(_TOP, _repo_root(cwd))
+    return text.replace(_PWD, cwd)
 
 
 def _plain_name(name: str) -> bool:

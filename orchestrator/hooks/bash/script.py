@@ -18,6 +18,7 @@ _CLOSE_PAREN = frozenset({")"})
 _DONE = frozenset({"done"})
 _ESAC = frozenset({"esac"})
 _CASE_ENDS = frozenset({";;", ";&", ";;&"})
+_COMPOUND = _PREFIX_WORDS | {"{", "if", "while", "until", "for", "select", "case", "[[", "function"}
 
 
 class Script:
@@ -46,6 +47,7 @@ class Script:
             raise Unparseable("nested too deeply")
         list_start = pipe_start = an.save()
         piped, ended = False, ""
+        fed = an.stdin_pipe  # a group or loop whose input is a pipe: its commands read it
         while (tok := self._peek()) is not None:
             word = tok.literal() if isinstance(tok, Word) else None
             if isinstance(tok, Op) and tok.op in stops:
@@ -56,11 +58,12 @@ class Script:
                 self.pos += 1
                 break
             if not isinstance(tok, Op) or tok.op not in _SEPARATORS:
-                self._command(piped)
+                self._command(piped or fed)
                 continue
             self.pos += 1
             if tok.op in ("|", "|&"):  # each element of a pipeline runs in a subshell
                 an.restore(pipe_start)
+                an.feed = an.output
                 piped = True
                 continue
             if piped:
@@ -80,7 +83,20 @@ class Script:
         return ended
 
     def _command(self, piped: bool) -> None:
+        """One command; `piped`: its stdin is a pipe. What a compound command prints is unknown."""
         tok = self.toks[self.pos]
+        word = tok.literal() if isinstance(tok, Word) else None
+        if isinstance(tok, Redir) or (isinstance(tok, Word) and not self._compound(word)):
+            self._simple(piped)
+            return
+        outer, self.an.stdin_pipe = self.an.stdin_pipe, piped
+        self._compound_command(tok, word)
+        self.an.stdin_pipe, self.an.output = outer, None
+
+    def _compound(self, word: str | None) -> bool:
+        return word in _COMPOUND or (word is not None and self._at_op("(", 1) and self._at_op(")", 2))
+
+    def _compound_command(self, tok: Tok, word: str | None) -> None:
         if isinstance(tok, Op):
             self.pos += 1
             self.an.expand_parts(tok.parts)
@@ -90,7 +106,6 @@ class Script:
                 self.an.restore(saved)
                 self._trailing(saved[0])
             return
-        word = tok.literal() if isinstance(tok, Word) else None
         if word in _PREFIX_WORDS:
             self.pos += 1
             if word == "time" and self._peek_word() == "-p":
@@ -107,10 +122,8 @@ class Script:
             self._test()
         elif word == "function":
             self._function(named=True)
-        elif word is not None and self._at_op("(", 1) and self._at_op(")", 2):
+        elif word is not None:
             self._function(named=False)
-        else:
-            self._simple(piped)
 
     def _group(self, closer: str) -> None:
         self.pos += 1

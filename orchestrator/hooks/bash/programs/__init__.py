@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # The programs each module of rules knows; its `RULES` maps the same names to their rules.
 _MODULES = {
     "files": "rm rmdir unlink shred touch mkdir mkfifo truncate fallocate tee chmod chown chgrp cp mv ln "
-    "install link dd rsync",
+    "install link dd rsync sqlite3",
     "text": "sed gsed awk gawk mawk nawk patch sort uniq",
     "interpreters": "python perl ruby sh bash zsh dash ksh ash mksh fish at batch node nodejs bun deno php "
     "lua Rscript julia osascript pwsh powershell",
@@ -28,9 +28,11 @@ _MODULES = {
     "wrappers": "sudo sudoedit doas env command builtin exec nohup setsid chronic unbuffer busybox nice "
     "stdbuf ionice timeout taskset time flock watch su uv poetry pdm hatch pipenv rye conda mamba micromamba",
     "fanout": "xargs parallel find",
-    "archives": "tar gtar bsdtar unzip zip gzip gunzip bzip2 bunzip2 xz unxz lzma compress uncompress",
+    "archives": "tar gtar bsdtar unzip zip gzip gunzip bzip2 bunzip2 xz unxz lzma compress uncompress "
+    "7z 7za 7zr cpio unrar",
+    "modules": "pip pip3",
     "downloads": "curl wget",
-    "editors": "ed ex vi vim nvim nano emacs ruff black isort autopep8 yapf clang-format gofmt shfmt "
+    "editors": "ed ex vi vim nvim view nano emacs ruff black isort autopep8 yapf clang-format gofmt shfmt "
     "prettier rustfmt dos2unix unix2dos sponge",
     "git": "git",
 }

@@ -11,10 +11,83 @@ if TYPE_CHECKING:
 
 
 def _editor(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """ed, vim, nano…: the files they open may be saved."""
-    for arg in getopt(args, "cSuUiTwWs")[1]:
+    """ed, nano…: the files they open may be saved; commands read from stdin (ed, ex) may write
+    any file or run a shell, so they are opaque (a pipe's producer is analysed on its own)."""
+    for arg in getopt(args, "p" if ctx.name == "ed" else "oYTJrQsXCf")[1]:
         if not arg[0].startswith("+"):
             an.write(arg, ctx.name)
+    if ctx.stdin is not None:
+        an.inline_code(ctx.name, ctx.stdin)
+    elif ctx.piped_in or ctx.infile is not None:
+        an.opaque[ctx.name] = None
+
+
+_VIM_VALUES = frozenset({"-c", "--cmd", "-S", "-u", "-U", "-i", "-T", "-w", "-W", "-s", "-t", "-q", "-r"})
+
+
+def _vim(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """vi, vim, ex, nvim: the file operands may be saved; `-c CMD`, `+CMD`, `--cmd CMD` and Ex
+    commands on stdin may write other files or run a shell (opaque, with their mentions);
+    `-w`/`-W FILE` record keystrokes to FILE; `-R` (read-only) writes nothing."""
+    texts = [text for text, _ in args]
+    silent = ctx.name == "ex" or any(t.startswith("-") and not t.startswith("--") and "e" in t for t in texts)
+    commands: list[str] = []
+    files: list[Arg] = []
+    index = 0
+    while index < len(args):
+        text, dyn = args[index]
+        index += 1
+        takes = text in _VIM_VALUES and not (text == "-s" and silent)
+        if takes and index < len(args):
+            if text in ("-c", "--cmd"):
+                commands.append(args[index][0])
+            elif text in ("-w", "-W"):
+                an.write(args[index], ctx.name)
+            index += 1
+        elif text.startswith("+"):
+            commands.append(text[1:])
+        elif not text.startswith("-") or text == "-":
+            files.append((text, dyn))
+    if ctx.stdin is not None:
+        commands.append(ctx.stdin)
+    if commands:
+        an.inline_code(ctx.name, "\n".join(commands))
+    elif ctx.piped_in or (ctx.infile is not None and silent):
+        an.opaque[ctx.name] = None
+    if "-R" not in texts and ctx.name != "view":
+        for arg in files:
+            if arg[0] != "-":
+                an.write(arg, ctx.name)
+
+
+_EMACS_VALUES = frozenset({"-l", "--load", "-f", "--funcall", "--eval", "-eval", "--script", "-L",
+                           "--directory", "--insert", "-t", "--terminal", "-d", "--display"})
+
+
+def _emacs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """emacs: visited files may be saved; `--eval`, `-f` and loaded Lisp may do anything."""
+    code: list[str] = []
+    index = 0
+    while index < len(args):
+        text, dyn = args[index]
+        index += 1
+        name, eq, value = text.partition("=")
+        if eq and name in _EMACS_VALUES:
+            text, value_arg = name, (value, dyn)
+        elif text in _EMACS_VALUES and index < len(args):
+            value_arg = args[index]
+            index += 1
+        elif not text.startswith(("-", "+")):
+            an.write((text, dyn), "emacs")
+            continue
+        else:
+            continue
+        if text in ("--eval", "-eval", "-f", "--funcall"):
+            code.append(value_arg[0])
+        elif text in ("-l", "--load", "--script"):
+            an.run_script(value_arg, "emacs")
+    if code:
+        an.inline_code("emacs", "\n".join(code))
 
 
 # name: (flags of which one is needed to write, or None; flags that stop it writing)
@@ -58,12 +131,13 @@ def _ruff(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 RULES: dict[str, Handler] = {
     "ed": _editor,
-    "ex": _editor,
-    "vi": _editor,
-    "vim": _editor,
-    "nvim": _editor,
+    "ex": _vim,
+    "vi": _vim,
+    "vim": _vim,
+    "nvim": _vim,
+    "view": _vim,
     "nano": _editor,
-    "emacs": _editor,
+    "emacs": _emacs,
     "ruff": _ruff,
     **dict.fromkeys(_FORMATTERS, _formatter),
 }

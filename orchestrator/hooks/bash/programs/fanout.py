@@ -28,7 +28,8 @@ def _parallel(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         an.write(value, "parallel")
     inputs = [arg for arg in args[split:] if arg[0] not in _PARALLEL_INPUTS]
     if split == len(args):
-        _with_hole(an, command or [("echo", False)], "{}" if any("{}" in t for t, _ in command) else None)
+        hole = "{}" if any("{}" in t for t, _ in command) else None
+        _with_hole(an, command or [("echo", False)], hole, "parallel")
     for text, dyn in inputs:
         if not command:
             an.recurse(text, "parallel")
@@ -44,9 +45,11 @@ _XARGS_LONG = frozenset(
 
 
 def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """xargs CMD: CMD gets file names we cannot see; if it writes them, CMD is opaque."""
+    """xargs CMD: CMD gets the words `echo`/`printf` fed it, or file names we cannot see (if it
+    writes them, CMD and xargs are opaque, and the folder they are in is written)."""
     index = 0
     replace: str | None = None
+    split = True
     while index < len(args):
         text = args[index][0]
         if text == "--":
@@ -67,11 +70,17 @@ def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         elif text[1] == "i":
             replace = text[2:] or "{}"
         elif text[1] in "aEdLnPs" and len(text) == 2:
+            split = split and text[1] not in "ad"
             index += 1
-    _with_hole(an, args[index:] or [("echo", False)], replace)
+        split = split and text not in ("-0", "--null") and not text.startswith(("--delimiter", "--arg-file"))
+    command = args[index:] or [("echo", False)]
+    if ctx.feed is not None and ctx.feed[0] == "text" and split and replace is None:
+        an.dispatch([*command, *((word, False) for word in ctx.feed[1].split())], Ctx(False))
+    else:
+        _with_hole(an, command, replace, "xargs")
 
 
-def _with_hole(an: Analyser, command: list[Arg], replace: str | None) -> None:
+def _with_hole(an: Analyser, command: list[Arg], replace: str | None, runner: str) -> None:
     """Run COMMAND with file names we cannot see: in place of `replace`, or appended."""
     if replace:
         argv = [(text.replace(replace, _HOLE), dyn) for text, dyn in command]
@@ -79,20 +88,20 @@ def _with_hole(an: Analyser, command: list[Arg], replace: str | None) -> None:
         argv = [*command, (_HOLE, False)]
     child = an.child()
     child.dispatch(argv, Ctx(False))
-    _absorb(an, child, command[0][0].rpartition("/")[2])
+    _absorb(an, child, command[0][0].rpartition("/")[2], runner)
 
 
-def _absorb(an: Analyser, child: Analyser, prog: str) -> None:
-    """Take a child's results: a path inside the hole means `prog` writes unknown files; when the
-    hole is the last name under a known folder other than the working one, that folder is written."""
-    cwds = {cwd for cwd, _ in an.cwds}
+def _absorb(an: Analyser, child: Analyser, prog: str, runner: str) -> None:
+    """Take a child's results: a path inside the hole means `prog` writes unknown files (and
+    `runner` is opaque); when the hole is the last name under a known folder (the working one for
+    `ls | xargs rm`), that folder is written."""
     for path in child.paths:
         if _HOLE not in path:
             an.paths[path] = None
             continue
-        an.opaque[prog] = None
+        an.opaque[prog] = an.opaque[runner] = None
         folder, _, name = path.rpartition("/")
-        if name == _HOLE and _HOLE not in folder and folder not in cwds:
+        if name == _HOLE and _HOLE not in folder:
             an.paths[folder or "/"] = None
     an.opaque.update(child.opaque)
     for path in child.mentions:

@@ -7,7 +7,7 @@ from orchestrator.hooks.bash.programs import getopt, has, transfer, values
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
-    from orchestrator.hooks.bash.programs import Handler
+    from orchestrator.hooks.bash.programs import Handler, Opts
 
 
 def _operands(short: str = "", long: str = "") -> Handler:
@@ -51,6 +51,27 @@ def _copy(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             an.write(arg, ctx.name)
         return
     transfer(an, opts, operands, ctx.name, moves=ctx.name == "mv")
+    symbolic = ("s", "symbolic") if ctx.name == "ln" else ("s", "symbolic-link") if ctx.name == "cp" else ()
+    if symbolic and has(opts, *symbolic):
+        _symlinks(an, opts, operands)
+
+
+def _symlinks(an: Analyser, opts: Opts, operands: list[Arg]) -> None:
+    """`ln -s TARGET… LINK|DIR`: remember each link, so later paths through it lead to TARGET."""
+    folders = values(opts, "t", "target-directory")
+    if folders:
+        targets, dest, into = operands, folders[-1], True
+    elif len(operands) >= 2:
+        targets, dest = operands[:-1], operands[-1]
+        no_follow = has(opts, "n", "no-dereference", "T", "no-target-directory")
+        into = len(targets) > 1 or dest[0].endswith("/") or (not no_follow and an.is_dir(dest))
+    elif operands:
+        targets, dest, into = operands, (".", False), True
+    else:
+        return
+    for target in targets:
+        name = target[0].rstrip("/").rpartition("/")[2]
+        an.link(target, (dest[0].rstrip("/") + "/" + name, dest[1]) if into else dest)
 
 
 def _link(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -69,7 +90,7 @@ _RSYNC_LONG = frozenset(
     "exclude include exclude-from include-from filter rsh rsync-path temp-dir partial-dir "
     "compare-dest copy-dest link-dest backup-dir suffix chmod chown files-from log-file "
     "password-file port timeout bwlimit max-size min-size out-format info debug usermap "
-    "groupmap".split()
+    "groupmap only-write-batch write-batch read-batch".split()
 )
 
 
@@ -78,14 +99,54 @@ def _rsync(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     opts, operands = getopt(args, "efTB", _RSYNC_LONG)
     for text, _ in values(opts, "e", "rsh"):
         an.recurse(text, "rsync")
+    for arg in values(opts, "log-file", "only-write-batch", "write-batch"):
+        an.write(arg, "rsync")
     if has(opts, "n", "dry-run") or len(operands) < 2:
         return
+    for arg in values(opts, "backup-dir", "partial-dir", "temp-dir"):
+        an.write(arg, "rsync")
     local = [arg for arg in operands if ":" not in arg[0].partition("/")[0]]
     if operands[-1] in local:
         an.write(operands[-1], "rsync")
     if has(opts, "remove-source-files"):
         for arg in local[:-1]:
             an.write(arg, "rsync")
+
+
+_SQLITE_VALUES = frozenset(
+    "-cmd -init -separator -newline -nullvalue -vfs -mmap -pagecache -lookaside -heap -maxsize "
+    "-zip -A -archive".split()
+)
+# Dot-commands and SQL that write files other than the database, or run commands.
+_SQLITE_WRITERS = (".output", ".once", ".save", ".backup", ".shell", ".system", ".excel", ".log",
+                   ".import", ".clone", ".open", "attach", "vacuum", "load_extension", "writefile")
+
+
+def _sqlite3(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """sqlite3 [OPTIONS] DB [SQL…]: DB is written unless `-readonly`; SQL or dot-commands that
+    write other files (`.output F`, `ATTACH`, `VACUUM INTO`, `.shell`) make it opaque."""
+    index, readonly = 0, False
+    code: list[str] = []
+    while index < len(args) and args[index][0].startswith("-"):
+        text = args[index][0].replace("--", "-", 1) if args[index][0].startswith("--") else args[index][0]
+        index += 1
+        readonly = readonly or text == "-readonly"
+        if text in _SQLITE_VALUES and index < len(args):
+            code.append(args[index][0] if text == "-cmd" else "")
+            index += 1
+    rest = args[index:]
+    code.extend(text for text, _ in rest[1:])
+    if ctx.stdin is not None:
+        code.append(ctx.stdin)
+    elif ctx.feed is not None and ctx.feed[0] == "text":
+        code.append(ctx.feed[1])
+    if rest and rest[0][0] != ":memory:" and not readonly:
+        an.write(rest[0], "sqlite3")
+    lowered = "\n".join(code).lower()
+    if any(word in lowered for word in _SQLITE_WRITERS):
+        an.inline_code("sqlite3", "\n".join(code))
+    elif ctx.infile is not None or (ctx.piped_in and (ctx.feed is None or ctx.feed[0] == "file")):
+        an.opaque["sqlite3"] = None  # commands from a file or a pipe nobody can read
 
 
 RULES: dict[str, Handler] = {
@@ -109,4 +170,5 @@ RULES: dict[str, Handler] = {
     "link": _link,
     "dd": _dd,
     "rsync": _rsync,
+    "sqlite3": _sqlite3,
 }

@@ -43,7 +43,7 @@ def _inline(code: str, takes_next: str, glued: str) -> Handler:
             an.run_script(rest[0], ctx.name)
             rest = rest[1:]
         else:
-            _stdin_code(an, ctx, ctx.name)
+            stdin_code(an, ctx, ctx.name)
             rest = rest[1:]
         if inplace:
             for arg in rest:
@@ -53,7 +53,8 @@ def _inline(code: str, takes_next: str, glued: str) -> Handler:
 
 
 def _python(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """python: `-c CODE` and code on stdin are opaque; a script or `-m module` is normal work."""
+    """python: `-c CODE` and code on stdin are opaque unless they only read; a script is normal
+    work; `-m MODULE` writes what the module's command line names (`-m venv DIR`)."""
     index = 0
     while index < len(args):
         text = args[index][0]
@@ -70,26 +71,53 @@ def _python(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             letter = text[k]
             if letter == "c":
                 code = text[k + 1 :] or (args[index][0] if index < len(args) else "")
-                an.inline_code("python", code)
+                python_code(an, code)
                 return
             if letter == "m":
+                module = text[k + 1 :] or (args[index][0] if index < len(args) else "")
+                rest = args[index + (0 if text[k + 1 :] else 1) :]
+                from orchestrator.hooks.bash.programs.modules import run_module
+
+                run_module(an, module, rest, ctx)
                 return
             if letter in "XWQ":
                 index += 0 if text[k + 1 :] else 1
                 break
-    _stdin_code(an, ctx, "python")
+    stdin_code(an, ctx, "python")
 
 
-def _stdin_code(an: Analyser, ctx: Ctx, prog: str, shell: bool = False) -> None:
-    """A program reading its code from stdin: a here-document is analysed (a shell) or opaque;
-    a pipe is opaque; a file (`< script`) is a script like any other."""
+def python_code(an: Analyser, code: str) -> None:
+    """Python source: opaque, unless it provably only reads (then its mentions are kept)."""
+    from orchestrator.hooks.bash.programs.pycode import reads_only
+
+    if reads_only(code):
+        an.mention(code)
+    else:
+        an.inline_code("python", code)
+
+
+def stdin_code(an: Analyser, ctx: Ctx, prog: str, shell: bool = False) -> None:
+    """A program reading its code from stdin: a here-document, or a pipe fed by `echo`/`printf`
+    of literal text or `cat` of a here-document, is analysed (a shell) or opaque; `cat FILE |`
+    and `< FILE` are a script like any other; any other pipe is unseen."""
+    feed = ctx.feed if ctx.piped_in else None
     if ctx.stdin is not None:
-        if shell:
-            an.recurse(ctx.stdin, prog)
-        else:
-            an.inline_code(prog, ctx.stdin)
-    elif ctx.piped_in:
-        an.opaque[prog] = None
+        code = ctx.stdin
+    elif feed is not None and feed[0] == "file":
+        an.run_script((feed[1], False), prog)
+        return
+    elif feed is not None:
+        code = feed[1]
+    else:
+        if ctx.piped_in:
+            an.hidden(prog)
+        return
+    if shell:
+        an.recurse(code, prog)
+    elif prog == "python":
+        python_code(an, code)
+    else:
+        an.inline_code(prog, code)
 
 
 _EVAL_FLAGS = {
@@ -117,7 +145,7 @@ def _evaluator(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             an.inline_code(ctx.name, code)
             return
     if all(text.startswith("-") for text, _ in args):
-        _stdin_code(an, ctx, ctx.name)
+        stdin_code(an, ctx, ctx.name)
 
 
 _SHELL_VALUE_OPTS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
@@ -142,12 +170,14 @@ def _shell(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             from_stdin = from_stdin or "s" in text
         index += 2 if text[-1] in "oO" and not text.startswith("--") else 1
     rest = args[index:]
+    if command and rest and rest[0][1]:
+        an.hidden(ctx.name)  # `sh -c "$(curl …)"`
     if command and rest:
         params = dict(ctx.env)  # `D=x sh -c '… $D …'`, then `$0`, `$1`… from the operands
         params.update({str(k): None if dyn else text for k, (text, dyn) in enumerate(rest[1:])})
         an.recurse(rest[0][0], ctx.name, params=params)
     elif not rest or from_stdin:
-        _stdin_code(an, ctx, ctx.name, shell=True)
+        stdin_code(an, ctx, ctx.name, shell=True)
     else:
         an.run_script(rest[0], ctx.name)
 
@@ -158,7 +188,7 @@ def _at(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     for script in values(opts, "f"):
         an.run_script(script, ctx.name)
     if not values(opts, "f"):
-        _stdin_code(an, ctx, ctx.name, shell=True)
+        stdin_code(an, ctx, ctx.name, shell=True)
 
 
 RULES: dict[str, Handler] = {

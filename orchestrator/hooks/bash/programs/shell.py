@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks.bash.analyser import COMMAND_VARS
+from orchestrator.hooks.bash.analyser import COMMAND_VARS, STDIN_FILES
 from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
@@ -22,11 +22,19 @@ def _alias(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 
 def _source(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    if args:
+    """`source FILE` is a script; `. /dev/stdin` runs what the pipe carries."""
+    if args and args[0][0] in STDIN_FILES:
+        from orchestrator.hooks.bash.programs.interpreters import stdin_code
+
+        stdin_code(an, ctx, ctx.name, shell=True)
+    elif args:
         an.run_script(args[0], ctx.name)
 
 
 def _eval(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """eval: the words are analysed as shell code; a word nobody can read makes it unseen."""
+    if any(dyn for _, dyn in args):
+        an.hidden("eval")
     an.recurse(" ".join(text for text, _ in args), "eval", subshell=False)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from orchestrator.hooks.bash.programs import getopt, has, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
-    from orchestrator.hooks.bash.programs import Handler
+    from orchestrator.hooks.bash.programs import Handler, Opts
 
 
 def _sed(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -160,10 +162,15 @@ def _awk_writes(program: str) -> bool:
     return False
 
 
+_PATCH_LONG = frozenset({"directory", "output", "input", "strip", "reject-file", "backup-prefix"})
+_MAX_PATCH = 1 << 20
+
+
 def _patch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """patch [FILE]: FILE, `-o OUT`, `-r REJECTS`; without a file the patch names them: opaque.
-    (`-i PATCHFILE` is the input, not a target.)"""
-    opts, operands = getopt(args, "BDdFgioprVYz", frozenset({"directory", "output", "input"}))
+    """patch [FILE]: FILE, `-o OUT`, `-r REJECTS`; without a file, the files the patch's headers
+    name (read from `-i FILE`, `< FILE` or a here-document); a patch nobody can read may write
+    anything under the working folder (opaque)."""
+    opts, operands = getopt(args, "BDdFgioprVYz", _PATCH_LONG)
     if has(opts, "dry-run"):
         return
     saved = an.enter(values(opts, "d", "directory"))
@@ -171,8 +178,50 @@ def _patch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     for arg in outputs + values(opts, "r", "reject-file") + operands[:1]:
         an.write(arg, "patch")
     if not outputs and not operands:
-        an.whole_tree("patch", repo=False)
+        text = _patch_text(an, opts, ctx)
+        names = None if text is None else _patched_files(text, values(opts, "p", "strip"))
+        if not names:
+            an.whole_tree("patch", repo=False)
+        for name in names or []:
+            an.write((name, False), "patch")
     an.cwds = saved
+
+
+def _patch_text(an: Analyser, opts: Opts, ctx: Ctx) -> str | None:
+    sources = values(opts, "i", "input") or ([ctx.infile] if ctx.infile is not None else [])
+    if not sources and ctx.stdin is not None:
+        return ctx.stdin
+    if not sources:
+        return ctx.feed[1] if ctx.feed is not None and ctx.feed[0] == "text" else None
+    found = an.resolve(*sources[-1])
+    if len(found) != 1 or found[0][1] or not os.path.isfile(found[0][0]):
+        return None
+    if os.path.getsize(found[0][0]) > _MAX_PATCH:
+        return None
+    with open(found[0][0], encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def _patched_files(text: str, strips: list[Arg]) -> list[str]:
+    """The names in `---`/`+++`/`***` headers, with `-pN` leading components stripped (without
+    `-p`: the name as written, without an `a/`/`b/` prefix, and its last component)."""
+    strip = int(strips[-1][0]) if strips and strips[-1][0].isdigit() else None
+    names: dict[str, None] = {}
+    for line in text.split("\n"):
+        if not line.startswith(("--- ", "+++ ", "*** ")) or line.endswith("****"):
+            continue
+        name = line[4:].partition("\t")[0].strip().strip('"')
+        if not name or name == "/dev/null":
+            continue
+        parts = name.split("/")
+        if strip is not None:
+            names["/".join(parts[strip:])] = None
+            continue
+        names[name] = None
+        if parts[0] in ("a", "b") and len(parts) > 1:
+            names["/".join(parts[1:])] = None
+        names[parts[-1]] = None
+    return [name for name in names if name]
 
 
 _SORT_LONG = frozenset(

@@ -1,0 +1,70 @@
+"""What a simple command prints, when its text alone says so: `echo`/`printf` of literal words,
+`pwd`, `git rev-parse --show-toplevel`, `cat` of a here-document or of one file. The analyser
+folds such output into a `$(…)` that captures it, or analyses it as the code a pipe feeds a shell."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    Feed = tuple[str, str]  # ("text", what is printed) or ("file", the file `cat` prints)
+
+PWD = "\ue003"  # stands for the working folder until a path is resolved
+TOP = "\ue005"  # stands for the top of the enclosing repository until a path is resolved
+_PRINTF_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
+
+
+def printed(words: list[str], stdin: str | None) -> Feed | None:
+    """What the command `words` (all known) prints, or None when the text does not say."""
+    name, args = words[0], words[1:]
+    if name == "echo":
+        return _echo(args)
+    if name == "printf":
+        text = _printf(args)
+        return None if text is None else ("text", text)
+    if name == "pwd" and all(arg in ("-L", "-P") for arg in args):
+        return ("text", PWD)
+    if name == "git" and args == ["rev-parse", "--show-toplevel"]:
+        return ("text", TOP)
+    if name == "cat":
+        if not args and stdin is not None:
+            return ("text", stdin)
+        if len(args) == 1 and not args[0].startswith("-"):
+            return ("file", args[0])
+    return None
+
+
+def _echo(args: list[str]) -> Feed | None:
+    if args[:1] == ["-n"]:
+        args = args[1:]
+    if args[:1] and args[0].startswith("-"):
+        return None  # `-e`, `-E`: escapes we do not decode
+    return ("text", " ".join(args))
+
+
+def _printf(args: list[str]) -> str | None:
+    """`printf FORMAT` without conversions, or `printf '%s' WORD…`; escapes `\\n \\t \\\\` only."""
+    if not args or args[0].startswith("-"):
+        return None
+    form = _unescape(args[0])
+    if form is None:
+        return None
+    if form.rstrip("\n") == "%s" and len(args) > 1:
+        return "".join(args[1:]) + form[2:]
+    return form if "%" not in form and len(args) == 1 else None
+
+
+def _unescape(text: str) -> str | None:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        c = text[index]
+        if c == "\\":
+            decoded = _PRINTF_ESCAPES.get(text[index + 1 : index + 2])
+            if decoded is None:
+                return None
+            out.append(decoded)
+            index += 2
+            continue
+        out.append(c)
+        index += 1
+    return "".join(out)
