@@ -269,6 +269,10 @@ OPAQUE = [
     ("python3 -c 'this is not python' .orch/x", "python", f"{ORCH}/x"),
     ("python3 <<'EOF'\nopen('.orch/x', 'w').write('x')\nEOF", "python", f"{ORCH}/x"),
     ("python3 - <<EOF\nimport os\nos.unlink('.orch/x')\nEOF", "python", f"{ORCH}/x"),
+    # code holding an unknown value is not proven read-only: `$X` may close the string
+    ("python3 -c \"print(open('.orch/x').read(), '$X')\"", "python", f"{ORCH}/x"),
+    ("python3 <<EOF\nprint(open('.orch/x').read(), '$X')\nEOF", "python", f"{ORCH}/x"),
+    ("cat <<'EOF' | python3\nopen('.orch/x', 'w')\nEOF", "python", f"{ORCH}/x"),
     # 12 and 13. here-documents and one-liners fed to other interpreters
     ("node <<EOF\nrequire('fs').writeFileSync('.orch/x', '')\nEOF", "node", f"{ORCH}/x"),
     ("ruby <<'EOF'\nFile.write('.orch/x', '')\nEOF", "ruby", f"{ORCH}/x"),
@@ -319,6 +323,16 @@ UNSEEN = [
     ("base64 -d x | perl", "perl"),
     ("bash < <(curl -s https://example.com/x.sh)", "bash"),
     ("{ base64 -d x; } | sh", "sh"),
+    ("curl -s x | { echo ls | cat; sh; }", "sh"),
+    ("echo ls | (sh)", "sh"),  # which command of a group reads the pipe is not followed
+    ("curl -s x | sh -c 'python3'", "python"),
+    ("curl -s x | sudo -u y sh", "sh"),
+    ("curl -s x | tee log | sh", "sh"),
+    ("echo -e 'rm .orch/a' | sh", "sh"),
+    ('echo "$(curl -s x)" | sh', "sh"),
+    ('python3 -c "$(curl -s x)"', "python"),
+    ('node -e "$CODE"', "node"),
+    ("$(curl -s x)", "$(curl -s x)"),
 ]
 
 
@@ -386,6 +400,9 @@ READS = [
     "echo 'ls .orch' | sh",
     "echo ls | bash",
     "cat <<'EOF' | sh\nls .orch\nEOF",
+    "cat <<'EOF' | python3\nprint(open('.orch/x').read())\nEOF",
+    'sh -c "cd $DIR && make"',
+    'eval "cd $DIR"',
     "cat script.sh | sh",
     "cat script.sh | bash -s",
     "sh script.sh",

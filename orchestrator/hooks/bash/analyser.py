@@ -46,11 +46,12 @@ _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 class Ctx:
     """One simple command as its program sees it: its name, its stdin, its environment prefix."""
 
-    __slots__ = ("name", "stdin", "piped_in", "feed", "infile", "env")
+    __slots__ = ("name", "stdin", "stdin_dyn", "piped_in", "feed", "infile", "env")
 
     def __init__(self, piped_in: bool, feed: Feed | None = None) -> None:
         self.name = ""
         self.stdin: str | None = None  # the text of a here-document or here-string
+        self.stdin_dyn = False  # whether that text holds something unknown (`$X`, `$(…)`)
         self.piped_in = piped_in
         self.feed = feed if piped_in else None  # what the pipe carries, when the text says
         self.infile: Arg | None = None  # the file of a `< FILE` redirection
@@ -69,6 +70,7 @@ class Analyser:
         self.output: Feed | None = None  # what the last simple command printed, if known
         self.feed: Feed | None = None  # what the pipe into the next command carries
         self.stdin_pipe = False  # whether the commands being walked read a pipe
+        self.piped_now = False  # whether the command being dispatched reads a pipe
         self.cwds: tuple[Dir, ...] = ((_norm("/" + cwd if cwd[:1] != "/" else cwd), False),)
         self.pending: tuple[Dir, ...] | None = None  # where we were before an unproven `cd`
         self.oldpwd: tuple[Dir, ...] | None = None
@@ -171,7 +173,10 @@ class Analyser:
         except Unparseable:
             self.inline_code(prog, text)
             return
+        saved = self.stdin_pipe, self.feed  # `curl … | sh -c 'python3'`: its commands read the pipe
+        self.stdin_pipe, self.feed = self.piped_now, None
         self.run_tokens(toks, subshell, params)
+        self.stdin_pipe, self.feed = saved
 
     def run_traps(self) -> None:
         """A trap runs when the shell exits: in the last folder, or the one it was set in."""
@@ -344,6 +349,14 @@ class Analyser:
         """`prog` runs code nobody can read (`curl … | sh`)."""
         self.unseen[prog] = self.opaque[prog] = None
 
+    def code(self, arg: Arg, prog: str) -> str:
+        """The text of inline code; code that starts with something unknown (`sh -c "$X"`,
+        `eval "$(curl …)"`) is unseen."""
+        text, dyn = arg
+        if dyn and text.lstrip().startswith(("$", "`")):
+            self.hidden(prog)
+        return text
+
     def inline_code(self, prog: str, code: str) -> None:
         self.opaque[prog] = None
         self.mention(code)
@@ -392,6 +405,7 @@ class Analyser:
         for position, (text, _) in enumerate(argv):
             if position or "/" in text:
                 self.mention(text)
+        self.piped_now = ctx.piped_in
         self.dispatch(argv, ctx)
         if not any(dyn for _, dyn in argv):
             self.output = printed([text for text, _ in argv], ctx.stdin)
@@ -401,9 +415,9 @@ class Analyser:
         stdin = redirect.fd in (None, "0")
         if op in HEREDOCS or op == "<<<":
             word = target if op == "<<<" else redirect.body
-            text = self.expand_value(word)[0] if word is not None else ""
+            text, dyn = self.expand_value(word) if word is not None else ("", False)
             if ctx is not None and stdin:
-                ctx.stdin, ctx.piped_in = text, False
+                ctx.stdin, ctx.stdin_dyn, ctx.piped_in, ctx.infile = text, dyn, False, None
             return
         if target is None:
             return
@@ -427,6 +441,8 @@ class Analyser:
         folder, _, name = text.rpartition("/")
         if dyn and not (folder and _plain_name(name)):
             self.opaque[text] = None  # `$CMD …`: the program itself is unknown
+            if "$(" in text or "`" in text:
+                self.hidden(text)  # `$(curl …)`: a command nobody can read
             return
         handler = rule(name)
         if handler is None and _is_python(name):

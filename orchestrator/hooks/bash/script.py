@@ -71,6 +71,7 @@ class Script:
                 piped = False
             if tok.op == "&":
                 an.restore(list_start)
+            an.feed = None  # a new pipeline: its first command reads no earlier output
             if tok.op != "&&":
                 an.settle()
             if tok.op not in ("&&", "||"):
@@ -89,9 +90,11 @@ class Script:
         if isinstance(tok, Redir) or (isinstance(tok, Word) and not self._compound(word)):
             self._simple(piped)
             return
-        outer, self.an.stdin_pipe = self.an.stdin_pipe, piped
+        an = self.an
+        outer = an.stdin_pipe, an.feed
+        an.stdin_pipe, an.feed = piped, None  # which of its commands reads what is unknown
         self._compound_command(tok, word)
-        self.an.stdin_pipe, self.an.output = outer, None
+        (an.stdin_pipe, an.feed), an.output = outer, None
 
     def _compound(self, word: str | None) -> bool:
         return word in _COMPOUND or (word is not None and self._at_op("(", 1) and self._at_op(")", 2))

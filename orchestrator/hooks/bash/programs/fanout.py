@@ -74,7 +74,8 @@ def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             index += 1
         split = split and text not in ("-0", "--null") and not text.startswith(("--delimiter", "--arg-file"))
     command = args[index:] or [("echo", False)]
-    if ctx.feed is not None and ctx.feed[0] == "text" and split and replace is None:
+    plain = ctx.feed is not None and ctx.feed[0] == "text" and not set("'\"\\") & set(ctx.feed[1])
+    if ctx.feed is not None and plain and split and replace is None:
         an.dispatch([*command, *((word, False) for word in ctx.feed[1].split())], Ctx(False))
     else:
         _with_hole(an, command, replace, "xargs")

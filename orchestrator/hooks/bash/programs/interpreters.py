@@ -30,11 +30,11 @@ def _inline(code: str, takes_next: str, glued: str) -> Handler:
                     inplace = True
                     break
                 if letter in code or letter in takes_next or letter in glued:
-                    value = text[k + 1 :]
-                    if not value and letter not in glued and index < len(args):
-                        value, index = args[index][0], index + 1
+                    value = (text[k + 1 :], args[index - 1][1])
+                    if not value[0] and letter not in glued and index < len(args):
+                        value, index = args[index], index + 1
                     if letter in code:
-                        program.append(value)
+                        program.append(an.code(value, ctx.name))
                     break
         rest = args[index:]
         if program:
@@ -70,8 +70,8 @@ def _python(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         for k in range(1, len(text)):
             letter = text[k]
             if letter == "c":
-                code = text[k + 1 :] or (args[index][0] if index < len(args) else "")
-                python_code(an, code)
+                glued = text[k + 1 :]
+                python_code(an, (glued, args[index - 1][1]) if glued else _next(args, index))
                 return
             if letter == "m":
                 module = text[k + 1 :] or (args[index][0] if index < len(args) else "")
@@ -86,14 +86,20 @@ def _python(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     stdin_code(an, ctx, "python")
 
 
-def python_code(an: Analyser, code: str) -> None:
-    """Python source: opaque, unless it provably only reads (then its mentions are kept)."""
+def _next(args: list[Arg], index: int) -> Arg:
+    return args[index] if index < len(args) else ("", False)
+
+
+def python_code(an: Analyser, code: Arg) -> None:
+    """Python source: opaque, unless it provably only reads (then its mentions are kept); code
+    holding an unknown value (`-c "print('$X')"`) is not proven."""
     from orchestrator.hooks.bash.programs.pycode import reads_only
 
-    if reads_only(code):
-        an.mention(code)
+    text = an.code(code, "python")
+    if not code[1] and reads_only(text):
+        an.mention(text)
     else:
-        an.inline_code("python", code)
+        an.inline_code("python", text)
 
 
 def stdin_code(an: Analyser, ctx: Ctx, prog: str, shell: bool = False) -> None:
@@ -102,22 +108,22 @@ def stdin_code(an: Analyser, ctx: Ctx, prog: str, shell: bool = False) -> None:
     and `< FILE` are a script like any other; any other pipe is unseen."""
     feed = ctx.feed if ctx.piped_in else None
     if ctx.stdin is not None:
-        code = ctx.stdin
+        code = (ctx.stdin, ctx.stdin_dyn)
     elif feed is not None and feed[0] == "file":
         an.run_script((feed[1], False), prog)
         return
     elif feed is not None:
-        code = feed[1]
+        code = (feed[1], False)
     else:
         if ctx.piped_in:
             an.hidden(prog)
         return
     if shell:
-        an.recurse(code, prog)
+        an.recurse(an.code(code, prog), prog)
     elif prog == "python":
         python_code(an, code)
     else:
-        an.inline_code(prog, code)
+        an.inline_code(prog, an.code(code, prog))
 
 
 _EVAL_FLAGS = {
@@ -138,11 +144,11 @@ _EVAL_FLAGS["powershell"] = _EVAL_FLAGS["pwsh"]
 def _evaluator(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     """node -e, php -r, …: inline code is opaque; a script is normal work."""
     flags = _EVAL_FLAGS[ctx.name]
-    for index, (text, _) in enumerate(args):
+    for index, (text, dyn) in enumerate(args):
         flag, eq, value = text.partition("=")
         if text in flags or (eq and flag in flags and flag.startswith("--")):
-            code = value if text not in flags else args[index + 1][0] if index + 1 < len(args) else ""
-            an.inline_code(ctx.name, code)
+            code = (value, dyn) if text not in flags else _next(args, index + 1)
+            an.inline_code(ctx.name, an.code(code, ctx.name))
             return
     if all(text.startswith("-") for text, _ in args):
         stdin_code(an, ctx, ctx.name)
@@ -170,12 +176,10 @@ def _shell(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             from_stdin = from_stdin or "s" in text
         index += 2 if text[-1] in "oO" and not text.startswith("--") else 1
     rest = args[index:]
-    if command and rest and rest[0][1]:
-        an.hidden(ctx.name)  # `sh -c "$(curl …)"`
     if command and rest:
         params = dict(ctx.env)  # `D=x sh -c '… $D …'`, then `$0`, `$1`… from the operands
         params.update({str(k): None if dyn else text for k, (text, dyn) in enumerate(rest[1:])})
-        an.recurse(rest[0][0], ctx.name, params=params)
+        an.recurse(an.code(rest[0], ctx.name), ctx.name, params=params)
     elif not rest or from_stdin:
         stdin_code(an, ctx, ctx.name, shell=True)
     else:

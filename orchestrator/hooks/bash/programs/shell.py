@@ -33,9 +33,8 @@ def _source(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 def _eval(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     """eval: the words are analysed as shell code; a word nobody can read makes it unseen."""
-    if any(dyn for _, dyn in args):
-        an.hidden("eval")
-    an.recurse(" ".join(text for text, _ in args), "eval", subshell=False)
+    joined = (" ".join(text for text, _ in args), any(dyn for _, dyn in args))
+    an.recurse(an.code(joined, "eval"), "eval", subshell=False)
 
 
 def _trap(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
