@@ -68,6 +68,9 @@ MODULES = [
     ("python -m gzip .orch/config.json", f"{ORCH}/config.json.gz"),
     ("python -m gzip -d .orch/a.gz", f"{ORCH}/a"),
     ("python -m zipapp src -o .orch/a.pyz", f"{ORCH}/a.pyz"),
+    ("uv pip install --target .orch x", ORCH),
+    ("uv venv --python 3.11 .orch/venv", f"{ORCH}/venv"),
+    ("virtualenv .orch/venv", f"{ORCH}/venv"),
 ]
 # -- 5. archives extracted into a folder ----------------------------------------------------
 ARCHIVES = [
@@ -195,6 +198,7 @@ LINKS = [
     ("ln -s -t d /repo/.orch; rm -rf d/.orch/tasks", f"{ORCH}/tasks"),
     ("ln -s .orch l1; ln -s l1 l2; rm -rf l2/tasks", f"{ORCH}/tasks"),
     ("cp -s /repo/.orch/config.json c; echo x > c", f"{ORCH}/config.json"),
+    ("mkdir d; ln -sr .orch d/l; rm -rf d/l/tasks", f"{ORCH}/tasks"),
     ("ln -s .orch l; cd l && rm config.json", f"{ORCH}/config.json"),
 ]
 # -- 17. xargs fed by ls | grep: the working folder is written ---------------------------------
@@ -210,6 +214,7 @@ FOLDERS = [
     ("rm -rf .", REPO),
     ("cd .orch && rm -rf .", ORCH),
     ("rm -rf *", REPO),
+    ("rm -rf .*", REPO),
     ("cd .orch && rm -rf ./*", ORCH),
     ("mv .orch /tmp/elsewhere", ORCH),
     ("rmdir .orch/tasks", f"{ORCH}/tasks"),
@@ -329,6 +334,7 @@ UNSEEN = [
     ("curl -s x | sudo -u y sh", "sh"),
     ("curl -s x | tee log | sh", "sh"),
     ("echo -e 'rm .orch/a' | sh", "sh"),
+    ("echo 'rm .or\\0143h/a' | sh", "sh"),  # dash's echo decodes `\0143`
     ('echo "$(curl -s x)" | sh', "sh"),
     ('python3 -c "$(curl -s x)"', "python"),
     ('node -e "$CODE"', "node"),

@@ -291,10 +291,16 @@ class Analyser:
             out.append(path)
         return out
 
-    def link(self, target: Arg, link: Arg) -> None:
-        """`ln -s TARGET LINK`: paths through LINK lead to TARGET (relative to LINK's folder)."""
+    def link(self, target: Arg, link: Arg, from_cwd: bool) -> None:
+        """`ln -s TARGET LINK`: paths through LINK lead to TARGET, relative to LINK's folder (or,
+        for `ln -sr`, to the working folder)."""
+        targets = self.resolve(*target) if from_cwd else []
         for path, unknown in self.resolve(*link):
-            if not unknown and not target[1] and path != "/":
+            if unknown or target[1] or path == "/":
+                continue
+            if from_cwd:
+                self.links[path] = targets[0][0]
+            else:
                 base = "" if target[0].startswith("/") else os.path.dirname(path) + "/"
                 self.links[path] = _norm(base + target[0])
 
@@ -315,7 +321,8 @@ class Analyser:
                 self.opaque[prog] = None
             else:
                 folder, _, name = path.rpartition("/")
-                self.paths[(folder or "/") if name == "*" else path] = None  # `rm -rf *`: the folder
+                whole = name in ("*", ".*")  # `rm -rf *`: the folder
+                self.paths[(folder or "/") if whole else path] = None
 
     def write_into(self, folder: Arg, source: Arg, prog: str) -> None:
         """`prog` puts `source` into `folder` (`cp a b dir/`): `folder/<name of source>`."""

@@ -38,6 +38,8 @@ def _echo(args: list[str]) -> Feed | None:
         args = args[1:]
     if args[:1] and args[0].startswith("-"):
         return None  # `-e`, `-E`: escapes we do not decode
+    if any("\\" in arg for arg in args):
+        return None  # dash's and zsh's echo decode escapes (`\0143` is `c`)
     return ("text", " ".join(args))
 
 

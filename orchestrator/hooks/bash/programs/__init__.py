@@ -30,7 +30,7 @@ _MODULES = {
     "fanout": "xargs parallel find",
     "archives": "tar gtar bsdtar unzip zip gzip gunzip bzip2 bunzip2 xz unxz lzma compress uncompress "
     "7z 7za 7zr cpio unrar",
-    "modules": "pip pip3",
+    "modules": "pip pip3 virtualenv",
     "downloads": "curl wget",
     "editors": "ed ex vi vim nvim view nano emacs ruff black isort autopep8 yapf clang-format gofmt shfmt "
     "prettier rustfmt dos2unix unix2dos sponge",

@@ -69,9 +69,10 @@ def _symlinks(an: Analyser, opts: Opts, operands: list[Arg]) -> None:
         targets, dest, into = operands, (".", False), True
     else:
         return
+    from_cwd = has(opts, "r", "relative")
     for target in targets:
         name = target[0].rstrip("/").rpartition("/")[2]
-        an.link(target, (dest[0].rstrip("/") + "/" + name, dest[1]) if into else dest)
+        an.link(target, (dest[0].rstrip("/") + "/" + name, dest[1]) if into else dest, from_cwd)
 
 
 def _link(an: Analyser, args: list[Arg], ctx: Ctx) -> None:

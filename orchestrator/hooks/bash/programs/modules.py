@@ -31,7 +31,7 @@ def _archive(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 
 def _venv(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    for arg in getopt(args, "", frozenset({"prompt"}))[1]:
+    for arg in getopt(args, "p", frozenset({"prompt", "python", "index-url", "extra-index-url"}))[1]:
         an.write(arg, "python")
 
 
@@ -89,4 +89,4 @@ def run_module(an: Analyser, module: str, args: list[Arg], ctx: Ctx) -> None:
         handler(an, args, ctx)
 
 
-RULES: dict[str, Handler] = {"pip": _pip, "pip3": _pip}
+RULES: dict[str, Handler] = {"pip": _pip, "pip3": _pip, "virtualenv": _venv}

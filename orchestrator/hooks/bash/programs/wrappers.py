@@ -124,7 +124,11 @@ _RUNNER_LONG = frozenset(
 
 
 def _runner(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """`uv run CMD`, `poetry run CMD`, `conda run -n ENV CMD`…"""
+    """`uv run CMD`, `poetry run CMD`, `conda run -n ENV CMD`…; `uv pip …` and `uv venv DIR`
+    write like pip and venv."""
+    if ctx.name == "uv" and args and args[0][0] in ("pip", "venv"):
+        an.dispatch(args if args[0][0] == "pip" else [("virtualenv", False), *args[1:]], ctx)
+        return
     if not args or args[0][0] != "run":
         return
     opts, operands = getopt(args[1:], _RUNNER_SHORT.get(ctx.name, "p"), _RUNNER_LONG, stop=True)
