@@ -411,6 +411,7 @@ READS = [
     'eval "cd $DIR"',
     "cat script.sh | sh",
     "cat script.sh | bash -s",
+    "cat < script.sh | sh",
     "sh script.sh",
     "ls -l | grep x | wc -l",
     "ls .orch | grep A",
@@ -424,6 +425,11 @@ READS = [
 def test_read_only_counterpart_writes_nothing(command: str) -> None:
     result = written_paths(command, REPO)
     assert (result.paths, result.opaque, result.unseen) == ((), (), ())
+
+
+def test_a_program_named_by_a_substitution_is_opaque_but_seen() -> None:
+    result = written_paths("$(which python) -m pytest -q", REPO)
+    assert (result.opaque, result.unseen) == (("$(which python)",), ())
 
 
 def test_read_only_python_keeps_its_mentions() -> None:

@@ -129,8 +129,8 @@ class Analyser:
         if name in self.vars:
             return self.vars[name]
         if name == "OLDPWD":
-            known = self.oldpwd is not None and len(self.oldpwd) == 1 and not self.oldpwd[0][1]
-            return self.oldpwd[0][0] if known and self.oldpwd is not None else None
+            old = self.oldpwd or ()
+            return old[0][0] if len(old) == 1 and not old[0][1] else None
         if name == "CLAUDE_PROJECT_DIR":
             return os.environ.get(name) or None
         if name == "HOME":
@@ -415,7 +415,7 @@ class Analyser:
         self.piped_now = ctx.piped_in
         self.dispatch(argv, ctx)
         if not any(dyn for _, dyn in argv):
-            self.output = printed([text for text, _ in argv], ctx.stdin)
+            self.output = printed([text for text, _ in argv], ctx.stdin, ctx.infile)
 
     def redirect(self, redirect: Redir, ctx: Ctx | None) -> None:
         op, target = redirect.op, redirect.target
@@ -448,8 +448,8 @@ class Analyser:
         folder, _, name = text.rpartition("/")
         if dyn and not (folder and _plain_name(name)):
             self.opaque[text] = None  # `$CMD …`: the program itself is unknown
-            if "$(" in text or "`" in text:
-                self.hidden(text)  # `$(curl …)`: a command nobody can read
+            if len(argv) == 1 and text.startswith(("$(", "`")):
+                self.hidden(text)  # `$(curl …)`: the whole command is output nobody can read
             return
         handler = rule(name)
         if handler is None and _is_python(name):

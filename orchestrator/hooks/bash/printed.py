@@ -13,8 +13,9 @@ TOP = "\ue005"  # stands for the top of the enclosing repository until a path is
 _PRINTF_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 
 
-def printed(words: list[str], stdin: str | None) -> Feed | None:
-    """What the command `words` (all known) prints, or None when the text does not say."""
+def printed(words: list[str], stdin: str | None, infile: tuple[str, bool] | None = None) -> Feed | None:
+    """What the command `words` (all known) prints, or None when the text does not say; `stdin`
+    is the text of its here-document, `infile` the file of its `< FILE`."""
     name, args = words[0], words[1:]
     if name == "echo":
         return _echo(args)
@@ -28,6 +29,8 @@ def printed(words: list[str], stdin: str | None) -> Feed | None:
     if name == "cat":
         if not args and stdin is not None:
             return ("text", stdin)
+        if not args and infile is not None and not infile[1]:
+            return ("file", infile[0])
         if len(args) == 1 and not args[0].startswith("-"):
             return ("file", args[0])
     return None
