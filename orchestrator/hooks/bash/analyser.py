@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Part, Unparseable, Word, is_lit
+from orchestrator.hooks.bash.printed import HOLE as _HOLE
 from orchestrator.hooks.bash.printed import PWD as _PWD
 from orchestrator.hooks.bash.printed import TOP as _TOP
 from orchestrator.hooks.bash.printed import printed
@@ -103,7 +104,10 @@ class Analyser:
             self.pending = None
 
     def chdir(self, targets: list[Dir]) -> None:
-        """`cd`: proven when the folder exists now and nothing earlier in the command writes it."""
+        """`cd`: proven when the folder exists now and nothing earlier in the command writes it.
+        The shell sets `$PWD` and `$OLDPWD` again."""
+        self.vars.pop("PWD", None)
+        self.vars.pop("OLDPWD", None)
         proven = all(
             not unknown and os.path.isdir(path) and not self._written_above(path) for path, unknown in targets
         )
@@ -124,10 +128,10 @@ class Analyser:
     def var(self, name: str) -> str | None:
         """A variable's value; the Bash tool's environment holds `CLAUDE_PROJECT_DIR` and `HOME`
         with the values this process has."""
-        if name == "PWD":
-            return _PWD
         if name in self.vars:
             return self.vars[name]
+        if name == "PWD":
+            return _PWD
         if name == "OLDPWD":
             old = self.oldpwd or ()
             return old[0][0] if len(old) == 1 and not old[0][1] else None
@@ -211,36 +215,50 @@ class Analyser:
         chunks: list[str] = []
         dyn = False
         for index, part in enumerate(parts):
-            kind, text = part.kind, part.text
-            if kind == "lit":
-                if not part.quoted:
-                    if index == 0 and text.startswith("~"):
-                        text = _tilde(text, alone=len(parts) == 1)
-                    if braces and "{" in text:
-                        text = text.translate(_MARK)
-                chunks.append(text)
-            elif kind == "var":
-                value = self.var(text)
-                if value is None or (not part.quoted and any(c in value for c in " \t\n")):
-                    dyn = True  # unknown, or split into several words
-                    chunks.append("$" + text)
-                else:
-                    chunks.append(value)
-            elif kind == "proc":
+            if part.kind == "lit":
+                text, unknown = self._literal(part, index == 0, len(parts) == 1, braces)
+            elif part.kind == "var":
+                text, unknown = self._value(part, part.text, self.var(part.text))
+            elif part.kind == "proc":
                 self.run_tokens(part.toks, subshell=True)
-                chunks.append("/dev/fd/63")
+                text, unknown = "/dev/fd/63", False
             else:
-                if kind == "sub":
-                    self.run_tokens(part.toks, subshell=True)
-                    folded = self._fold(part)
-                    if folded is not None:
-                        chunks.append(folded)
-                        continue
-                else:
-                    self._join(part.parts, braces=False)
-                dyn = True
-                chunks.append(text)
+                text, unknown = self._expansion(part)
+            chunks.append(text)
+            dyn = dyn or unknown
         return "".join(chunks), dyn
+
+    def _literal(self, part: Part, first: bool, alone: bool, braces: bool) -> Arg:
+        text = part.text
+        if part.quoted:
+            return text, False
+        if first and text[:2] in ("~+", "~-") and text[2:3] in ("", "/"):  # `~+` is $PWD
+            value = self.var("PWD" if text[1] == "+" else "OLDPWD")
+            return (text, True) if value is None else (value + text[2:], False)
+        if first and text.startswith("~"):
+            text = _tilde(text, alone)
+        if braces and "{" in text:
+            text = text.translate(_MARK)
+        return text, False
+
+    def _value(self, part: Part, name: str, value: str | None) -> Arg:
+        if value is None or (not part.quoted and any(c in value for c in " \t\n")):
+            return "$" + name, True  # unknown, or split into several words
+        return value, False
+
+    def _expansion(self, part: Part) -> Arg:
+        """`$(…)` (folded when its output is known), `${NAME:-default}` with NAME known, or
+        another `${…}`/`$((…))` (unknown, its substitutions analysed)."""
+        if part.kind == "sub":
+            self.run_tokens(part.toks, subshell=True)
+            folded = self._fold(part)
+            return (part.text, True) if folded is None else (folded, False)
+        name = _defaulted(part.text)
+        value = self.var(name) if name else None
+        if value:
+            return self._value(part, name, value)
+        self._join(part.parts, braces=False)
+        return part.text, True
 
     def _fold(self, part: Part) -> str | None:
         """The output of `$(echo .orch)`, `$(pwd)`…, when the text says what it is (and, unquoted,
@@ -358,10 +376,10 @@ class Analyser:
 
     def code(self, arg: Arg, prog: str) -> str:
         """The text of inline code; code that starts with something unknown (`sh -c "$X"`,
-        `eval "$(curl …)"`) is unseen."""
+        `eval "$(curl …)"`) or comes from xargs's stdin is unseen."""
         text, dyn = arg
-        if dyn and text.lstrip().startswith(("$", "`")):
-            self.hidden(prog)
+        if (dyn and text.lstrip().startswith(("$", "`"))) or _HOLE in text:
+            self.hidden(prog)  # or code xargs reads from stdin (`curl … | xargs sh -c`)
         return text
 
     def inline_code(self, prog: str, code: str) -> None:
@@ -459,6 +477,16 @@ class Analyser:
         if handler is not None:
             ctx.name = name
             handler(self, argv[1:], ctx)
+
+
+def _defaulted(text: str) -> str:
+    """NAME in `${NAME:-word}`, `${NAME-word}`, `${NAME:=word}`, `${NAME=word}`, else ''."""
+    inner = text[2:-1] if text.startswith("${") else ""
+    end = 0
+    while end < len(inner) and (inner[end] == "_" or (inner[end].isascii() and inner[end].isalnum())):
+        end += 1
+    rest = inner[end:].removeprefix(":")
+    return inner[:end] if end and rest[:1] in ("-", "=") else ""
 
 
 def _read_from(ctx: Ctx, source: Arg) -> None:

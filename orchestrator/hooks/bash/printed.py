@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 PWD = "\ue003"  # stands for the working folder until a path is resolved
 TOP = "\ue005"  # stands for the top of the enclosing repository until a path is resolved
+HOLE = "\ue004"  # stands for the words xargs reads from its stdin
 _PRINTF_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 
 

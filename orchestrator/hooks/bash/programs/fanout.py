@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from orchestrator.hooks.bash.analyser import Ctx
+from orchestrator.hooks.bash.printed import HOLE as _HOLE
 from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.analyser import Analyser, Arg
     from orchestrator.hooks.bash.programs import Handler
-
-_HOLE = "\ue004"  # stands for the file names xargs supplies
 
 _PARALLEL_INPUTS = frozenset({":::", "::::", ":::+", "::::+"})
 _PARALLEL_LONG = frozenset(
@@ -27,6 +26,9 @@ def _parallel(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     for value in values(opts, "joblog", "results"):
         an.write(value, "parallel")
     inputs = [arg for arg in args[split:] if arg[0] not in _PARALLEL_INPUTS]
+    if split == len(args) and not command:
+        an.hidden("parallel")  # each line of stdin is a command
+        return
     if split == len(args):
         hole = "{}" if any("{}" in t for t, _ in command) else None
         _with_hole(an, command or [("echo", False)], hole, "parallel")

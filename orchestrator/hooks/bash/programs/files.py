@@ -51,13 +51,14 @@ def _copy(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             an.write(arg, ctx.name)
         return
     transfer(an, opts, operands, ctx.name, moves=ctx.name == "mv")
-    symbolic = ("s", "symbolic") if ctx.name == "ln" else ("s", "symbolic-link") if ctx.name == "cp" else ()
-    if symbolic and has(opts, *symbolic):
-        _symlinks(an, opts, operands)
+    symbolic = has(opts, "s", "symbolic", "symbolic-link")
+    if ctx.name == "ln" or (ctx.name == "cp" and (symbolic or has(opts, "l", "link"))):
+        _links(an, opts, operands, from_cwd=not symbolic or has(opts, "r", "relative"))
 
 
-def _symlinks(an: Analyser, opts: Opts, operands: list[Arg]) -> None:
-    """`ln -s TARGET… LINK|DIR`: remember each link, so later paths through it lead to TARGET."""
+def _links(an: Analyser, opts: Opts, operands: list[Arg], from_cwd: bool) -> None:
+    """`ln [-s] TARGET… LINK|DIR`, `cp -s`/`cp -l`: remember each link, so later paths through it
+    lead to TARGET (a hard link is the same file: writing it writes TARGET)."""
     folders = values(opts, "t", "target-directory")
     if folders:
         targets, dest, into = operands, folders[-1], True
@@ -69,7 +70,6 @@ def _symlinks(an: Analyser, opts: Opts, operands: list[Arg]) -> None:
         targets, dest, into = operands, (".", False), True
     else:
         return
-    from_cwd = has(opts, "r", "relative")
     for target in targets:
         name = target[0].rstrip("/").rpartition("/")[2]
         an.link(target, (dest[0].rstrip("/") + "/" + name, dest[1]) if into else dest, from_cwd)
@@ -79,6 +79,7 @@ def _link(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     operands = getopt(args)[1]
     if len(operands) >= 2:
         an.write(operands[1], "link")
+        an.link(operands[0], operands[1], from_cwd=True)
 
 
 def _dd(an: Analyser, args: list[Arg], ctx: Ctx) -> None:

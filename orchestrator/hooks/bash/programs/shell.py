@@ -11,6 +11,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
     from orchestrator.hooks.bash.programs import Handler
+    from orchestrator.hooks.bash.script import Dir
 
 
 def _alias(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -63,10 +64,27 @@ def _cd(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     elif operands[0][0].startswith("+"):
         targets = an.resolve(operands[0][0], True)
     else:
-        targets = an.resolve(*operands[0])
-    an.chdir(targets)
+        targets = _cdpath(an, operands[0], ctx) + an.resolve(*operands[0])
+    an.chdir(list(dict(targets).items()))
     if ctx.name == "pushd":
         an.dirstack.append(before)
+
+
+def _cdpath(an: Analyser, target: Arg, ctx: Ctx) -> list[Dir]:
+    """`cd NAME` looks in each folder of `$CDPATH` before the working one."""
+    text, dyn = target
+    if text.startswith(("/", "./", "../")) or text in (".", ".."):
+        return []
+    if "CDPATH" in ctx.env or "CDPATH" in an.vars:
+        value = ctx.env["CDPATH"] if "CDPATH" in ctx.env else an.vars["CDPATH"]
+    else:
+        value = os.environ.get("CDPATH", "")
+    if value is None:
+        return an.resolve(text, True)
+    found: list[Dir] = []
+    for entry in filter(None, value.split(":")):
+        found.extend(an.resolve(entry.rstrip("/") + "/" + text, dyn))
+    return found
 
 
 def _declare(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -82,12 +100,25 @@ def _declare(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 
 def _read(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """read, mapfile, printf -v: the named variables now hold something unknown."""
-    operands = getopt(args, "adinNptuvCcs")[1]
+    """read, mapfile, printf -v: the named variables now hold something unknown, except
+    `read NAME <<< WORD` (or fed by `echo WORD |`), which holds WORD's first line."""
+    opts, operands = getopt(args, "adinNptuvCcs")
     if ctx.name == "printf":
         operands = values(getopt(args, "v")[0], "v")
+    source = _stdin_text(ctx)
+    an.mention(ctx.stdin or source or "")
+    line = source.partition("\n")[0].strip() if source is not None else None
+    single = ctx.name == "read" and len(operands) == 1 and all(name == "r" for name, _ in opts)
     for text, _ in operands:
-        an.vars[text] = None
+        an.vars[text] = line if single else None
+
+
+def _stdin_text(ctx: Ctx) -> str | None:
+    if ctx.stdin is not None:
+        return None if ctx.stdin_dyn else ctx.stdin
+    if ctx.piped_in and ctx.feed is not None and ctx.feed[0] == "text":
+        return ctx.feed[1]
+    return None
 
 
 def _unset(an: Analyser, args: list[Arg], ctx: Ctx) -> None:

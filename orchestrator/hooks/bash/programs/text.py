@@ -50,7 +50,10 @@ def _sed(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             operands.append((text, dyn))
     if not scripts and operands:
         scripts.append(operands.pop(0)[0])
+    unknown = [text for text, dyn in args if dyn]
     for script in scripts:
+        if script and any(script in text for text in unknown):
+            an.inline_code("sed", an.code((script, True), "sed"))  # `w FILE` may be in it
         _sed_script(an, script)
     if inplace:
         for arg in operands:
@@ -116,10 +119,11 @@ def _awk(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     `-i inplace` writes the file operands."""
     opts, operands = getopt(args, "fvFilEe", _AWK_LONG)
     inplace = any(value[0] == "inplace" for value in values(opts, "i", "include"))
-    programs = [value[0] for value in values(opts, "e", "source")]
-    if not programs and not has(opts, "f", "file", "E", "exec") and operands:
-        programs.append(operands.pop(0)[0])
-    if any(_awk_writes(program) for program in programs):
+    sources = values(opts, "e", "source")
+    if not sources and not has(opts, "f", "file", "E", "exec") and operands:
+        sources.append(operands.pop(0))
+    programs = [an.code(arg, ctx.name) for arg in sources]
+    if any(dyn for _, dyn in sources) or any(_awk_writes(program) for program in programs):
         an.inline_code(ctx.name, "\n".join(programs))
     if inplace:
         for arg in operands:
