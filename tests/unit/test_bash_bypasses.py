@@ -306,6 +306,8 @@ OPAQUE = [
     # 15. sqlite3 commands that write other files
     ("sqlite3 -readonly x.db '.output .orch/x' 'select 1'", "sqlite3", f"{ORCH}/x"),
     ("sqlite3 x.db \"ATTACH '.orch/y.db' AS y\"", "sqlite3", f"{ORCH}/y.db"),
+    ("sqlite3 -init .orch/x.sql x.db", "sqlite3", f"{ORCH}/x.sql"),
+    ("sqlite3 -readonly x.db '.read .orch/x.sql'", "sqlite3", f"{ORCH}/x.sql"),
     # 17. xargs running a writer on names it reads
     ("ls .orch | xargs rm", "xargs", ORCH),
 ]
@@ -407,6 +409,11 @@ READS = [
     "7z l a.7z",
     "cpio -it < a.cpio",
     "sqlite3 -readonly x.db .tables",
+    "echo 'select 1;' | sqlite3 -readonly .orch/x.db",
+    'ls "$CLAUDE_PROJECT_DIR/.orch"',
+    'cat "$(git rev-parse --show-toplevel)/.orch/config.json"',
+    "cat ~+/.orch/config.json",
+    "read D <<< .orch; ls $D",
     "sqlite3 -readonly .orch/x.db 'select * from t'",
     "rsync -n -a src/ .orch/",
     "rsync src",

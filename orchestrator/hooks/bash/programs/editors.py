@@ -28,66 +28,80 @@ _VIM_VALUES = frozenset({"-c", "--cmd", "-S", "-u", "-U", "-i", "-T", "-w", "-W"
 def _vim(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     """vi, vim, ex, nvim: the file operands may be saved; `-c CMD`, `+CMD`, `--cmd CMD` and Ex
     commands on stdin may write other files or run a shell (opaque, with their mentions);
-    `-w`/`-W FILE` record keystrokes to FILE; `-R` (read-only) writes nothing."""
+    `-R` (read-only) and `view` save nothing."""
     texts = [text for text, _ in args]
-    silent = ctx.name == "ex" or any(t.startswith("-") and not t.startswith("--") and "e" in t for t in texts)
-    commands: list[str] = []
-    files: list[Arg] = []
-    index = 0
-    while index < len(args):
-        text, dyn = args[index]
-        index += 1
-        takes = text in _VIM_VALUES and not (text == "-s" and silent)
-        if takes and index < len(args):
-            if text in ("-c", "--cmd"):
-                commands.append(args[index][0])
-            elif text in ("-w", "-W"):
-                an.write(args[index], ctx.name)
-            index += 1
-        elif text.startswith("+"):
-            commands.append(text[1:])
-        elif not text.startswith("-") or text == "-":
-            files.append((text, dyn))
+    ex_mode = ctx.name == "ex" or any(t[:1] == "-" and t[1:2] != "-" and "e" in t for t in texts)
+    commands, files = _vim_words(an, args, ex_mode, ctx.name)
     if ctx.stdin is not None:
         commands.append(ctx.stdin)
     if commands:
         an.inline_code(ctx.name, "\n".join(commands))
-    elif ctx.piped_in or (ctx.infile is not None and silent):
+    elif ctx.piped_in or (ctx.infile is not None and ex_mode):
         an.opaque[ctx.name] = None
     if "-R" not in texts and ctx.name != "view":
         for arg in files:
-            if arg[0] != "-":
-                an.write(arg, ctx.name)
+            an.write(arg, ctx.name)
 
 
-_EMACS_VALUES = frozenset({"-l", "--load", "-f", "--funcall", "--eval", "-eval", "--script", "-L",
-                           "--directory", "--insert", "-t", "--terminal", "-d", "--display"})
+def _vim_words(an: Analyser, args: list[Arg], ex_mode: bool, prog: str) -> tuple[list[str], list[Arg]]:
+    """The Ex commands and the files of a vim command line; `-w`/`-W FILE` record keystrokes."""
+    commands: list[str] = []
+    files: list[Arg] = []
+    index = 0
+    while index < len(args):
+        text = args[index][0]
+        index += 1
+        if text in _VIM_VALUES and not (text == "-s" and ex_mode) and index < len(args):
+            if text in ("-c", "--cmd"):
+                commands.append(an.code(args[index], prog))
+            elif text in ("-w", "-W"):
+                an.write(args[index], prog)
+            index += 1
+        elif text.startswith("+"):
+            commands.append(text[1:])
+        elif not text.startswith("-"):
+            files.append(args[index - 1])
+    return commands, files
+
+
+_EMACS_VALUES = frozenset(
+    "-l --load -f --funcall --eval -eval --script -L --directory --insert -t --terminal -d "
+    "--display".split()
+)
+_EMACS_CODE = frozenset({"--eval", "-eval", "-f", "--funcall"})
 
 
 def _emacs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """emacs: visited files may be saved; `--eval`, `-f` and loaded Lisp may do anything."""
+    """emacs: visited files may be saved; `--eval`, `-f` may do anything (opaque, with their
+    mentions); `-l`/`--script FILE` run a Lisp script."""
     code: list[str] = []
+    for option, value in _emacs_options(args):
+        if not option:
+            an.write(value, "emacs")
+        elif option in _EMACS_CODE:
+            code.append(an.code(value, "emacs"))
+        elif option in ("-l", "--load", "--script"):
+            an.run_script(value, "emacs")
+    if code:
+        an.inline_code("emacs", "\n".join(code))
+
+
+def _emacs_options(args: list[Arg]) -> list[tuple[str, Arg]]:
+    """Each option that takes a value, with it (`--eval X`, `--eval=X`); each file, with ''."""
+    found: list[tuple[str, Arg]] = []
     index = 0
     while index < len(args):
         text, dyn = args[index]
         index += 1
         name, eq, value = text.partition("=")
         if eq and name in _EMACS_VALUES:
-            text, value_arg = name, (value, dyn)
+            found.append((name, (value, dyn)))
         elif text in _EMACS_VALUES and index < len(args):
-            value_arg = args[index]
+            found.append((text, args[index]))
             index += 1
         elif not text.startswith(("-", "+")):
-            an.write((text, dyn), "emacs")
-            continue
-        else:
-            continue
-        if text in ("--eval", "-eval", "-f", "--funcall"):
-            code.append(value_arg[0])
-        elif text in ("-l", "--load", "--script"):
-            an.run_script(value_arg, "emacs")
-    if code:
-        an.inline_code("emacs", "\n".join(code))
+            found.append(("", (text, dyn)))
+    return found
 
 
 # name: (flags of which one is needed to write, or None; flags that stop it writing)

@@ -119,36 +119,50 @@ _SQLITE_VALUES = frozenset(
     "-cmd -init -separator -newline -nullvalue -vfs -mmap -pagecache -lookaside -heap -maxsize "
     "-zip -A -archive".split()
 )
-# Dot-commands and SQL that write files other than the database, or run commands.
-_SQLITE_WRITERS = (".output", ".once", ".save", ".backup", ".shell", ".system", ".excel", ".log",
-                   ".import", ".clone", ".open", "attach", "vacuum", "load_extension", "writefile")
+# Dot-commands and SQL that write files other than the database, run commands or read more.
+_SQLITE_WRITERS = (
+    ".output", ".once", ".save", ".backup", ".shell", ".system", ".excel", ".log", ".import",
+    ".clone", ".open", ".read", "attach", "vacuum", "load_extension", "writefile",
+)  # fmt: skip
 
 
 def _sqlite3(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     """sqlite3 [OPTIONS] DB [SQL…]: DB is written unless `-readonly`; SQL or dot-commands that
-    write other files (`.output F`, `ATTACH`, `VACUUM INTO`, `.shell`) make it opaque."""
-    index, readonly = 0, False
-    code: list[str] = []
-    while index < len(args) and args[index][0].startswith("-"):
-        text = args[index][0].replace("--", "-", 1) if args[index][0].startswith("--") else args[index][0]
-        index += 1
-        readonly = readonly or text == "-readonly"
-        if text in _SQLITE_VALUES and index < len(args):
-            code.append(args[index][0] if text == "-cmd" else "")
-            index += 1
-    rest = args[index:]
+    write other files (`.output F`, `ATTACH`, `VACUUM INTO`, `.shell`) make it opaque, and so
+    do commands nobody can read (`-init FILE`, `< FILE`, a pipe, an unknown value)."""
+    readonly, code, rest, unknown = _sqlite_words(args)
+    if rest and rest[0][0] != ":memory:" and not readonly:
+        an.write(rest[0], "sqlite3")
     code.extend(text for text, _ in rest[1:])
     if ctx.stdin is not None:
         code.append(ctx.stdin)
     elif ctx.feed is not None and ctx.feed[0] == "text":
         code.append(ctx.feed[1])
-    if rest and rest[0][0] != ":memory:" and not readonly:
-        an.write(rest[0], "sqlite3")
-    lowered = "\n".join(code).lower()
-    if any(word in lowered for word in _SQLITE_WRITERS):
-        an.inline_code("sqlite3", "\n".join(code))
-    elif ctx.infile is not None or (ctx.piped_in and (ctx.feed is None or ctx.feed[0] == "file")):
-        an.opaque["sqlite3"] = None  # commands from a file or a pipe nobody can read
+    else:
+        unknown = unknown or ctx.infile is not None or ctx.piped_in
+    joined = "\n".join(code)
+    if any(word in joined.lower() for word in _SQLITE_WRITERS):
+        an.inline_code("sqlite3", joined)
+    elif unknown or any(dyn for _, dyn in rest[1:]):
+        an.opaque["sqlite3"] = None
+
+
+def _sqlite_words(args: list[Arg]) -> tuple[bool, list[str], list[Arg], bool]:
+    """Whether `-readonly`, the `-cmd` commands, the DB and SQL operands, and whether `-init`
+    names a file of commands."""
+    readonly = unknown = False
+    code: list[str] = []
+    index = 0
+    while index < len(args) and args[index][0].startswith("-"):
+        text = "-" + args[index][0].lstrip("-")
+        index += 1
+        readonly = readonly or text == "-readonly"
+        if text in _SQLITE_VALUES and index < len(args):
+            if text == "-cmd":
+                code.append(args[index][0])
+            unknown = unknown or text == "-init"
+            index += 1
+    return readonly, code, args[index:], unknown
 
 
 RULES: dict[str, Handler] = {
