@@ -92,11 +92,13 @@ def _next(args: list[Arg], index: int) -> Arg:
 
 def python_code(an: Analyser, code: Arg) -> None:
     """Python source: opaque, unless it provably only reads (then its mentions are kept); code
-    holding an unknown value (`-c "print('$X')"`) is not proven."""
+    holding an unknown value (`-c "print('$X')"`) is not proven, nor code run after this command
+    wrote a `.py` file (`import json` may import it)."""
     from orchestrator.hooks.bash.programs.pycode import reads_only
 
     text = an.code(code, "python")
-    if not code[1] and reads_only(text):
+    written = any(path.endswith(".py") for path in an.paths)
+    if not code[1] and not written and reads_only(text):
         an.mention(text)
     else:
         an.inline_code("python", text)

@@ -47,6 +47,7 @@ _ATTRIBUTES = frozenset(
     reader DictReader fieldnames Sniffer sniff
     sqrt floor ceil log exp pi inf nan mean median mode stdev
     now today fromtimestamp fromisoformat isoformat strftime strptime timestamp date timezone utc
+    datetime timedelta total_seconds days seconds year month day hour minute second
     time monotonic perf_counter ctime
     ascii_letters ascii_lowercase ascii_uppercase digits punctuation whitespace
     fnmatch fnmatchcase filter
@@ -173,7 +174,10 @@ class _Check:
 
 
 def _read_mode(call: ast.Call, position: int) -> bool:
-    """`open(f)`, `open(f, 'rb')`: a literal mode without w, a, x or +, and no `opener`."""
+    """`open(f)`, `open(f, 'rb')`: a literal mode without w, a, x or +, and no `opener` (nor
+    arguments unpacked from a list, or passed by position as far as `opener`)."""
+    if len(call.args) > 6 or any(isinstance(arg, ast.Starred) for arg in call.args):
+        return False
     mode: ast.expr | None = call.args[position] if len(call.args) > position else None
     for keyword in call.keywords:
         if keyword.arg in (None, "opener"):
