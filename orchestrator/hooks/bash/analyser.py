@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Part, Unparseable, Word, is_lit
+from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Op, Part, Unparseable, Word, is_lit
 from orchestrator.hooks.bash.printed import HOLE as _HOLE
 from orchestrator.hooks.bash.printed import PWD as _PWD
 from orchestrator.hooks.bash.printed import TOP as _TOP
@@ -67,7 +67,7 @@ class Analyser:
         self.opaque: dict[str, None] = {}
         self.mentions: dict[str, None] = {}
         self.unseen: dict[str, None] = {}
-        self.links: dict[str, str] = {}  # symbolic links this command makes: link -> target
+        self.links: dict[str, str | None] = {}  # links this command makes: link -> target or None
         self.output: Feed | None = None  # what the last simple command printed, if known
         self.feed: Feed | None = None  # what the pipe into the next command carries
         self.stdin_pipe = False  # whether the commands being walked read a pipe
@@ -261,22 +261,42 @@ class Analyser:
         return part.text, True
 
     def _fold(self, part: Part) -> str | None:
-        """The output of `$(echo .orch)`, `$(pwd)`…, when the text says what it is (and, unquoted,
-        it is a single word)."""
-        if not part.toks or not all(isinstance(tok, Word) for tok in part.toks):
+        """The output of `$(echo .orch)`, `$(pwd)`, `$(cd DIR && pwd)`…, when the text says what
+        it is (and, unquoted, it is a single word)."""
+        segments = _segments(part.toks) or []
+        commands = [argv for argv in map(self._known_words, segments) if argv]
+        if not commands or len(commands) != len(segments):
             return None
-        words: list[str] = []
-        for tok in part.toks:
-            assert isinstance(tok, Word)
-            for text, dyn in self.expand(tok):
-                if dyn:
-                    return None
-                words.append(text)
-        found = printed(words, None) if words else None
+        found = printed(commands[-1], None)
         if found is None or found[0] != "text":
             return None
-        text = found[1].rstrip("\n")
-        return text if part.quoted or not any(c in text for c in " \t\n") else None
+        text: str | None = found[1].rstrip("\n")
+        if text is not None and len(commands) > 1:
+            text = self._after_cds(commands[:-1], text)
+        if text is None or (not part.quoted and any(c in text for c in " \t\n")):
+            return None
+        return text
+
+    def _known_words(self, words: list[Word]) -> list[str] | None:
+        out: list[str] = []
+        for word in words:
+            for text, dyn in self.expand(word):
+                if dyn:
+                    return None
+                out.append(text)
+        return out
+
+    def _after_cds(self, cds: list[list[str]], text: str) -> str | None:
+        """`text` printed after `cd A && cd B && …`: the folder put in for `$PWD`."""
+        if any(len(argv) != 2 or argv[0] != "cd" or argv[1].startswith("-") for argv in cds):
+            return None
+        saved = self.cwds
+        for argv in cds:
+            self.cwds = tuple(self.resolve(argv[1], False))
+        here, self.cwds = self.cwds, saved
+        if len(here) != 1 or here[0][1]:
+            return None
+        return _here(text, here[0][0])
 
     # -- results --------------------------------------------------------------------------
 
@@ -291,32 +311,39 @@ class Analyser:
             else:
                 path, flag = cwd + "/" + here, dyn or unknown
             path = _proc(_norm(path), cwd)
-            found[path] = found.get(path, False) or flag
-            for linked in self._through_links(path):
-                found[linked] = found.get(linked, False) or flag
+            linked, blind = self._through_links(path)
+            found[path] = found.get(path, False) or flag or blind
+            for other in linked:
+                found[other] = found.get(other, False) or flag
             if text.startswith("/"):
                 break
         return list(found.items())
 
-    def _through_links(self, path: str) -> list[str]:
-        """Where `path` leads through the symbolic links this command made (`ln -s .orch l`)."""
+    def _through_links(self, path: str) -> tuple[list[str], bool]:
+        """Where `path` leads through the links this command made (`ln -s .orch l`), and whether
+        one of them leads somewhere unknown (`ln -s "$X" l`)."""
         out: list[str] = []
         for _ in range(8 if self.links else 0):
             link = next((k for k in self.links if path == k or path.startswith(k + "/")), None)
             if link is None:
                 break
-            path = self.links[link] + path[len(link) :]
+            target = self.links[link]
+            if target is None:
+                return out, True
+            path = target + path[len(link) :]
             out.append(path)
-        return out
+        return out, False
 
     def link(self, target: Arg, link: Arg, from_cwd: bool) -> None:
         """`ln -s TARGET LINK`: paths through LINK lead to TARGET, relative to LINK's folder (or,
         for `ln -sr`, to the working folder)."""
         targets = self.resolve(*target) if from_cwd else []
         for path, unknown in self.resolve(*link):
-            if unknown or target[1] or path == "/":
+            if unknown or path == "/":
                 continue
-            if from_cwd:
+            if target[1]:
+                self.links[path] = None
+            elif from_cwd:
                 self.links[path] = targets[0][0]
             else:
                 base = "" if target[0].startswith("/") else os.path.dirname(path) + "/"
@@ -477,6 +504,19 @@ class Analyser:
         if handler is not None:
             ctx.name = name
             handler(self, argv[1:], ctx)
+
+
+def _segments(toks: list[Tok]) -> list[list[Word]] | None:
+    """The simple commands of `A && B && C` (words only), or None for anything else."""
+    segments: list[list[Word]] = [[]]
+    for tok in toks:
+        if isinstance(tok, Word):
+            segments[-1].append(tok)
+        elif isinstance(tok, Op) and tok.op == "&&" and segments[-1]:
+            segments.append([])
+        else:
+            return None
+    return segments if segments[-1] else None
 
 
 def _defaulted(text: str) -> str:

@@ -19,14 +19,15 @@ if TYPE_CHECKING:
 # The programs each module of rules knows; its `RULES` maps the same names to their rules.
 _MODULES = {
     "files": "rm rmdir unlink shred touch mkdir mkfifo truncate fallocate tee chmod chown chgrp cp mv ln "
-    "install link dd rsync sqlite3",
+    "install link dd rsync sqlite3 rimraf cmake",
     "text": "sed gsed awk gawk mawk nawk patch sort uniq",
     "interpreters": "python perl ruby sh bash zsh dash ksh ash mksh fish at batch node nodejs bun deno php "
     "lua Rscript julia osascript pwsh powershell",
     "shell": "eval source . alias trap cd pushd popd export declare typeset local readonly read mapfile "
     "readarray printf unset",
     "wrappers": "sudo sudoedit doas env command builtin exec nohup setsid chronic unbuffer busybox nice "
-    "stdbuf ionice timeout taskset time flock watch su uv poetry pdm hatch pipenv rye conda mamba micromamba",
+    "stdbuf ionice timeout taskset time flock watch su uv poetry pdm hatch pipenv rye conda mamba micromamba "
+    "runuser script chroot npx bunx pnpx strace ltrace fakeroot unshare nsenter setpriv firejail systemd-run",
     "fanout": "xargs parallel find",
     "archives": "tar gtar bsdtar unzip zip gzip gunzip bzip2 bunzip2 xz unxz lzma compress uncompress "
     "7z 7za 7zr cpio unrar",

@@ -51,6 +51,8 @@ def _vim_words(an: Analyser, args: list[Arg], ex_mode: bool, prog: str) -> tuple
     while index < len(args):
         text = args[index][0]
         index += 1
+        if text[:1] == "-" and text[1:2] not in ("-", "") and text[-1] in "cSuUiTwW":
+            text = "-" + text[-1]  # a cluster ending in an option that takes a value: `-sc CMD`
         if text in _VIM_VALUES and not (text == "-s" and ex_mode) and index < len(args):
             if text in ("-c", "--cmd"):
                 commands.append(an.code(args[index], prog))

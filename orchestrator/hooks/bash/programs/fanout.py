@@ -79,6 +79,9 @@ def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     plain = ctx.feed is not None and ctx.feed[0] == "text" and not set("'\"\\") & set(ctx.feed[1])
     if ctx.feed is not None and plain and split and replace is None:
         an.dispatch([*command, *((word, False) for word in ctx.feed[1].split())], Ctx(False))
+    elif ctx.feed is not None and plain and replace:
+        for line in filter(None, (line.strip() for line in ctx.feed[1].split("\n"))):
+            an.dispatch([(text.replace(replace, line), dyn) for text, dyn in command], Ctx(False))
     else:
         _with_hole(an, command, replace, "xargs")
 

@@ -165,8 +165,34 @@ def _sqlite_words(args: list[Arg]) -> tuple[bool, list[str], list[Arg], bool]:
     return readonly, code, args[index:], unknown
 
 
+_CMAKE_OPERANDS = frozenset("rm remove remove_directory make_directory touch touch_nocreate".split())
+_CMAKE_DESTINATIONS = frozenset(
+    "copy copy_if_different copy_directory copy_directory_if_different create_symlink "
+    "create_hardlink".split()
+)
+
+
+def _cmake(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """`cmake -E rm|remove|touch|make_directory PATH…`, `-E copy… SRC… DEST`, `-E rename A B`,
+    `-E tar`, `-E chdir DIR COMMAND…`, `-E env … COMMAND`."""
+    if len(args) < 2 or args[0][0] != "-E":
+        return
+    command, rest = args[1][0], args[2:]
+    operands = [arg for arg in rest if not arg[0].startswith("-")]
+    if command in _CMAKE_OPERANDS or command == "rename":
+        for arg in operands if command != "rename" else operands[:2]:
+            an.write(arg, "cmake")
+    elif command in _CMAKE_DESTINATIONS and operands:
+        an.write(operands[-1], "cmake")
+    elif command in ("tar", "chdir", "env", "time"):
+        argv = {"tar": [("tar", False), *rest], "chdir": [("env", False), ("-C", False), *rest]}
+        an.dispatch(argv.get(command, [("env", False), *rest]), ctx)
+
+
 RULES: dict[str, Handler] = {
     "rm": _operands(),
+    "rimraf": _operands(),
+    "cmake": _cmake,
     "rmdir": _operands(),
     "unlink": _operands(),
     "shred": _operands("ns", "iterations size random-source"),

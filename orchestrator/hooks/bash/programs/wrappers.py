@@ -11,12 +11,19 @@ if TYPE_CHECKING:
     from orchestrator.hooks.bash.programs import Handler
 
 
-def _wrapper(short: str = "", long: str = "", skip: int = 0) -> Handler:
-    """A program that runs the rest of its arguments as a command (`nohup`, `timeout 5`)."""
+def _wrapper(short: str = "", long: str = "", skip: int = 0, folder: str = "", log: str = "") -> Handler:
+    """A program that runs the rest of its arguments as a command (`nohup`, `timeout 5`), in the
+    folder its option `folder` names (`unshare -w DIR`); the option `log` names a file it writes
+    (`strace -o FILE`)."""
     names = frozenset(long.split())
 
     def handler(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-        an.dispatch(getopt(args, short, names, stop=True)[1][skip:], ctx)
+        opts, operands = getopt(args, short, names, stop=True)
+        for arg in values(opts, *log.split()):
+            an.write(arg, ctx.name)
+        saved = an.enter(values(opts, *folder.split()))
+        an.dispatch(operands[skip:], ctx)
+        an.cwds = saved
 
     return handler
 
@@ -110,9 +117,45 @@ def _watch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 
 def _su(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    opts = getopt(args, "cgGsw", frozenset({"command", "group", "shell"}))[0]
+    """su/runuser `-c STRING`; `runuser -u USER COMMAND…`."""
+    long = frozenset({"command", "group", "shell", "user"})
+    opts, operands = getopt(args, "cgGsuw", long, stop=True)
+    if has(opts, "u", "user"):
+        an.dispatch(operands, ctx)
+        opts = getopt(args[: len(args) - len(operands)], "cgGsuw", long)[0]
+    else:
+        opts = getopt(args, "cgGsuw", long)[0]  # `su USER -c STRING`
     for text, _ in values(opts, "c", "command"):
         an.recurse(text, ctx.name)
+
+
+def _script(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """script [-c COMMAND] [FILE]: runs COMMAND in a shell and records it to FILE (`typescript`)."""
+    long = frozenset("command log-in log-out log-io log-timing timing echo logging-format".split())
+    opts, operands = getopt(args, "cEIOBTm", long)
+    for arg in [*values(opts, "I", "O", "B", "T", "log-in", "log-out", "log-io", "log-timing")]:
+        an.write(arg, "script")
+    an.write(operands[0] if operands else ("typescript", False), "script")
+    for text, _ in values(opts, "c", "command"):
+        an.recurse(text, "script")
+
+
+def _chroot(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """chroot NEWROOT COMMAND: paths are inside NEWROOT, so NEWROOT may be written (opaque);
+    `chroot /` is the command itself."""
+    operands = getopt(args, "", frozenset({"userspec", "groups"}), stop=True)[1]
+    if operands and operands[0][0].rstrip("/") == "" and not operands[0][1]:
+        an.dispatch(operands[1:], ctx)
+    elif operands:
+        an.whole_tree("chroot", repo=False, tree=operands[0])
+
+
+def _npx(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """npx/bunx/pnpx [-p PACKAGE] COMMAND…: the package's program; `-c STRING` is shell code."""
+    opts, operands = getopt(args, "pc", frozenset({"package", "call"}), stop=True)
+    for text, _ in values(opts, "c", "call"):
+        an.recurse(text, ctx.name)
+    an.dispatch(operands, ctx)
 
 
 _RUNNER_SHORT = {"conda": "np", "mamba": "np", "micromamba": "np"}
@@ -159,6 +202,26 @@ RULES: dict[str, Handler] = {
     "flock": _flock,
     "watch": _watch,
     "su": _su,
+    "runuser": _su,
+    "script": _script,
+    "chroot": _chroot,
+    "npx": _npx,
+    "bunx": _npx,
+    "pnpx": _npx,
+    "strace": _wrapper("oepsuEabIOPSX", "output trace signal user env", log="o output"),
+    "ltrace": _wrapper("oepsuEaFnAlLS", "output", log="o output"),
+    "fakeroot": _wrapper("lsib", "lib faked", log="s"),
+    "unshare": _wrapper("SGRw", "setuid setgid root wd map-user map-group", folder="w wd"),
+    "nsenter": _wrapper("tSG", "target setuid setgid"),
+    "setpriv": _wrapper(
+        "", "reuid regid groups inh-caps ambient-caps bounding-set securebits selinux-label "
+        "apparmor-profile pdeathsig ruid euid rgid egid"
+    ),
+    "firejail": _wrapper(),
+    "systemd-run": _wrapper(
+        "pEuMH", "unit property description slice uid gid nice working-directory setenv machine host",
+        folder="working-directory",
+    ),
     "uv": _runner,
     "poetry": _runner,
     "pdm": _runner,
