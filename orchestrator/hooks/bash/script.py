@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 _NONE: frozenset[str] = frozenset()
 _SEPARATORS = frozenset({";", "\n", "&", "&&", "||", "|", "|&", ";;", ";&", ";;&"})
-_PREFIX_WORDS = frozenset({"then", "else", "elif", "do", "!", "time"})
+_PREFIX_WORDS = frozenset({"then", "else", "elif", "do", "!", "time", "coproc"})
 _CLOSE_PAREN = frozenset({")"})
 _DONE = frozenset({"done"})
 _ESAC = frozenset({"esac"})
@@ -31,8 +31,8 @@ class Script:
         index = self.pos + ahead
         return self.toks[index] if index < len(self.toks) else None
 
-    def _peek_word(self) -> str | None:
-        tok = self._peek()
+    def _peek_word(self, ahead: int = 0) -> str | None:
+        tok = self._peek(ahead)
         return tok.literal() if isinstance(tok, Word) else None
 
     def _at_op(self, op: str, ahead: int = 0) -> bool:
@@ -113,6 +113,8 @@ class Script:
             self.pos += 1
             if word == "time" and self._peek_word() == "-p":
                 self.pos += 1
+            if word == "coproc" and (self._peek_word(1) == "{" or self._at_op("(", 1)):
+                self.pos += 1  # `coproc NAME { …; }`: the name
         elif word == "{":
             self._group("}")
         elif word == "if":

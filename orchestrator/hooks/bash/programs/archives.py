@@ -129,8 +129,11 @@ def _unrar(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         an.whole_tree("unrar", repo=False)
 
 
-_SUFFIXES = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "lzma": ".lzma", "compress": ".Z"}
-_UNPACKERS = {"gunzip": "gzip", "bunzip2": "bzip2", "unxz": "xz", "uncompress": "compress"}
+_SUFFIXES = {
+    "gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "lzma": ".lzma", "compress": ".Z", "zstd": ".zst",
+    "lz4": ".lz4",
+}  # fmt: skip
+_UNPACKERS = {"gunzip": "gzip", "bunzip2": "bzip2", "unxz": "xz", "uncompress": "compress", "unzstd": "zstd"}
 
 
 def _compressor(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -167,6 +170,9 @@ RULES: dict[str, Handler] = {
     "lzma": _compressor,
     "compress": _compressor,
     "uncompress": _compressor,
+    "zstd": _compressor,
+    "unzstd": _compressor,
+    "lz4": _compressor,
     "7z": _7z,
     "7za": _7z,
     "7zr": _7z,

@@ -120,6 +120,8 @@ _FORMATTERS: dict[str, tuple[frozenset[str] | None, frozenset[str]]] = {
     "dos2unix": (None, NONE),
     "unix2dos": (None, NONE),
     "sponge": (None, NONE),
+    "eslint": (frozenset({"--fix"}), frozenset({"--fix-dry-run"})),
+    "stylelint": (frozenset({"--fix"}), NONE),
 }
 
 

@@ -189,8 +189,33 @@ def _cmake(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         an.dispatch(argv.get(command, [("env", False), *rest]), ctx)
 
 
+def _mknod(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    for arg in getopt(args, "mZ", frozenset({"mode", "context"}))[1][:1]:
+        an.write(arg, "mknod")
+
+
+_SPLIT_LONG = frozenset(
+    "suffix-length bytes line-bytes lines number separator additional-suffix filter".split()
+)
+
+
+def _split(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """split [FILE [PREFIX]], csplit -f PREFIX FILE PATTERN…: files named PREFIX…
+    (`x…`, `xx…` by default)."""
+    if ctx.name == "split":
+        opts, operands = getopt(args, "abClnt", _SPLIT_LONG)
+        prefix = operands[1] if len(operands) > 1 else ("x", False)
+    else:
+        opts, operands = getopt(args, "bfn", frozenset({"suffix-format", "prefix", "digits"}))
+        prefix = (values(opts, "f", "prefix") or [("xx", False)])[-1]
+    an.write((prefix[0] + "*", prefix[1]), ctx.name)
+
+
 RULES: dict[str, Handler] = {
     "rm": _operands(),
+    "mknod": _mknod,
+    "split": _split,
+    "csplit": _split,
     "rimraf": _operands(),
     "cmake": _cmake,
     "rmdir": _operands(),

@@ -138,6 +138,7 @@ _EVAL_FLAGS = {
     "julia": frozenset({"-e", "-E", "--eval", "--print"}),
     "osascript": frozenset({"-e"}),
     "pwsh": frozenset({"-c", "-Command", "-command"}),
+    "gdb": frozenset({"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}),
 }
 _EVAL_FLAGS["nodejs"] = _EVAL_FLAGS["node"]
 _EVAL_FLAGS["powershell"] = _EVAL_FLAGS["pwsh"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks.bash.analyser import COMMAND_VARS, STDIN_FILES
+from orchestrator.hooks.bash.analyser import STDIN_FILES
 from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
@@ -14,12 +14,26 @@ if TYPE_CHECKING:
     from orchestrator.hooks.bash.script import Dir
 
 
+_SHELL_CHARS = frozenset(";&|<>()$`'\"\\*?[]{}~#\n")
+
+
 def _alias(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """An alias body is analysed when defined, like a function body."""
-    for text, _ in args:
+    """An alias body is analysed when defined, like a function body, and stands for its words
+    where the name is used later."""
+    for text, dyn in args:
         name, eq, body = text.partition("=")
         if eq and body:
             an.recurse(body, "alias")
+            plain = not dyn and _SHELL_CHARS.isdisjoint(body) and body.split()
+            an.renamed[name] = [(word, False) for word in body.split()] if plain else None
+
+
+def _hash(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """`hash -p PATH NAME`: NAME now runs PATH."""
+    opts, operands = getopt(args, "pt")
+    for path in values(opts, "p"):
+        for name in operands:
+            an.renamed[name[0]] = [path]
 
 
 def _source(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -95,8 +109,7 @@ def _declare(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         name, eq, value = text.partition("=")
         if eq and name.isidentifier():
             an.set_var(name, None if dyn else value)
-            if name in COMMAND_VARS and value:
-                an.recurse(value, name)
+            an.environ(name, (value, dyn))
 
 
 def _read(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -131,6 +144,7 @@ RULES: dict[str, Handler] = {
     "source": _source,
     ".": _source,
     "alias": _alias,
+    "hash": _hash,
     "trap": _trap,
     "cd": _cd,
     "pushd": _cd,

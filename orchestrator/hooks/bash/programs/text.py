@@ -245,6 +245,20 @@ def _uniq(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         an.write(operands[1], "uniq")
 
 
+_YQ_LONG = frozenset({"output-format", "input-format", "indent", "split-exp", "from-file", "expression"})
+
+
+def _yq(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """yq [eval] -i EXPRESSION FILE…: the files are rewritten in place."""
+    opts, operands = getopt(args, "oIpsn", _YQ_LONG)
+    if not has(opts, "i", "inplace"):
+        return
+    if operands[:1] and operands[0][0] in ("eval", "e", "eval-all", "ea"):
+        operands = operands[1:]
+    for arg in operands if values(opts, "from-file") else operands[1:]:
+        an.write(arg, "yq")
+
+
 RULES: dict[str, Handler] = {
     "sed": _sed,
     "gsed": _sed,
@@ -255,4 +269,5 @@ RULES: dict[str, Handler] = {
     "patch": _patch,
     "sort": _sort,
     "uniq": _uniq,
+    "yq": _yq,
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from orchestrator.hooks.bash.analyser import COMMAND_VARS
 from orchestrator.hooks.bash.programs import getopt, has, values
 
 TYPE_CHECKING = False
@@ -77,8 +76,7 @@ def _env(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             index -= 1
             break
         ctx.env[name] = None if dyn else assigned
-        if name in COMMAND_VARS and assigned:
-            an.recurse(assigned, name)
+        an.environ(name, (assigned, dyn))
     saved = an.enter(folders)
     an.dispatch(args[index:], ctx)
     an.cwds = saved
@@ -180,7 +178,45 @@ def _runner(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     an.cwds = saved
 
 
+def _ssh(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """ssh HOST COMMAND: the command runs elsewhere (maybe here: opaque, with its mentions);
+    `-o ProxyCommand=…`/`LocalCommand=…` run here."""
+    opts, operands = getopt(args, "BbcDEeFIiJLlmOoPpQRSWw", stop=True)
+    for text, _ in values(opts, "o"):
+        key, _, value = text.replace("=", " ", 1).partition(" ")
+        if key.lower() in ("proxycommand", "localcommand", "knownhostscommand"):
+            an.recurse(value.strip(), "ssh")
+    if len(operands) > 1:
+        an.inline_code("ssh", " ".join(text for text, _ in operands[1:]))
+
+
+def _session(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """tmux/screen run shell commands given anywhere on their command line (`tmux new -d CMD`,
+    `tmux send-keys CMD Enter`, `screen -dm CMD`): opaque, with their mentions."""
+    if args:
+        an.inline_code(ctx.name, " ".join(text for text, _ in args))
+
+
+def _crontab(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """crontab FILE|-: installs commands that run later; `-l`, `-r`, `-e` install nothing known."""
+    opts, operands = getopt(args, "us", frozenset({"user"}))
+    if not operands or any(name in ("l", "r", "e", "T") for name, _ in opts):
+        return
+    if operands[0][0] != "-":
+        an.opaque["crontab"] = None
+    elif ctx.stdin is not None:
+        an.inline_code("crontab", ctx.stdin)
+    elif ctx.feed is not None and ctx.feed[0] == "text":
+        an.inline_code("crontab", ctx.feed[1])
+    else:
+        an.hidden("crontab")
+
+
 RULES: dict[str, Handler] = {
+    "ssh": _ssh,
+    "tmux": _session,
+    "screen": _session,
+    "crontab": _crontab,
     "sudo": _sudo,
     "sudoedit": _sudo,
     "doas": _sudo,
