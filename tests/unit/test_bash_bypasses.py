@@ -338,6 +338,7 @@ OPAQUE = [
     ("python3 -c \"import pathlib as p; p.Path.replace(p.Path(), '.orch/x')\"", "python", f"{ORCH}/x"),
     ("python3 -c \"from pathlib import Path as Q; P = Q; P.replace(P(), '.orch/x')\"", "python", f"{ORCH}/x"),
     ("python3 -c \"import os; [os][0].remove('.orch/x')\"", "python", f"{ORCH}/x"),
+    ("python3 -c \"import operator as o; o.attrgetter('__class__')(0)\" .orch/x", "python", f"{ORCH}/x"),
     ("python3 -c \"(lambda f: f('.orch/x', 'w'))(open)\"", "python", f"{ORCH}/x"),
     ("python3 -c \"import sys; sys.stdout = open('.orch/x', 'w')\"", "python", f"{ORCH}/x"),
     ("echo 'import os' > json.py; python3 -c 'import json' .orch/x", "python", f"{ORCH}/x"),

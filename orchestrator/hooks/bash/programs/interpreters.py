@@ -74,16 +74,20 @@ def _python(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
                 python_code(an, (glued, args[index - 1][1]) if glued else _next(args, index))
                 return
             if letter == "m":
-                module = text[k + 1 :] or (args[index][0] if index < len(args) else "")
-                rest = args[index + (0 if text[k + 1 :] else 1) :]
-                from orchestrator.hooks.bash.programs.modules import run_module
-
-                run_module(an, module, rest, ctx)
+                glued = text[k + 1 :]
+                module = glued or _next(args, index)[0]
+                _run_module(an, module, args[index + (0 if glued else 1) :], ctx)
                 return
             if letter in "XWQ":
                 index += 0 if text[k + 1 :] else 1
                 break
     stdin_code(an, ctx, "python")
+
+
+def _run_module(an: Analyser, module: str, args: list[Arg], ctx: Ctx) -> None:
+    from orchestrator.hooks.bash.programs.modules import run_module  # rare: loaded on first use
+
+    run_module(an, module, args, ctx)
 
 
 def _next(args: list[Arg], index: int) -> Arg:

@@ -41,7 +41,7 @@ _ATTRIBUTES = frozenset(
     pprint pformat dedent indent fill wrap shorten
     Counter defaultdict OrderedDict namedtuple deque most_common elements
     chain groupby islice product permutations combinations accumulate zip_longest starmap tee
-    reduce partial itemgetter attrgetter
+    reduce partial itemgetter
     compile search match fullmatch findall finditer sub subn escape group groups groupdict span
     start end IGNORECASE MULTILINE DOTALL
     reader DictReader fieldnames Sniffer sniff
