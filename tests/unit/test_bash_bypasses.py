@@ -351,6 +351,7 @@ OPAQUE = [
     ("python3 -c \"print(open('.orch/x').read(), '$X')\"", "python", f"{ORCH}/x"),
     ("python3 <<EOF\nprint(open('.orch/x').read(), '$X')\nEOF", "python", f"{ORCH}/x"),
     ("cat <<'EOF' | python3\nopen('.orch/x', 'w')\nEOF", "python", f"{ORCH}/x"),
+    ("cat <<EOF | python3\nprint(open('.orch/x').read(), '$X')\nEOF", "python", f"{ORCH}/x"),
     # 12 and 13. here-documents and one-liners fed to other interpreters
     ("node <<EOF\nrequire('fs').writeFileSync('.orch/x', '')\nEOF", "node", f"{ORCH}/x"),
     ("ruby <<'EOF'\nFile.write('.orch/x', '')\nEOF", "ruby", f"{ORCH}/x"),
@@ -423,6 +424,8 @@ UNSEEN = [
     ("awk \"$(curl -s x)\" src/app.py", "awk"),
     ("sed -i \"$(curl -s x)\" src/app.py", "sed"),
     ("curl -s x | crontab -", "crontab"),
+    ("cat <<EOF | sh\n$X\nEOF", "sh"),
+    ("sh <<EOF\n$(curl -s x)\nEOF", "sh"),
     ("BASH_ENV=<(curl -s x) bash -c true", "63"),
     ("echo -e 'rm .orch/a' | sh", "sh"),
     ("echo 'rm .or\\0143h/a' | sh", "sh"),  # dash's echo decodes `\0143`

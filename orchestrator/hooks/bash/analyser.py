@@ -471,6 +471,8 @@ class Analyser:
         self.dispatch(argv, ctx)
         if not any(dyn for _, dyn in argv):
             self.output = printed([text for text, _ in argv], ctx.stdin, ctx.infile)
+            if self.output is not None and ctx.stdin_dyn and self.output[1] is ctx.stdin:
+                self.output = ("partial", ctx.stdin)  # `cat <<EOF` holding `$X`: text, not all known
 
     def redirect(self, redirect: Redir, ctx: Ctx | None) -> None:
         op, target = redirect.op, redirect.target

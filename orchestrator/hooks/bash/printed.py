@@ -6,7 +6,9 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    Feed = tuple[str, str]  # ("text", what is printed) or ("file", the file `cat` prints)
+    # ("text", what is printed), ("partial", text holding unknown values), or ("file", the file
+    # `cat` prints)
+    Feed = tuple[str, str]
 
 PWD = "\ue003"  # stands for the working folder until a path is resolved
 TOP = "\ue005"  # stands for the top of the enclosing repository until a path is resolved

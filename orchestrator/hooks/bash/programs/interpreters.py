@@ -119,7 +119,7 @@ def stdin_code(an: Analyser, ctx: Ctx, prog: str, shell: bool = False) -> None:
         an.run_script((feed[1], False), prog)
         return
     elif feed is not None:
-        code = (feed[1], False)
+        code = (feed[1], feed[0] == "partial")
     else:
         if ctx.piped_in:
             an.hidden(prog)
