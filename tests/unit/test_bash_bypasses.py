@@ -362,6 +362,8 @@ OPAQUE = [
     ("bun -e \"await Bun.write('.orch/x', '')\"", "bun", f"{ORCH}/x"),
     # 10. a substitution whose output is unknown
     ("rm -rf .orch/$(cat name)", "rm", ORCH),
+    ('rm -rf "$(cat name)/.orch"', "rm", ORCH),  # the unknown part may be this folder
+    ('cp x "$OUT/.orch/config.json"', "cp", f"{ORCH}/config.json"),
     ("ln -s \"$X\" l; rm -rf l/", "rm", f"{REPO}/l"),
     ("vim -sc 'w .orch/x' src/app.py", "vim", f"{ORCH}/x"),
     ("echo x > \"$(ls -d .orch)/a\"", "redirect", REPO),

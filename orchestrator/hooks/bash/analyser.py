@@ -357,6 +357,8 @@ class Analyser:
         text, dyn = arg
         if not text:
             return
+        if dyn:
+            self._mention_tail(text)
         for path, unknown in self.resolve(text, dyn):
             if path in _DEVICES:
                 continue
@@ -371,6 +373,16 @@ class Analyser:
                 folder, _, name = path.rpartition("/")
                 whole = name in ("*", ".*")  # `rm -rf *`: the folder
                 self.paths[(folder or "/") if whole else path] = None
+
+    def _mention_tail(self, text: str) -> None:
+        """`$DIR/.orch/a`: the part after the last unknown one, in each working folder and its
+        repository's top, since DIR may be either."""
+        parts = text.split("/")
+        last = max((i for i, part in enumerate(parts) if "$" in part or "`" in part), default=-1)
+        tail = "/".join(parts[last + 1 :]).strip("/")
+        for cwd, _ in self.cwds if last >= 0 and tail else ():
+            for folder in dict.fromkeys((cwd, _repo_root(cwd))):
+                self.mentions[_norm(folder + "/" + tail)] = None
 
     def write_into(self, folder: Arg, source: Arg, prog: str) -> None:
         """`prog` puts `source` into `folder` (`cp a b dir/`): `folder/<name of source>`."""
