@@ -274,6 +274,7 @@ OTHERS = [
 MOUNTS = [
     ('docker run --rm -v "$PWD":/w alpine rm -rf /w/.orch', "docker", REPO),
     ("docker run -v /repo/.orch:/x img", "docker", ORCH),
+    ("docker --context ci container run -v=/repo/.orch:/x img", "docker", ORCH),
     ("podman run --mount type=bind,source=.orch,target=/x img", "podman", ORCH),
 ]
 

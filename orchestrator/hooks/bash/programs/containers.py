@@ -19,8 +19,17 @@ _RUN_LONG = frozenset(
 )
 
 
+_GLOBAL_LONG = frozenset(
+    "host context config log-level tlscacert tlscert tlskey connection url identity root runroot "
+    "storage-driver".split()
+)
+
+
 def _container(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     """docker/podman run|create: writable bind mounts; cp SRC DEST: a local DEST."""
+    args = getopt(args, "Hcl", _GLOBAL_LONG, stop=True)[1]  # `docker --context X run …`
+    if args and args[0][0] == "container":
+        args = args[1:]
     command = args[0][0] if args else ""
     if command == "cp":
         operands = [arg for arg in args[1:] if not arg[0].startswith("-")]
@@ -29,7 +38,7 @@ def _container(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     elif command in ("run", "create"):
         opts = getopt(args[1:], _RUN_SHORT, _RUN_LONG, stop=True)[0]
         for text, dyn in values(opts, "v", "volume"):
-            _bind(an, text.split(":"), dyn, ctx.name)
+            _bind(an, text.removeprefix("=").split(":"), dyn, ctx.name)  # pflag reads `-v=X` as X
         for text, dyn in values(opts, "mount"):
             _mount(an, text, dyn, ctx.name)
 
