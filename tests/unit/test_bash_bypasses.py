@@ -191,6 +191,8 @@ SUBSTITUTIONS = [
     ('D=$(echo .orch); rm -rf "$D"', ORCH),
     ("D=`echo .orch`; rm -rf $D/tasks", f"{ORCH}/tasks"),
     ("rm -rf $(echo .or)ch", ORCH),
+    ("D=x; rm -rf ${D:+.orch}", ORCH),
+    ("D=; rm -rf ${D:-.orch}/tasks", f"{ORCH}/tasks"),
     ("read D <<< .orch; rm -rf $D", ORCH),
     ("read -r D <<'EOF'\n.orch\nEOF\nrm -rf \"$D/tasks\"", f"{ORCH}/tasks"),
 ]
@@ -364,6 +366,8 @@ OPAQUE = [
     # 10. a substitution whose output is unknown
     ("rm -rf .orch/$(cat name)", "rm", ORCH),
     ('rm -rf "$(cat name)/.orch"', "rm", ORCH),  # the unknown part may be this folder
+    ("rm -rf ${D:-.orch}", "rm", ORCH),  # D may be unset
+    ('rm -rf "${D:-.orch}/tasks"', "rm", f"{ORCH}/tasks"),
     ('cp x "$OUT/.orch/config.json"', "cp", f"{ORCH}/config.json"),
     ("ln -s \"$X\" l; rm -rf l/", "rm", f"{REPO}/l"),
     ("vim -sc 'w .orch/x' src/app.py", "vim", f"{ORCH}/x"),
@@ -493,6 +497,7 @@ READS = [
     'cat "$(git rev-parse --show-toplevel)/.orch/config.json"',
     "cat ~+/.orch/config.json",
     "read D <<< .orch; ls $D",
+    "ls ${D:-.orch}",
     "sqlite3 -readonly .orch/x.db 'select * from t'",
     "rsync -n -a src/ .orch/",
     "rsync src",

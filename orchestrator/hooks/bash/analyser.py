@@ -250,17 +250,22 @@ class Analyser:
         return value, False
 
     def _expansion(self, part: Part) -> Arg:
-        """`$(…)` (folded when its output is known), `${NAME:-default}` with NAME known, or
-        another `${…}`/`$((…))` (unknown, its substitutions analysed)."""
+        """`$(…)` (folded when its output is known); `${NAME:-word}` is NAME's value when it is
+        known, else maybe `word` (unknown, but named by it so that its mentions are checked);
+        another `${…}`/`$((…))` is unknown, its substitutions analysed."""
         if part.kind == "sub":
             self.run_tokens(part.toks, subshell=True)
             folded = self._fold(part)
             return (part.text, True) if folded is None else (folded, False)
-        name = _defaulted(part.text)
-        value = self.var(name) if name else None
-        if value:
-            return self._value(part, name, value)
         self._join(part.parts, braces=False)
+        name, op, word = _defaulted(part.text)
+        value = self.var(name) if name else None
+        plain = "$" not in word and "`" not in word
+        if value is not None and (op in "-=" or plain):
+            chosen = (word if value else "") if op == "+" else value or word
+            return self._value(part, name, chosen) if value or plain else (part.text, True)
+        if name and plain:
+            return word or part.text, True
         return part.text, True
 
     def _fold(self, part: Part) -> str | None:
@@ -558,14 +563,17 @@ def _segments(toks: list[Tok]) -> list[list[Word]] | None:
     return segments if segments[-1] else None
 
 
-def _defaulted(text: str) -> str:
-    """NAME in `${NAME:-word}`, `${NAME-word}`, `${NAME:=word}`, `${NAME=word}`, else ''."""
+def _defaulted(text: str) -> tuple[str, str, str]:
+    """NAME, the operator and the word of `${NAME:-word}` (also `-`, `=`, `+`, with or without
+    `:`), else empty strings."""
     inner = text[2:-1] if text.startswith("${") else ""
     end = 0
     while end < len(inner) and (inner[end] == "_" or (inner[end].isascii() and inner[end].isalnum())):
         end += 1
     rest = inner[end:].removeprefix(":")
-    return inner[:end] if end and rest[:1] in ("-", "=") else ""
+    if not end or rest[:1] not in ("-", "=", "+"):
+        return "", "", ""
+    return inner[:end], rest[0], rest[1:].strip("'\"")
 
 
 def _read_from(ctx: Ctx, source: Arg) -> None:
