@@ -194,6 +194,7 @@ SUBSTITUTIONS = [
     ("D=x; rm -rf ${D:+.orch}", ORCH),
     ("D=; rm -rf ${D:-.orch}/tasks", f"{ORCH}/tasks"),
     ("read D <<< .orch; rm -rf $D", ORCH),
+    ("printf -v D '%s' .orch; rm -rf $D", ORCH),
     ("read -r D <<'EOF'\n.orch\nEOF\nrm -rf \"$D/tasks\"", f"{ORCH}/tasks"),
 ]
 # -- 11. code fed to a shell from a pipe whose text is known ----------------------------------

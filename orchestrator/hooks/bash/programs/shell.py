@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from orchestrator.hooks.bash.analyser import STDIN_FILES
+from orchestrator.hooks.bash.printed import printed
 from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
@@ -113,17 +114,26 @@ def _declare(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 
 def _read(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """read, mapfile, printf -v: the named variables now hold something unknown, except
-    `read NAME <<< WORD` (or fed by `echo WORD |`), which holds WORD's first line."""
+    """read, mapfile: the named variables now hold something unknown, except `read NAME <<<
+    WORD` (or fed by `echo WORD |`), which holds WORD's first line."""
     opts, operands = getopt(args, "adinNptuvCcs")
-    if ctx.name == "printf":
-        operands = values(getopt(args, "v")[0], "v")
     source = _stdin_text(ctx)
     an.mention(ctx.stdin or source or "")
     line = source.partition("\n")[0].strip() if source is not None else None
     single = ctx.name == "read" and len(operands) == 1 and all(name == "r" for name, _ in opts)
     for text, _ in operands:
-        an.vars[text] = line if single else None
+        an.set_var(text, line if single else None)
+
+
+def _printf(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """printf -v NAME FORMAT ARGS…: NAME holds what printf would print, when that is known."""
+    opts, rest = getopt(args, "v", stop=True)
+    if not values(opts, "v"):
+        return
+    known = not any(dyn for _, dyn in rest) and rest
+    found = printed(["printf", *(text for text, _ in rest)], None) if known else None
+    for text, _ in values(opts, "v"):
+        an.set_var(text, found[1] if found is not None else None)
 
 
 def _stdin_text(ctx: Ctx) -> str | None:
@@ -157,6 +167,6 @@ RULES: dict[str, Handler] = {
     "read": _read,
     "mapfile": _read,
     "readarray": _read,
-    "printf": _read,
+    "printf": _printf,
     "unset": _unset,
 }
