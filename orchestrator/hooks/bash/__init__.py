@@ -8,8 +8,9 @@ touches orch's own state or a file leased by another task. Three layers:
 2. `script` walks the tokens the way Bash runs them: lists, pipelines, subshells, `{ }` groups,
    `if`/`while`/`for`/`case`, function bodies. `analyser` holds the shell state it follows (the
    working folder after `cd`, simple variables, links the command makes) and recurses into `$(…)`,
-   `sh -c`, `eval`, `trap`; `printed` says what `echo`/`printf`/`pwd`/`cat <<EOF` print, so
-   `$(echo .orch)` folds and `echo 'rm x' | sh` is analysed as the code it feeds.
+   `sh -c`, `eval`, `trap`; `words` expands a word with that state; `printed` says what
+   `echo`/`printf`/`pwd`/`cat <<EOF` print, so `$(echo .orch)` folds and `echo 'rm x' | sh` is
+   analysed as the code it feeds.
 3. `programs` holds one rule per program that writes files (`cp`, `sed -i`, `git checkout`, …),
    in modules loaded only when a command runs one of their programs.
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Op, Part, Unparseable, Word, is_lit
+from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Part, Unparseable, Word, is_lit
 from orchestrator.hooks.bash.printed import HOLE as _HOLE
 from orchestrator.hooks.bash.printed import PWD as _PWD
 from orchestrator.hooks.bash.printed import TOP as _TOP
-from orchestrator.hooks.bash.printed import printed
+from orchestrator.hooks.bash.printed import here, printed, repo_root
 from orchestrator.hooks.bash.programs import rule
 from orchestrator.hooks.bash.script import Script, union
+from orchestrator.hooks.bash.words import Words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,9 +28,6 @@ if TYPE_CHECKING:
         list[tuple[Dir, ...]],
     ]
 
-LB, COMMA, RB = "\ue000", "\ue001", "\ue002"  # unquoted `{` `,` `}`, for brace expansion
-_MARK = str.maketrans({"{": LB, ",": COMMA, "}": RB})
-_UNMARK = str.maketrans({LB: "{", COMMA: ",", RB: "}"})
 _CODE_CHARS = frozenset(" \t\n\r'\"`()[]{};,<>|&=:")
 _SPLIT = str.maketrans({c: " " for c in _CODE_CHARS})
 FD_FOLDERS = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
@@ -83,6 +81,7 @@ class Analyser:
         self.traps: list[tuple[str, tuple[Dir, ...]]] = []
         self.nest = 0
         self.replaying = False
+        self.words = Words(self)
 
     def child(self) -> Analyser:
         """A fresh result set over the same state (for `xargs CMD`)."""
@@ -148,7 +147,7 @@ class Analyser:
     def set_var(self, name: str, value: str | None) -> None:
         """A variable given two different values is unknown (either branch may have run)."""
         if value is not None and len(self.cwds) == 1 and (_PWD in value or _TOP in value):
-            value = _here(value, self.cwds[0][0])  # `D=$(pwd)` keeps this folder after a `cd`
+            value = here(value, self.cwds[0][0])  # `D=$(pwd)` keeps this folder after a `cd`
         if name in self.vars and self.vars[name] != value:
             value = None
         self.vars[name] = value
@@ -196,115 +195,15 @@ class Analyser:
 
     def expand(self, word: Word) -> list[Arg]:
         """A word as arguments: variables substituted, braces expanded, substitutions analysed."""
-        text, dyn = self._join(word.parts, braces=True)
-        if LB not in text:
-            return [(text, dyn)]
-        from orchestrator.hooks.bash.braces import brace_expand  # rare: loaded on first use
-
-        texts = brace_expand(text)
-        if texts is None:
-            return [(text.translate(_UNMARK), True)]
-        return [(t.translate(_UNMARK), dyn) for t in texts]
+        return self.words.expand(word)
 
     def expand_value(self, word: Word) -> Arg:
         """A word as one string (assignment values, here-documents): no brace expansion."""
-        return self._join(word.parts, braces=False)
+        return self.words.join(word.parts, braces=False)
 
     def expand_parts(self, parts: list[Part]) -> None:
         """Analyse the substitutions inside an arithmetic command."""
-        self._join(parts, braces=False)
-
-    def _join(self, parts: list[Part], braces: bool) -> Arg:
-        chunks: list[str] = []
-        dyn = False
-        for index, part in enumerate(parts):
-            if part.kind == "lit":
-                text, unknown = self._literal(part, index == 0, len(parts) == 1, braces)
-            elif part.kind == "var":
-                text, unknown = self._value(part, part.text, self.var(part.text))
-            elif part.kind == "proc":
-                self.run_tokens(part.toks, subshell=True)
-                text, unknown = "/dev/fd/63", False
-            else:
-                text, unknown = self._expansion(part)
-            chunks.append(text)
-            dyn = dyn or unknown
-        return "".join(chunks), dyn
-
-    def _literal(self, part: Part, first: bool, alone: bool, braces: bool) -> Arg:
-        text = part.text
-        if part.quoted:
-            return text, False
-        if first and text[:2] in ("~+", "~-") and text[2:3] in ("", "/"):  # `~+` is $PWD
-            value = self.var("PWD" if text[1] == "+" else "OLDPWD")
-            return (text, True) if value is None else (value + text[2:], False)
-        if first and text.startswith("~"):
-            text = _tilde(text, alone)
-        if braces and "{" in text:
-            text = text.translate(_MARK)
-        return text, False
-
-    def _value(self, part: Part, name: str, value: str | None) -> Arg:
-        if value is None or (not part.quoted and any(c in value for c in " \t\n")):
-            return "$" + name, True  # unknown, or split into several words
-        return value, False
-
-    def _expansion(self, part: Part) -> Arg:
-        """`$(…)` (folded when its output is known); `${NAME:-word}` is NAME's value when it is
-        known, else maybe `word` (unknown, but named by it so that its mentions are checked);
-        another `${…}`/`$((…))` is unknown, its substitutions analysed."""
-        if part.kind == "sub":
-            self.run_tokens(part.toks, subshell=True)
-            folded = self._fold(part)
-            return (part.text, True) if folded is None else (folded, False)
-        self._join(part.parts, braces=False)
-        name, op, word = _defaulted(part.text)
-        value = self.var(name) if name else None
-        plain = "$" not in word and "`" not in word
-        if value is not None and (op in "-=" or plain):
-            chosen = (word if value else "") if op == "+" else value or word
-            return self._value(part, name, chosen) if value or plain else (part.text, True)
-        if name and plain:
-            return word or part.text, True
-        return part.text, True
-
-    def _fold(self, part: Part) -> str | None:
-        """The output of `$(echo .orch)`, `$(pwd)`, `$(cd DIR && pwd)`…, when the text says what
-        it is (and, unquoted, it is a single word)."""
-        segments = _segments(part.toks) or []
-        commands = [argv for argv in map(self._known_words, segments) if argv]
-        if not commands or len(commands) != len(segments):
-            return None
-        found = printed(commands[-1], None)
-        if found is None or found[0] != "text":
-            return None
-        text: str | None = found[1].rstrip("\n")
-        if text is not None and len(commands) > 1:
-            text = self._after_cds(commands[:-1], text)
-        if text is None or (not part.quoted and any(c in text for c in " \t\n")):
-            return None
-        return text
-
-    def _known_words(self, words: list[Word]) -> list[str] | None:
-        out: list[str] = []
-        for word in words:
-            for text, dyn in self.expand(word):
-                if dyn:
-                    return None
-                out.append(text)
-        return out
-
-    def _after_cds(self, cds: list[list[str]], text: str) -> str | None:
-        """`text` printed after `cd A && cd B && …`: the folder put in for `$PWD`."""
-        if any(len(argv) != 2 or argv[0] != "cd" or argv[1].startswith("-") for argv in cds):
-            return None
-        saved = self.cwds
-        for argv in cds:
-            self.cwds = tuple(self.resolve(argv[1], False))
-        here, self.cwds = self.cwds, saved
-        if len(here) != 1 or here[0][1]:
-            return None
-        return _here(text, here[0][0])
+        self.words.join(parts, braces=False)
 
     # -- results --------------------------------------------------------------------------
 
@@ -313,11 +212,11 @@ class Analyser:
         found: dict[str, bool] = {}
         placed = _PWD in text or _TOP in text
         for cwd, unknown in self.cwds:
-            here = _here(text, cwd) if placed else text
-            if here.startswith("/"):
-                path, flag = here, dyn or (unknown and placed)
+            local = here(text, cwd) if placed else text
+            if local.startswith("/"):
+                path, flag = local, dyn or (unknown and placed)
             else:
-                path, flag = cwd + "/" + here, dyn or unknown
+                path, flag = cwd + "/" + local, dyn or unknown
             path = _proc(_norm(path), cwd)
             linked, blind = self._through_links(path)
             found[path] = found.get(path, False) or flag or blind
@@ -386,7 +285,7 @@ class Analyser:
         last = max((i for i, part in enumerate(parts) if "$" in part or "`" in part), default=-1)
         tail = "/".join(parts[last + 1 :]).strip("/")
         for cwd, _ in self.cwds if last >= 0 and tail else ():
-            for folder in dict.fromkeys((cwd, _repo_root(cwd))):
+            for folder in dict.fromkeys((cwd, repo_root(cwd))):
                 self.mentions[_norm(folder + "/" + tail)] = None
 
     def write_into(self, folder: Arg, source: Arg, prog: str) -> None:
@@ -405,7 +304,7 @@ class Analyser:
             return
         for cwd, unknown in self.cwds:
             if not unknown:
-                root = _repo_root(cwd) if repo else cwd
+                root = repo_root(cwd) if repo else cwd
                 self.paths[root] = self.mentions[root] = None
 
     def run_script(self, script: Arg, prog: str) -> None:
@@ -550,32 +449,6 @@ class Analyser:
         self.renamed[name] = words
 
 
-def _segments(toks: list[Tok]) -> list[list[Word]] | None:
-    """The simple commands of `A && B && C` (words only), or None for anything else."""
-    segments: list[list[Word]] = [[]]
-    for tok in toks:
-        if isinstance(tok, Word):
-            segments[-1].append(tok)
-        elif isinstance(tok, Op) and tok.op == "&&" and segments[-1]:
-            segments.append([])
-        else:
-            return None
-    return segments if segments[-1] else None
-
-
-def _defaulted(text: str) -> tuple[str, str, str]:
-    """NAME, the operator and the word of `${NAME:-word}` (also `-`, `=`, `+`, with or without
-    `:`), else empty strings."""
-    inner = text[2:-1] if text.startswith("${") else ""
-    end = 0
-    while end < len(inner) and (inner[end] == "_" or (inner[end].isascii() and inner[end].isalnum())):
-        end += 1
-    rest = inner[end:].removeprefix(":")
-    if not end or rest[:1] not in ("-", "=", "+"):
-        return "", "", ""
-    return inner[:end], rest[0], rest[1:].strip("'\"")
-
-
 def _read_from(ctx: Ctx, source: Arg) -> None:
     """`< FILE` replaces stdin, except `< /dev/stdin`; `< <(…)` is a pipe nobody can read."""
     if source[0] in STDIN_FILES:
@@ -583,13 +456,6 @@ def _read_from(ctx: Ctx, source: Arg) -> None:
     ctx.stdin, ctx.feed = None, None
     ctx.piped_in = source[0].startswith(FD_FOLDERS)
     ctx.infile = None if ctx.piped_in else source
-
-
-def _here(text: str, cwd: str) -> str:
-    """`text` with the working folder and the repository top put in for `cwd`."""
-    if _TOP in text:
-        text = text.replace(_TOP, _repo_root(cwd))
-    return text.replace(_PWD, cwd)
 
 
 def _plain_name(name: str) -> bool:
@@ -605,14 +471,6 @@ def _assignment(word: Word) -> tuple[str, Word] | None:
     if not eq or not name.isidentifier() or not name.isascii():
         return None
     return name, Word([Part("lit", rest), *word.parts[1:]])
-
-
-def _tilde(text: str, alone: bool) -> str:
-    head, slash, tail = text.partition("/")
-    if not slash and not alone:
-        return text
-    home = os.path.expanduser(head)
-    return text if home == head else home + slash + tail
 
 
 def _norm(path: str) -> str:
@@ -631,19 +489,6 @@ def _proc(path: str, cwd: str) -> str:
         if path == link or path.startswith(link + "/"):
             return _norm("/" + path[len(link) :])
     return path
-
-
-def _repo_root(folder: str) -> str:
-    """The top of the git work tree holding `folder` (the folder itself when there is none)."""
-    current = folder
-    for _ in range(64):
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    return folder
 
 
 def _is_python(name: str) -> bool:

@@ -4,6 +4,8 @@ folds such output into a `$(…)` that captures it, or analyses it as the code a
 
 from __future__ import annotations
 
+import os
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     # ("text", what is printed), ("partial", text holding unknown values), or ("file", the file
@@ -76,3 +78,23 @@ def _unescape(text: str) -> str | None:
         out.append(c)
         index += 1
     return "".join(out)
+
+
+def here(text: str, cwd: str) -> str:
+    """`text` with the working folder and the repository top put in for `cwd`."""
+    if TOP in text:
+        text = text.replace(TOP, repo_root(cwd))
+    return text.replace(PWD, cwd)
+
+
+def repo_root(folder: str) -> str:
+    """The top of the git work tree holding `folder` (the folder itself when there is none)."""
+    current = folder
+    for _ in range(64):
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return folder
