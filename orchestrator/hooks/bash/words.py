@@ -18,6 +18,7 @@ LB, COMMA, RB = "\ue000", "\ue001", "\ue002"  # unquoted `{` `,` `}`, for brace 
 _MARK = str.maketrans({"{": LB, ",": COMMA, "}": RB})
 _UNMARK = str.maketrans({LB: "{", COMMA: ",", RB: "}"})
 _BLANKS = " \t\n"
+_SPECIAL = frozenset("~{")  # what an unquoted literal may need expanded
 
 
 class Words:
@@ -43,7 +44,9 @@ class Words:
         chunks: list[str] = []
         dyn = False
         for index, part in enumerate(parts):
-            if part.kind == "lit":
+            if part.kind == "lit" and (part.quoted or not _SPECIAL.intersection(part.text)):
+                text, unknown = part.text, False  # the common case, kept fast
+            elif part.kind == "lit":
                 text, unknown = self._literal(part, index == 0, len(parts) == 1, braces)
             elif part.kind == "var":
                 text, unknown = _value(part, part.text, self.an.var(part.text))
