@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -612,3 +613,10 @@ def test_ast_is_loaded_only_for_python_code() -> None:
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]
+
+
+def test_nested_substitutions_are_folded_in_linear_time() -> None:
+    command = "rm " + "$(echo " * 28 + ".orch" + ")" * 28
+    start = time.perf_counter()
+    assert written_paths(command, REPO).paths == (ORCH,)
+    assert time.perf_counter() - start < 1.0

@@ -26,6 +26,8 @@ class Words:
 
     def __init__(self, an: Analyser) -> None:
         self.an = an
+        self.seen: dict[int, Arg] = {}  # each `$(…)` as last expanded, by the part's id
+        self.again = False  # expanding words already analysed: reuse what `$(…)` gave
 
     def expand(self, word: Word) -> list[Arg]:
         """A word as arguments: variables substituted, braces expanded, substitutions analysed."""
@@ -51,7 +53,8 @@ class Words:
             elif part.kind == "var":
                 text, unknown = _value(part, part.text, self.an.var(part.text))
             elif part.kind == "proc":
-                self.an.run_tokens(part.toks, subshell=True)
+                if not self.again:
+                    self.an.run_tokens(part.toks, subshell=True)
                 text, unknown = "/dev/fd/63", False
             else:
                 text, unknown = self._expansion(part)
@@ -77,9 +80,13 @@ class Words:
         known, else maybe `word` (unknown, but named by it so that its mentions are checked);
         another `${…}`/`$((…))` is unknown, its substitutions analysed."""
         if part.kind == "sub":
+            if self.again and id(part) in self.seen:
+                return self.seen[id(part)]  # not analysed twice: nested, that is exponential
             self.an.run_tokens(part.toks, subshell=True)
             folded = self._fold(part)
-            return (part.text, True) if folded is None else (folded, False)
+            found = (part.text, True) if folded is None else (folded, False)
+            self.seen[id(part)] = found
+            return found
         self.join(part.parts, braces=False)
         name, op, word = _defaulted(part.text)
         value = self.an.var(name) if name else None
@@ -109,13 +116,13 @@ class Words:
         return text
 
     def _known(self, words: list[Word]) -> list[str] | None:
-        out: list[str] = []
-        for word in words:
-            for text, dyn in self.expand(word):
-                if dyn:
-                    return None
-                out.append(text)
-        return out
+        """The words of a command already analysed, when all are known."""
+        again, self.again = self.again, True
+        try:
+            args = [arg for word in words for arg in self.expand(word)]
+        finally:
+            self.again = again
+        return None if any(dyn for _, dyn in args) else [text for text, _ in args]
 
     def _after_cds(self, cds: list[list[str]], text: str) -> str | None:
         """`text` printed after `cd A && cd B && …`: the folder put in for `$PWD`."""
