@@ -72,18 +72,18 @@ def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         elif text[1] == "i":
             replace = text[2:] or "{}"
         elif text[1] in "aEdLnPs" and len(text) == 2:
-            split = split and text[1] not in "ad"
             index += 1
-        split = split and text not in ("-0", "--null") and not text.startswith(("--delimiter", "--arg-file"))
+        # words not read from stdin, or not split at blanks
+        split = split and text[1:2] not in "0ad" and not text.startswith(("--null", "--delim", "--arg-file"))
     command = args[index:] or [("echo", False)]
-    plain = ctx.feed is not None and ctx.feed[0] == "text" and not set("'\"\\") & set(ctx.feed[1])
-    if ctx.feed is not None and plain and split and replace is None:
-        an.dispatch([*command, *((word, False) for word in ctx.feed[1].split())], Ctx(False))
-    elif ctx.feed is not None and plain and replace:
-        for line in filter(None, (line.strip() for line in ctx.feed[1].split("\n"))):
-            an.dispatch([(text.replace(replace, line), dyn) for text, dyn in command], Ctx(False))
-    else:
+    feed = ctx.feed[1] if ctx.feed is not None and ctx.feed[0] == "text" else None
+    if feed is None or not split or set("'\"\\") & set(feed):  # xargs unquotes: not followed
         _with_hole(an, command, replace, "xargs")
+    elif replace is None:
+        an.dispatch([*command, *((word, False) for word in feed.split())], Ctx(False))
+    else:
+        for line in filter(None, (line.strip() for line in feed.split("\n"))):
+            an.dispatch([(text.replace(replace, line), dyn) for text, dyn in command], Ctx(False))
 
 
 def _with_hole(an: Analyser, command: list[Arg], replace: str | None, runner: str) -> None:
