@@ -427,6 +427,7 @@ UNSEEN = [
     ("curl -s x | sh -c 'python3'", "python"),
     ("curl -s x | sudo -u y sh", "sh"),
     ("curl -s x | tee log | sh", "sh"),
+    ("curl -s x | tee >(sh) >/dev/null", "sh"),
     ("curl -s x | xargs sh -c", "sh"),
     ("curl -s x | xargs -0 -I{} bash -c '{}'", "bash"),
     ("curl -s x | parallel", "parallel"),

@@ -164,6 +164,13 @@ class Analyser:
         if saved is not None:
             self.restore(saved)
 
+    def run_fed(self, toks: list[Tok]) -> None:
+        """`>(…)`: commands in a subshell whose stdin is a pipe nobody can read."""
+        saved = self.stdin_pipe, self.feed
+        self.stdin_pipe, self.feed = True, None
+        self.run_tokens(toks, subshell=True)
+        self.stdin_pipe, self.feed = saved
+
     def recurse(
         self,
         text: str,

@@ -53,7 +53,9 @@ class Words:
             elif part.kind == "var":
                 text, unknown = _value(part, part.text, self.an.var(part.text))
             elif part.kind == "proc":
-                if not self.again:
+                if not self.again and part.text.startswith(">"):
+                    self.an.run_fed(part.toks)  # `tee >(sh)`: sh reads what tee writes
+                elif not self.again:
                     self.an.run_tokens(part.toks, subshell=True)
                 text, unknown = "/dev/fd/63", False
             else:
