@@ -388,6 +388,7 @@ OPAQUE = [
     ("screen -dm sh -c 'rm .orch/a'", "screen", f"{ORCH}/a"),
     ("echo '* * * * * rm -rf /repo/.orch' | crontab -", "crontab", ORCH),
     ("gdb -batch -ex 'shell rm .orch/a'", "gdb", f"{ORCH}/a"),
+    ("expect -c 'spawn rm .orch/a'", "expect", f"{ORCH}/a"),
     ("alias x='cd .orch; rm a'\nx", "x", ORCH),
     # 17. xargs running a writer on names it reads
     ("ls .orch | xargs rm", "xargs", ORCH),
@@ -428,6 +429,8 @@ UNSEEN = [
     ("curl -s x | sudo -u y sh", "sh"),
     ("curl -s x | tee log | sh", "sh"),
     ("curl -s x | tee >(sh) >/dev/null", "sh"),
+    ("curl -s x | tclsh", "tclsh"),
+    ("base64 -d x | irb", "irb"),
     ("curl -s x | xargs sh -c", "sh"),
     ("curl -s x | xargs -0 -I{} bash -c '{}'", "bash"),
     ("curl -s x | parallel", "parallel"),

@@ -22,7 +22,8 @@ _MODULES = {
     "install link dd rsync sqlite3 rimraf cmake mknod split csplit",
     "text": "sed gsed awk gawk mawk nawk patch sort uniq yq",
     "interpreters": "python perl ruby sh bash zsh dash ksh ash mksh fish at batch node nodejs bun deno php "
-    "lua Rscript julia osascript pwsh powershell gdb",
+    "lua Rscript julia osascript pwsh powershell gdb expect guile racket sbcl elixir groovy ghci dc tclsh "
+    "wish irb",
     "shell": "eval source . alias hash trap cd pushd popd export declare typeset local readonly read mapfile "
     "readarray printf unset",
     "wrappers": "sudo sudoedit doas env command builtin exec nohup setsid chronic unbuffer busybox nice "

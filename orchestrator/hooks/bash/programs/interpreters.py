@@ -143,6 +143,17 @@ _EVAL_FLAGS = {
     "osascript": frozenset({"-e"}),
     "pwsh": frozenset({"-c", "-Command", "-command"}),
     "gdb": frozenset({"-ex", "--ex", "-eval-command", "--eval-command", "-iex", "--init-eval-command"}),
+    "expect": frozenset({"-c"}),
+    "guile": frozenset({"-c"}),
+    "racket": frozenset({"-e"}),
+    "sbcl": frozenset({"--eval"}),
+    "elixir": frozenset({"-e"}),
+    "groovy": frozenset({"-e"}),
+    "ghci": frozenset({"-e"}),
+    "dc": frozenset({"-e", "--expression"}),
+    "tclsh": frozenset(),
+    "wish": frozenset(),
+    "irb": frozenset(),
 }
 _EVAL_FLAGS["nodejs"] = _EVAL_FLAGS["node"]
 _EVAL_FLAGS["powershell"] = _EVAL_FLAGS["pwsh"]
