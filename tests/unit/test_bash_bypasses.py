@@ -237,6 +237,8 @@ LINKS = [
     ("ln .orch/config.json c; echo x > c", f"{ORCH}/config.json"),  # a hard link: the same file
     ("link .orch/config.json c && sed -i s/a/b/ c", f"{ORCH}/config.json"),
     ("cp -l .orch/config.json c; truncate -s0 c", f"{ORCH}/config.json"),
+    ("mkdir m; sudo mount --bind .orch m; rm -rf m/tasks", f"{ORCH}/tasks"),
+    ("mount -o bind,rw /repo/.orch /mnt/x && echo x > /mnt/x/a", f"{ORCH}/a"),
     ("ln -s .orch l; cd l && rm config.json", f"{ORCH}/config.json"),
 ]
 # -- 17. xargs fed by ls | grep: the working folder is written ---------------------------------

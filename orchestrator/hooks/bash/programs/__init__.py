@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # The programs each module of rules knows; its `RULES` maps the same names to their rules.
 _MODULES = {
     "files": "rm rmdir unlink shred touch mkdir mkfifo truncate fallocate tee chmod chown chgrp cp mv ln "
-    "install link dd rsync sqlite3 rimraf cmake mknod split csplit",
+    "install link dd rsync sqlite3 rimraf cmake mknod split csplit mount bindfs",
     "text": "sed gsed awk gawk mawk nawk patch sort uniq yq",
     "interpreters": "python perl ruby sh bash zsh dash ksh ash mksh fish at batch node nodejs bun deno php "
     "lua Rscript julia osascript pwsh powershell gdb expect guile racket sbcl elixir groovy ghci dc tclsh "

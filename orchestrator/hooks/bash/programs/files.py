@@ -189,6 +189,16 @@ def _cmake(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         an.dispatch(argv.get(command, [("env", False), *rest]), ctx)
 
 
+def _mount(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """`mount --bind SRC DEST` (`-B`, `--rbind`, `-o bind`), `bindfs SRC DEST`: paths through DEST
+    lead to SRC, as through a link."""
+    opts, operands = getopt(args, "otTLUNO", frozenset({"options", "types", "target", "source"}))
+    options = ",".join(text for text, _ in values(opts, "o", "options")).split(",")
+    bind = ctx.name == "bindfs" or has(opts, "B", "bind", "R", "rbind") or "bind" in options
+    if bind and len(operands) >= 2:
+        an.link(operands[0], operands[1], from_cwd=True)
+
+
 def _mknod(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     for arg in getopt(args, "mZ", frozenset({"mode", "context"}))[1][:1]:
         an.write(arg, "mknod")
@@ -214,6 +224,8 @@ def _split(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 RULES: dict[str, Handler] = {
     "rm": _operands(),
     "mknod": _mknod,
+    "mount": _mount,
+    "bindfs": _mount,
     "split": _split,
     "csplit": _split,
     "rimraf": _operands(),
