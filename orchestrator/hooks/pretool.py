@@ -22,11 +22,12 @@ STATE = ".orch"
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
-    paths, opaque, mentions, calls = targets(payload)
+    found = _analysed(payload)
+    paths, opaque, mentions, calls = targets(payload, found)
     cwd = payload.cwd or ctx.root
     verdict = _protected(ctx, paths, opaque, mentions, cwd)
-    if verdict is None and payload.tool_name == "Bash":
-        verdict = _git_rules(payload, ctx, paths)
+    if verdict is None and found is not None:
+        verdict = _unseen(found) or _git_rules(found, ctx, paths)
     if verdict is None and calls:
         verdict = orchcalls.check(calls, payload, ctx)
     if verdict is None and paths:
@@ -37,12 +38,14 @@ def decide(payload: Payload, ctx: Context) -> Decision:
     return verdict or NONE
 
 
-def targets(payload: Payload) -> tuple[list[str], tuple[str, ...], tuple[str, ...], tuple[OrchCall, ...]]:
+def targets(
+    payload: Payload, found: BashWrites | None = None
+) -> tuple[list[str], tuple[str, ...], tuple[str, ...], tuple[OrchCall, ...]]:
     """(files and folders written, opaque writers, paths they mention, orch calls)."""
     written = payload.written_file()
     if written:
         return [written], (), (), ()
-    found = _analysed(payload)
+    found = found or _analysed(payload)
     if found is None:
         return [], (), (), ()
     return _expanded(found.paths), found.opaque, tuple(_expanded(found.mentions)), found.orch
@@ -56,11 +59,21 @@ def _analysed(payload: Payload) -> BashWrites | None:
     return written_paths(payload.command(), payload.cwd or os.getcwd())
 
 
-def _git_rules(payload: Payload, ctx: Context, paths: list[str]) -> Decision | None:
+def _unseen(found: BashWrites) -> Decision | None:
+    if not found.unseen:
+        return None
+    return Decision(
+        "deny",
+        f"this command runs code orch cannot read ({', '.join(found.unseen)} fed by a pipe, a "
+        "substitution or a download), so nothing in it can be checked. Write the code to a file you "
+        "can read, then run that file.",
+    )
+
+
+def _git_rules(found: BashWrites, ctx: Context, paths: list[str]) -> Decision | None:
     """git subcommands that can rewind or discard the work tree: ask git which files they would
     change, then check those files like any other write (orch's state first)."""
-    found = _analysed(payload)
-    if found is None or not found.git:
+    if not found.git:
         return None
     from orchestrator.hooks import gitguard
 
@@ -164,38 +177,53 @@ def _binding_rules(payload: Payload, ctx: Context, rels: list[str]) -> Decision 
                 "(`orch status`), or take a ready task (/orch:next).",
             )
     for rel in rels:
-        verdict = _ownership(rel, task, ctx) or _lease(rel, task, payload, ctx)
+        folder = rel == "." or os.path.isdir(os.path.join(ctx.root, rel))
+        verdict = _ownership(rel, task, ctx, folder) or _lease(rel, task, payload, ctx, folder)
         if verdict is not None:
             return verdict
     return None
 
 
-def _ownership(rel: str, task: dict[str, Any] | None, ctx: Context) -> Decision | None:
-    """A file declared by a task that may not be worked on yet, or by another agent's task."""
-    owners = index.owners(rel, ctx.state_dir, ctx.runtime.dir)
+def _ownership(rel: str, task: dict[str, Any] | None, ctx: Context, folder: bool) -> Decision | None:
+    """A file declared by a task that may not be worked on yet, or by another agent's task; for a
+    folder (removed, moved, extracted over), any such file below it."""
     mine = task["id"] if task is not None else None
-    if not owners or any(entry[1] == mine for entry in owners):
-        return None
+    if folder:
+        owners = [e for e in index.owners_below(rel, ctx.state_dir, ctx.runtime.dir) if e[1] != mine]
+    else:
+        owners = index.owners(rel, ctx.state_dir, ctx.runtime.dir)
+        if any(entry[1] == mine for entry in owners):
+            return None
+    what = f"{rel} holds files of" if folder else f"{rel} belongs to"
     for _glob, owner, status, title, waits in owners:
         if waits:
             return Decision(
                 "deny",
-                f"{rel} belongs to task {owner} ({title}), which cannot start yet: "
+                f"{what} task {owner} ({title}), which cannot start yet: "
                 f"it waits on {', '.join(waits)}. Work on a ready task instead "
                 "(/orch:next), or wait for those to complete.",
             )
         if status in ACTIVE:
             return Decision(
                 "deny",
-                f"{rel} belongs to task {owner} ({title}), which another agent has "
+                f"{what} task {owner} ({title}), which another agent has "
                 f"in progress. Keep to your own task's files, or wait until {owner} "
                 "is completed.",
             )
     return None
 
 
-def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context) -> Decision | None:
-    if task is not None and task.get("status") == "in_progress":
+def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context,
+           folder: bool) -> Decision | None:
+    mine = task["id"] if task is not None else None
+    where, path = rel, rel
+    if folder:
+        below = "" if rel == "." else rel + "/"
+        leased = ctx.runtime.live_leases().items()
+        path, conflict = next(((p, lease) for p, lease in leased
+                               if p.startswith(below) and lease.get("task") != mine), (rel, None))
+        where = f"{rel} holds {path}, which"
+    elif task is not None and task.get("status") == "in_progress":
         ttl = ctx.lease_ttl()
         conflict = ctx.runtime.take_lease(rel, task["id"], payload.caller, payload.session_id, ttl)
     else:
@@ -204,8 +232,8 @@ def _lease(rel: str, task: dict[str, Any] | None, payload: Payload, ctx: Context
         return None
     return Decision(
         "deny",
-        f"{rel} is leased by task {conflict.get('task')} (held by "
+        f"{where} is leased by task {conflict.get('task')} (held by "
         f"{conflict.get('holder')} since {conflict.get('since')}, until "
         f"{conflict.get('expires')}). Wait for {conflict.get('task')} to finish, "
-        f"work on other files, or ask the human to run `orch unlock {rel}`.",
+        f"work on other files, or ask the human to run `orch unlock {path}`.",
     )

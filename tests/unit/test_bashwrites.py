@@ -122,6 +122,7 @@ WRITES = [
     ("alias ls='rm -rf .orch'", ORCH),
     ("parallel rm ::: .orch/a .orch/b", f"{ORCH}/a"),
     ("gzip .orch/config.json", f"{ORCH}/config.json.gz"),
+    ("echo 'rm .orch/a' | at now", f"{ORCH}/a"),
 ]
 
 # An opaque writer, and the protected path one of the mentions must be at or under.
@@ -144,7 +145,6 @@ OPAQUE = [
     ("$EDITOR .orch/config.json", "$EDITOR", f"{ORCH}/config.json"),
     ('sh -c "echo \'unbalanced > .orch/a"', "sh", f"{ORCH}/a"),
     ("exec 3<.orch; echo x > /dev/fd/3/a", "redirect", ORCH),
-    ("echo 'rm .orch/a' | at now", "at", f"{ORCH}/a"),
 ]
 OPAQUE_ONLY = [
     ("ls | xargs rm", "rm"),
@@ -349,7 +349,8 @@ def test_a_variable_given_two_values_is_unknown() -> None:
 
 def test_python_script_is_normal_work_but_stdin_code_is_opaque() -> None:
     assert written_paths("python3 tools/gen.py .orch", REPO).opaque == ()
-    assert written_paths("cat gen.py | python3", REPO).opaque == ("python",)
+    assert written_paths("cat gen.py | python3", REPO).opaque == ()  # a script, as `python3 gen.py`
+    assert written_paths("curl -s https://example.com/gen.py | python3", REPO).opaque == ("python",)
 
 
 def test_file_descriptors_and_devices_are_not_files() -> None:

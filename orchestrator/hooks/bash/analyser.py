@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 
 from orchestrator.hooks.bash.lexer import HEREDOCS, MAX_NEST, Lexer, Part, Unparseable, Word, is_lit
+from orchestrator.hooks.bash.printed import HOLE as _HOLE
+from orchestrator.hooks.bash.printed import PWD as _PWD
+from orchestrator.hooks.bash.printed import TOP as _TOP
+from orchestrator.hooks.bash.printed import here, printed, repo_root
 from orchestrator.hooks.bash.programs import rule
 from orchestrator.hooks.bash.script import Script, union
+from orchestrator.hooks.bash.words import Words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.lexer import Redir, Tok
+    from orchestrator.hooks.bash.printed import Feed
     from orchestrator.hooks.bash.programs.git import GitOp
     from orchestrator.hooks.bash.programs.orch import OrchCall
     from orchestrator.hooks.bash.script import Dir
@@ -24,13 +30,10 @@ if TYPE_CHECKING:
         list[tuple[Dir, ...]],
     ]
 
-_PWD = "\ue003"  # stands for the working folder until a path is resolved
-LB, COMMA, RB = "\ue000", "\ue001", "\ue002"  # unquoted `{` `,` `}`, for brace expansion
-_MARK = str.maketrans({"{": LB, ",": COMMA, "}": RB})
-_UNMARK = str.maketrans({LB: "{", COMMA: ",", RB: "}"})
 _CODE_CHARS = frozenset(" \t\n\r'\"`()[]{};,<>|&=:")
 _SPLIT = str.maketrans({c: " " for c in _CODE_CHARS})
-_FD_FOLDERS = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
+FD_FOLDERS = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/")
+STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 _DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty"})
 # Variables whose value a program runs as a shell command.
 COMMAND_VARS = frozenset({
@@ -38,18 +41,23 @@ COMMAND_VARS = frozenset({
     "GIT_SEQUENCE_EDITOR", "SSH_ASKPASS", "SUDO_ASKPASS", "PAGER", "MANPAGER", "EDITOR", "VISUAL",
     "PROMPT_COMMAND", "LESSOPEN", "LESSCLOSE", "RSYNC_RSH",
 })  # fmt: skip
+# Variables naming a script or library a program runs or loads (`BASH_ENV=x.sh bash -c …`).
+SCRIPT_VARS = frozenset({"BASH_ENV", "ENV", "LD_PRELOAD", "LD_AUDIT"})
 _WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 
 
 class Ctx:
     """One simple command as its program sees it: its name, its stdin, its environment prefix."""
 
-    __slots__ = ("name", "stdin", "piped_in", "env")
+    __slots__ = ("name", "stdin", "stdin_dyn", "piped_in", "feed", "infile", "env")
 
-    def __init__(self, piped_in: bool) -> None:
+    def __init__(self, piped_in: bool, feed: Feed | None = None) -> None:
         self.name = ""
         self.stdin: str | None = None  # the text of a here-document or here-string
+        self.stdin_dyn = False  # whether that text holds something unknown (`$X`, `$(…)`)
         self.piped_in = piped_in
+        self.feed = feed if piped_in else None  # what the pipe carries, when the text says
+        self.infile: Arg | None = None  # the file of a `< FILE` redirection
         self.env: dict[str, str | None] = {}
 
 
@@ -62,6 +70,13 @@ class Analyser:
         self.mentions: dict[str, None] = {}
         self.orch_calls: list[OrchCall] = []
         self.git_ops: list[GitOp] = []
+        self.unseen: dict[str, None] = {}
+        self.links: dict[str, str | None] = {}  # links this command makes: link -> target or None
+        self.renamed: dict[str, list[Arg] | None] = {}  # aliases, `hash -p`: name -> words or None
+        self.output: Feed | None = None  # what the last simple command printed, if known
+        self.feed: Feed | None = None  # what the pipe into the next command carries
+        self.stdin_pipe = False  # whether the commands being walked read a pipe
+        self.piped_now = False  # whether the command being dispatched reads a pipe
         self.cwds: tuple[Dir, ...] = ((_norm("/" + cwd if cwd[:1] != "/" else cwd), False),)
         self.pending: tuple[Dir, ...] | None = None  # where we were before an unproven `cd`
         self.oldpwd: tuple[Dir, ...] | None = None
@@ -70,12 +85,14 @@ class Analyser:
         self.traps: list[tuple[str, tuple[Dir, ...]]] = []
         self.nest = 0
         self.replaying = False
+        self.words = Words(self)
 
     def child(self) -> Analyser:
         """A fresh result set over the same state (for `xargs CMD`)."""
         other = Analyser("/")
         other.cwds, other.vars, other.nest = self.cwds, dict(self.vars), self.nest
         other.orch_calls, other.git_ops = self.orch_calls, self.git_ops
+        other.links, other.unseen = self.links, self.unseen
         return other
 
     # -- state ----------------------------------------------------------------------------
@@ -94,7 +111,10 @@ class Analyser:
             self.pending = None
 
     def chdir(self, targets: list[Dir]) -> None:
-        """`cd`: proven when the folder exists now and nothing earlier in the command writes it."""
+        """`cd`: proven when the folder exists now and nothing earlier in the command writes it.
+        The shell sets `$PWD` and `$OLDPWD` again."""
+        self.vars.pop("PWD", None)
+        self.vars.pop("OLDPWD", None)
         proven = all(
             not unknown and os.path.isdir(path) and not self._written_above(path) for path, unknown in targets
         )
@@ -113,15 +133,26 @@ class Analyser:
         return saved
 
     def var(self, name: str) -> str | None:
+        """A variable's value; the Bash tool's environment holds `CLAUDE_PROJECT_DIR` and `HOME`
+        with the values this process has."""
+        if name in self.vars:
+            return self.vars[name]
         if name == "PWD":
             return _PWD
+        if name == "OLDPWD":
+            old = self.oldpwd or ()
+            return old[0][0] if len(old) == 1 and not old[0][1] else None
+        if name == "CLAUDE_PROJECT_DIR":
+            return os.environ.get(name) or None
         if name == "HOME":
             home = os.path.expanduser("~")
             return None if home == "~" else home
-        return self.vars.get(name)
+        return None
 
     def set_var(self, name: str, value: str | None) -> None:
         """A variable given two different values is unknown (either branch may have run)."""
+        if value is not None and len(self.cwds) == 1 and (_PWD in value or _TOP in value):
+            value = here(value, self.cwds[0][0])  # `D=$(pwd)` keeps this folder after a `cd`
         if name in self.vars and self.vars[name] != value:
             value = None
         self.vars[name] = value
@@ -138,6 +169,13 @@ class Analyser:
         if saved is not None:
             self.restore(saved)
 
+    def run_fed(self, toks: list[Tok]) -> None:
+        """`>(…)`: commands in a subshell whose stdin is a pipe nobody can read."""
+        saved = self.stdin_pipe, self.feed
+        self.stdin_pipe, self.feed = True, None
+        self.run_tokens(toks, subshell=True)
+        self.stdin_pipe, self.feed = saved
+
     def recurse(
         self,
         text: str,
@@ -153,7 +191,10 @@ class Analyser:
         except Unparseable:
             self.inline_code(prog, text)
             return
+        saved = self.stdin_pipe, self.feed  # `curl … | sh -c 'python3'`: its commands read the pipe
+        self.stdin_pipe, self.feed = self.piped_now, None
         self.run_tokens(toks, subshell, params)
+        self.stdin_pipe, self.feed = saved
 
     def run_traps(self) -> None:
         """A trap runs when the shell exits: in the last folder, or the one it was set in."""
@@ -166,81 +207,78 @@ class Analyser:
 
     def expand(self, word: Word) -> list[Arg]:
         """A word as arguments: variables substituted, braces expanded, substitutions analysed."""
-        text, dyn = self._join(word.parts, braces=True)
-        if LB not in text:
-            return [(text, dyn)]
-        from orchestrator.hooks.bash.braces import brace_expand  # rare: loaded on first use
-
-        texts = brace_expand(text)
-        if texts is None:
-            return [(text.translate(_UNMARK), True)]
-        return [(t.translate(_UNMARK), dyn) for t in texts]
+        return self.words.expand(word)
 
     def expand_value(self, word: Word) -> Arg:
         """A word as one string (assignment values, here-documents): no brace expansion."""
-        return self._join(word.parts, braces=False)
+        return self.words.join(word.parts, braces=False)
 
     def expand_parts(self, parts: list[Part]) -> None:
         """Analyse the substitutions inside an arithmetic command."""
-        self._join(parts, braces=False)
-
-    def _join(self, parts: list[Part], braces: bool) -> Arg:
-        chunks: list[str] = []
-        dyn = False
-        for index, part in enumerate(parts):
-            kind, text = part.kind, part.text
-            if kind == "lit":
-                if not part.quoted:
-                    if index == 0 and text.startswith("~"):
-                        text = _tilde(text, alone=len(parts) == 1)
-                    if braces and "{" in text:
-                        text = text.translate(_MARK)
-                chunks.append(text)
-            elif kind == "var":
-                value = self.var(text)
-                if value is None or (not part.quoted and any(c in value for c in " \t\n")):
-                    dyn = True  # unknown, or split into several words
-                    chunks.append("$" + text)
-                else:
-                    chunks.append(value)
-            elif kind == "proc":
-                self.run_tokens(part.toks, subshell=True)
-                chunks.append("/dev/fd/63")
-            else:
-                if kind == "sub":
-                    self.run_tokens(part.toks, subshell=True)
-                else:
-                    self._join(part.parts, braces=False)
-                dyn = True
-                chunks.append(text)
-        return "".join(chunks), dyn
+        self.words.join(parts, braces=False)
 
     # -- results --------------------------------------------------------------------------
 
     def resolve(self, text: str, dyn: bool) -> list[Dir]:
         """Absolute, normalised paths for `text` in each candidate working folder."""
         found: dict[str, bool] = {}
+        placed = _PWD in text or _TOP in text
         for cwd, unknown in self.cwds:
-            here = text.replace(_PWD, cwd) if _PWD in text else text
-            if here.startswith("/"):
-                path, flag = here, dyn or (unknown and _PWD in text)
+            local = here(text, cwd) if placed else text
+            if local.startswith("/"):
+                path, flag = local, dyn or (unknown and placed)
             else:
-                path, flag = cwd + "/" + here, dyn or unknown
+                path, flag = cwd + "/" + local, dyn or unknown
             path = _proc(_norm(path), cwd)
-            found[path] = found.get(path, False) or flag
+            linked, blind = self._through_links(path)
+            found[path] = found.get(path, False) or flag or blind
+            for other in linked:
+                found[other] = found.get(other, False) or flag
             if text.startswith("/"):
                 break
         return list(found.items())
+
+    def _through_links(self, path: str) -> tuple[list[str], bool]:
+        """Where `path` leads through the links this command made (`ln -s .orch l`), and whether
+        one of them leads somewhere unknown (`ln -s "$X" l`)."""
+        out: list[str] = []
+        for _ in range(8 if self.links else 0):
+            link = next((k for k in self.links if path == k or path.startswith(k + "/")), None)
+            if link is None:
+                break
+            target = self.links[link]
+            if target is None:
+                return out, True
+            path = target + path[len(link) :]
+            out.append(path)
+        return out, False
+
+    def link(self, target: Arg, link: Arg, from_cwd: bool) -> None:
+        """`ln -s TARGET LINK`: paths through LINK lead to TARGET, relative to LINK's folder (or,
+        for `ln -sr`, to the working folder)."""
+        targets = self.resolve(*target) if from_cwd else []
+        for path, unknown in self.resolve(*link):
+            if unknown or path == "/":
+                continue
+            if target[1]:
+                self.links[path] = None
+            elif from_cwd:
+                self.links[path] = targets[0][0]
+            else:
+                base = "" if target[0].startswith("/") else os.path.dirname(path) + "/"
+                self.links[path] = _norm(base + target[0])
 
     def write(self, arg: Arg, prog: str) -> None:
         """`prog` writes the file `arg`; if its name is not known, `prog` is opaque."""
         text, dyn = arg
         if not text:
             return
+        if dyn:
+            self._mention_tail(text)
         for path, unknown in self.resolve(text, dyn):
             if path in _DEVICES:
                 continue
-            if path.startswith(_FD_FOLDERS):
+            if path.startswith(FD_FOLDERS):
                 if "/" in path.partition("/fd/")[2]:  # a descriptor open on a folder
                     self.mentions[path] = self.opaque[prog] = None
                 continue
@@ -248,7 +286,19 @@ class Analyser:
             if unknown:
                 self.opaque[prog] = None
             else:
-                self.paths[path] = None
+                folder, _, name = path.rpartition("/")
+                whole = name in ("*", ".*")  # `rm -rf *`: the folder
+                self.paths[(folder or "/") if whole else path] = None
+
+    def _mention_tail(self, text: str) -> None:
+        """`$DIR/.orch/a`: the part after the last unknown one, in each working folder and its
+        repository's top, since DIR may be either."""
+        parts = text.split("/")
+        last = max((i for i, part in enumerate(parts) if "$" in part or "`" in part), default=-1)
+        tail = "/".join(parts[last + 1 :]).strip("/")
+        for cwd, _ in self.cwds if last >= 0 and tail else ():
+            for folder in dict.fromkeys((cwd, repo_root(cwd))):
+                self.mentions[_norm(folder + "/" + tail)] = None
 
     def write_into(self, folder: Arg, source: Arg, prog: str) -> None:
         """`prog` puts `source` into `folder` (`cp a b dir/`): `folder/<name of source>`."""
@@ -266,13 +316,37 @@ class Analyser:
             return
         for cwd, unknown in self.cwds:
             if not unknown:
-                root = _repo_root(cwd) if repo else cwd
+                root = repo_root(cwd) if repo else cwd
                 self.paths[root] = self.mentions[root] = None
 
     def run_script(self, script: Arg, prog: str) -> None:
-        """Running a script is normal work, unless this command wrote the script first."""
-        if any(path in self.paths or unknown for path, unknown in self.resolve(*script)):
-            self.opaque[prog] = None
+        """Running a script is normal work, unless this command wrote the script first; code read
+        from a pipe or a process substitution is unseen."""
+        for path, unknown in self.resolve(*script):
+            if path.startswith(FD_FOLDERS) or path in STDIN_FILES:
+                self.hidden(prog)
+            elif path in self.paths or unknown:
+                self.opaque[prog] = None
+
+    def hidden(self, prog: str) -> None:
+        """`prog` runs code nobody can read (`curl … | sh`)."""
+        self.unseen[prog] = self.opaque[prog] = None
+
+    def code(self, arg: Arg, prog: str) -> str:
+        """The text of inline code; code that starts with something unknown (`sh -c "$X"`,
+        `eval "$(curl …)"`) or comes from xargs's stdin is unseen."""
+        text, dyn = arg
+        if (dyn and text.lstrip().startswith(("$", "`"))) or _HOLE in text:
+            self.hidden(prog)  # or code xargs reads from stdin (`curl … | xargs sh -c`)
+        return text
+
+    def environ(self, name: str, value: Arg) -> None:
+        """A variable put in a program's environment: one holding a command is analysed, one
+        naming a script is a script run."""
+        if name in COMMAND_VARS and value[0]:
+            self.recurse(value[0], name)
+        elif name in SCRIPT_VARS and value[0]:
+            self.run_script(value, name)
 
     def inline_code(self, prog: str, code: str) -> None:
         self.opaque[prog] = None
@@ -301,14 +375,14 @@ class Analyser:
     # -- commands -------------------------------------------------------------------------
 
     def simple(self, words: list[Word], redirects: list[Redir], piped: bool) -> None:
-        ctx = Ctx(piped)
+        ctx = Ctx(piped, self.feed)
+        self.output = None
         index = 0
         while index < len(words) and (assignment := _assignment(words[index])) is not None:
             name, value = assignment
             text, dyn = self.expand_value(value)
             self.mention(text)
-            if name in COMMAND_VARS and text:
-                self.recurse(text, name)
+            self.environ(name, (text, dyn))
             ctx.env[name] = None if dyn else text
             index += 1
         argv = [arg for word in words[index:] for arg in self.expand(word)]
@@ -321,24 +395,30 @@ class Analyser:
         for position, (text, _) in enumerate(argv):
             if position or "/" in text:
                 self.mention(text)
+        self.piped_now = ctx.piped_in
         self.dispatch(argv, ctx)
+        if not any(dyn for _, dyn in argv):
+            self.output = printed([text for text, _ in argv], ctx.stdin, ctx.infile)
+            if self.output is not None and ctx.stdin_dyn and self.output[1] is ctx.stdin:
+                self.output = ("partial", ctx.stdin)  # `cat <<EOF` holding `$X`: text, not all known
 
     def redirect(self, redirect: Redir, ctx: Ctx | None) -> None:
         op, target = redirect.op, redirect.target
         stdin = redirect.fd in (None, "0")
         if op in HEREDOCS or op == "<<<":
             word = target if op == "<<<" else redirect.body
-            text = self.expand_value(word)[0] if word is not None else ""
+            text, dyn = self.expand_value(word) if word is not None else ("", False)
             if ctx is not None and stdin:
-                ctx.stdin, ctx.piped_in = text, False
+                ctx.stdin, ctx.stdin_dyn, ctx.piped_in, ctx.infile = text, dyn, False, None
             return
         if target is None:
             return
         if op not in _WRITE_REDIRECTS:
             if op == "<":
-                if ctx is not None and stdin:
-                    ctx.stdin, ctx.piped_in = None, False
-                for text, _ in self.expand(target):
+                sources = self.expand(target)
+                if ctx is not None and stdin and sources:
+                    _read_from(ctx, sources[0])
+                for text, _ in sources:
                     self.mention(text)
             return
         for text, dyn in self.expand(target):
@@ -350,9 +430,14 @@ class Analyser:
         if not argv:
             return
         text, dyn = argv[0]
+        if not dyn and text in self.renamed:
+            self._renamed(argv, ctx)
+            return
         folder, _, name = text.rpartition("/")
         if dyn and not (folder and _plain_name(name)):
             self.opaque[text] = None  # `$CMD …`: the program itself is unknown
+            if len(argv) == 1 and text.startswith(("$(", "`")):
+                self.hidden(text)  # `$(curl …)`: the whole command is output nobody can read
             return
         handler = rule(name)
         if handler is None and _is_python(name):
@@ -362,6 +447,27 @@ class Analyser:
         if handler is not None:
             ctx.name = name
             handler(self, argv[1:], ctx)
+
+
+    def _renamed(self, argv: list[Arg], ctx: Ctx) -> None:
+        """An alias (`alias cat=rm`) or `hash -p /bin/rm cat`: the words it stands for; a body
+        that is more than words is opaque. An alias is not expanded inside itself."""
+        name = argv[0][0]
+        words = self.renamed.pop(name)
+        if words is None:
+            self.opaque[name] = None
+        else:
+            self.dispatch([*words, *argv[1:]], ctx)
+        self.renamed[name] = words
+
+
+def _read_from(ctx: Ctx, source: Arg) -> None:
+    """`< FILE` replaces stdin, except `< /dev/stdin`; `< <(…)` is a pipe nobody can read."""
+    if source[0] in STDIN_FILES:
+        return
+    ctx.stdin, ctx.feed = None, None
+    ctx.piped_in = source[0].startswith(FD_FOLDERS)
+    ctx.infile = None if ctx.piped_in else source
 
 
 def _plain_name(name: str) -> bool:
@@ -377,14 +483,6 @@ def _assignment(word: Word) -> tuple[str, Word] | None:
     if not eq or not name.isidentifier() or not name.isascii():
         return None
     return name, Word([Part("lit", rest), *word.parts[1:]])
-
-
-def _tilde(text: str, alone: bool) -> str:
-    head, slash, tail = text.partition("/")
-    if not slash and not alone:
-        return text
-    home = os.path.expanduser(head)
-    return text if home == head else home + slash + tail
 
 
 def _norm(path: str) -> str:
@@ -403,19 +501,6 @@ def _proc(path: str, cwd: str) -> str:
         if path == link or path.startswith(link + "/"):
             return _norm("/" + path[len(link) :])
     return path
-
-
-def _repo_root(folder: str) -> str:
-    """The top of the git work tree holding `folder` (the folder itself when there is none)."""
-    current = folder
-    for _ in range(64):
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            break
-        current = parent
-    return folder
 
 
 def _is_python(name: str) -> bool:

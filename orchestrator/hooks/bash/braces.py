@@ -1,9 +1,9 @@
-"""Bash brace expansion: `a{b,c}`, `{1..3}`. The analyser marks unquoted braces and commas (`LB`,
+"""Bash brace expansion: `a{b,c}`, `{1..3}`. `words` marks unquoted braces and commas (`LB`,
 `COMMA`, `RB`) when it joins a word from its parts, so quoted ones stay literal."""
 
 from __future__ import annotations
 
-from orchestrator.hooks.bash.analyser import COMMA, LB, RB
+from orchestrator.hooks.bash.words import COMMA, LB, RB
 
 _MAX_WORDS = 64  # words one brace expansion may produce
 

@@ -273,7 +273,7 @@ class Lexer:
                 if end > 0:
                     self.i = end
                     return Part("dyn", s[i:end], quoted, parts=self._inner(s[i + 3 : end - 2]))
-            return self._substitution(i + 2, "sub")
+            return self._substitution(i + 2, "sub", quoted)
         if nxt == "{":
             return self._parameter(quoted)
         if nxt == "'" and not quoted:
@@ -296,7 +296,7 @@ class Lexer:
         self.i = i + 1
         return Part("lit", "$", quoted)
 
-    def _substitution(self, body_start: int, kind: str) -> Part:
+    def _substitution(self, body_start: int, kind: str, quoted: bool = False) -> Part:
         if self.nest >= MAX_NEST:
             raise Unparseable("nested too deeply")
         start = self.i
@@ -304,7 +304,7 @@ class Lexer:
         inner.i = body_start
         toks = inner.tokens(until_paren=True)
         self.i = inner.i
-        return Part(kind, self.s[start : self.i], toks=toks)
+        return Part(kind, self.s[start : self.i], quoted, toks=toks)
 
     def _backtick(self, quoted: bool) -> Part:
         s, n = self.s, len(self.s)
@@ -323,7 +323,7 @@ class Lexer:
             raise Unparseable("nested too deeply")
         raw = s[self.i : j + 1]
         self.i = j + 1
-        return Part("sub", raw, toks=Lexer("".join(body), self.nest + 1).tokens())
+        return Part("sub", raw, quoted, toks=Lexer("".join(body), self.nest + 1).tokens())
 
     def _parameter(self, quoted: bool) -> Part:
         """`${…}`: a plain `${name}` is a variable; anything else is an unknown value."""

@@ -13,11 +13,12 @@ if TYPE_CHECKING:
 
 _NONE: frozenset[str] = frozenset()
 _SEPARATORS = frozenset({";", "\n", "&", "&&", "||", "|", "|&", ";;", ";&", ";;&"})
-_PREFIX_WORDS = frozenset({"then", "else", "elif", "do", "!", "time"})
+_PREFIX_WORDS = frozenset({"then", "else", "elif", "do", "!", "time", "coproc"})
 _CLOSE_PAREN = frozenset({")"})
 _DONE = frozenset({"done"})
 _ESAC = frozenset({"esac"})
 _CASE_ENDS = frozenset({";;", ";&", ";;&"})
+_COMPOUND = _PREFIX_WORDS | {"{", "if", "while", "until", "for", "select", "case", "[[", "function"}
 
 
 class Script:
@@ -30,8 +31,8 @@ class Script:
         index = self.pos + ahead
         return self.toks[index] if index < len(self.toks) else None
 
-    def _peek_word(self) -> str | None:
-        tok = self._peek()
+    def _peek_word(self, ahead: int = 0) -> str | None:
+        tok = self._peek(ahead)
         return tok.literal() if isinstance(tok, Word) else None
 
     def _at_op(self, op: str, ahead: int = 0) -> bool:
@@ -46,6 +47,7 @@ class Script:
             raise Unparseable("nested too deeply")
         list_start = pipe_start = an.save()
         piped, ended = False, ""
+        fed = an.stdin_pipe  # a group or loop whose input is a pipe: its commands read it
         while (tok := self._peek()) is not None:
             word = tok.literal() if isinstance(tok, Word) else None
             if isinstance(tok, Op) and tok.op in stops:
@@ -56,11 +58,12 @@ class Script:
                 self.pos += 1
                 break
             if not isinstance(tok, Op) or tok.op not in _SEPARATORS:
-                self._command(piped)
+                self._command(piped or fed)
                 continue
             self.pos += 1
             if tok.op in ("|", "|&"):  # each element of a pipeline runs in a subshell
                 an.restore(pipe_start)
+                an.feed = an.output
                 piped = True
                 continue
             if piped:
@@ -68,6 +71,7 @@ class Script:
                 piped = False
             if tok.op == "&":
                 an.restore(list_start)
+            an.feed = None  # a new pipeline: its first command reads no earlier output
             if tok.op != "&&":
                 an.settle()
             if tok.op not in ("&&", "||"):
@@ -80,7 +84,22 @@ class Script:
         return ended
 
     def _command(self, piped: bool) -> None:
+        """One command; `piped`: its stdin is a pipe. What a compound command prints is unknown."""
         tok = self.toks[self.pos]
+        word = tok.literal() if isinstance(tok, Word) else None
+        if isinstance(tok, Redir) or (isinstance(tok, Word) and not self._compound(word)):
+            self._simple(piped)
+            return
+        an = self.an
+        outer = an.stdin_pipe, an.feed
+        an.stdin_pipe, an.feed = piped, None  # which of its commands reads what is unknown
+        self._compound_command(tok, word)
+        (an.stdin_pipe, an.feed), an.output = outer, None
+
+    def _compound(self, word: str | None) -> bool:
+        return word in _COMPOUND or (word is not None and self._at_op("(", 1) and self._at_op(")", 2))
+
+    def _compound_command(self, tok: Tok, word: str | None) -> None:
         if isinstance(tok, Op):
             self.pos += 1
             self.an.expand_parts(tok.parts)
@@ -90,11 +109,12 @@ class Script:
                 self.an.restore(saved)
                 self._trailing(saved[0])
             return
-        word = tok.literal() if isinstance(tok, Word) else None
         if word in _PREFIX_WORDS:
             self.pos += 1
             if word == "time" and self._peek_word() == "-p":
                 self.pos += 1
+            if word == "coproc" and (self._peek_word(1) == "{" or self._at_op("(", 1)):
+                self.pos += 1  # `coproc NAME { …; }`: the name
         elif word == "{":
             self._group("}")
         elif word == "if":
@@ -107,10 +127,8 @@ class Script:
             self._test()
         elif word == "function":
             self._function(named=True)
-        elif word is not None and self._at_op("(", 1) and self._at_op(")", 2):
+        elif word is not None:
             self._function(named=False)
-        else:
-            self._simple(piped)
 
     def _group(self, closer: str) -> None:
         self.pos += 1

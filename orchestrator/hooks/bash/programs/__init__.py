@@ -19,19 +19,25 @@ if TYPE_CHECKING:
 # The programs each module of rules knows; its `RULES` maps the same names to their rules.
 _MODULES = {
     "files": "rm rmdir unlink shred touch mkdir mkfifo truncate fallocate tee chmod chown chgrp cp mv ln "
-    "install link dd rsync",
-    "text": "sed gsed awk gawk mawk nawk patch sort uniq",
+    "install link dd rsync sqlite3 rimraf cmake mknod split csplit mount bindfs",
+    "text": "sed gsed awk gawk mawk nawk patch sort uniq yq",
     "interpreters": "python perl ruby sh bash zsh dash ksh ash mksh fish at batch node nodejs bun deno php "
-    "lua Rscript julia osascript pwsh powershell",
-    "shell": "eval source . alias trap cd pushd popd export declare typeset local readonly read mapfile "
+    "lua Rscript julia osascript pwsh powershell gdb expect guile racket sbcl elixir groovy ghci dc tclsh "
+    "wish irb",
+    "shell": "eval source . alias hash trap cd pushd popd export declare typeset local readonly read mapfile "
     "readarray printf unset",
     "wrappers": "sudo sudoedit doas env command builtin exec nohup setsid chronic unbuffer busybox nice "
-    "stdbuf ionice timeout taskset time flock watch su uv poetry pdm hatch pipenv rye conda mamba micromamba",
+    "stdbuf ionice timeout taskset time flock watch su uv poetry pdm hatch pipenv rye conda mamba micromamba "
+    "runuser script chroot npx bunx pnpx strace ltrace fakeroot unshare nsenter setpriv firejail systemd-run "
+    "ssh tmux screen crontab",
     "fanout": "xargs parallel find",
-    "archives": "tar gtar bsdtar unzip zip gzip gunzip bzip2 bunzip2 xz unxz lzma compress uncompress",
+    "archives": "tar gtar bsdtar unzip zip gzip gunzip bzip2 bunzip2 xz unxz lzma compress uncompress "
+    "7z 7za 7zr cpio unrar zstd unzstd lz4",
+    "modules": "pip pip3 virtualenv",
+    "containers": "docker podman nerdctl",
     "downloads": "curl wget",
-    "editors": "ed ex vi vim nvim nano emacs ruff black isort autopep8 yapf clang-format gofmt shfmt "
-    "prettier rustfmt dos2unix unix2dos sponge",
+    "editors": "ed ex vi vim nvim view nano emacs ruff black isort autopep8 yapf clang-format gofmt shfmt "
+    "prettier rustfmt dos2unix unix2dos sponge eslint stylelint",
     "git": "git",
     "orch": "orch",
 }

@@ -84,8 +84,56 @@ def _zip(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             an.write(arg, "zip")
 
 
-_SUFFIXES = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "lzma": ".lzma", "compress": ".Z"}
-_UNPACKERS = {"gunzip": "gzip", "bunzip2": "bzip2", "unxz": "xz", "uncompress": "compress"}
+def _7z(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """7z x|e ARCHIVE [-oDIR]: extraction writes DIR (or the working folder); a|u|d write the
+    archive."""
+    command = args[0][0] if args else ""
+    rest = args[1:]
+    operands = [arg for arg in rest if not arg[0].startswith("-")]
+    if command in ("x", "e"):
+        folders = [(text[2:], dyn) for text, dyn in rest if text.startswith("-o")]
+        for folder in folders:
+            an.write(folder, ctx.name)
+        if not folders:
+            an.whole_tree(ctx.name, repo=False)
+    elif command in ("a", "u", "d", "rn") and operands:
+        an.write(operands[0], ctx.name)
+
+
+def _cpio(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """cpio -i extracts into the working folder (or `-D DIR`); -o writes `-O`/`-F FILE`; -p DIR
+    copies into DIR."""
+    opts, operands = getopt(args, "DEFHIMOR", frozenset({"directory", "file", "format", "owner"}))
+    saved = an.enter(values(opts, "D", "directory"))
+    if has(opts, "t", "list"):
+        pass
+    elif has(opts, "i", "extract"):
+        an.whole_tree("cpio", repo=False)
+    elif has(opts, "o", "create"):
+        for arg in values(opts, "O", "F", "file"):
+            an.write(arg, "cpio")
+    elif has(opts, "p", "pass-through"):
+        for arg in operands[:1]:
+            an.write(arg, "cpio")
+    an.cwds = saved
+
+
+def _unrar(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """unrar x|e ARCHIVE [FILES…] [DIR/]."""
+    operands = [arg for arg in args[1:] if not arg[0].startswith("-")]
+    if not args or args[0][0] not in ("x", "e"):
+        return
+    if len(operands) > 1 and operands[-1][0].endswith("/"):
+        an.write(operands[-1], "unrar")
+    else:
+        an.whole_tree("unrar", repo=False)
+
+
+_SUFFIXES = {
+    "gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "lzma": ".lzma", "compress": ".Z", "zstd": ".zst",
+    "lz4": ".lz4",
+}  # fmt: skip
+_UNPACKERS = {"gunzip": "gzip", "bunzip2": "bzip2", "unxz": "xz", "uncompress": "compress", "unzstd": "zstd"}
 
 
 def _compressor(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -122,4 +170,12 @@ RULES: dict[str, Handler] = {
     "lzma": _compressor,
     "compress": _compressor,
     "uncompress": _compressor,
+    "zstd": _compressor,
+    "unzstd": _compressor,
+    "lz4": _compressor,
+    "7z": _7z,
+    "7za": _7z,
+    "7zr": _7z,
+    "cpio": _cpio,
+    "unrar": _unrar,
 }

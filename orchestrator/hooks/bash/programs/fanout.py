@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from orchestrator.hooks.bash.analyser import Ctx
+from orchestrator.hooks.bash.printed import HOLE as _HOLE
 from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.analyser import Analyser, Arg
     from orchestrator.hooks.bash.programs import Handler
-
-_HOLE = "\ue004"  # stands for the file names xargs supplies
 
 _PARALLEL_INPUTS = frozenset({":::", "::::", ":::+", "::::+"})
 _PARALLEL_LONG = frozenset(
@@ -27,8 +26,12 @@ def _parallel(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     for value in values(opts, "joblog", "results"):
         an.write(value, "parallel")
     inputs = [arg for arg in args[split:] if arg[0] not in _PARALLEL_INPUTS]
+    if split == len(args) and not command:
+        an.hidden("parallel")  # each line of stdin is a command
+        return
     if split == len(args):
-        _with_hole(an, command or [("echo", False)], "{}" if any("{}" in t for t, _ in command) else None)
+        hole = "{}" if any("{}" in t for t, _ in command) else None
+        _with_hole(an, command or [("echo", False)], hole, "parallel")
     for text, dyn in inputs:
         if not command:
             an.recurse(text, "parallel")
@@ -44,9 +47,11 @@ _XARGS_LONG = frozenset(
 
 
 def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """xargs CMD: CMD gets file names we cannot see; if it writes them, CMD is opaque."""
+    """xargs CMD: CMD gets the words `echo`/`printf` fed it, or file names we cannot see (if it
+    writes them, CMD and xargs are opaque, and the folder they are in is written)."""
     index = 0
     replace: str | None = None
+    split = True
     while index < len(args):
         text = args[index][0]
         if text == "--":
@@ -68,10 +73,20 @@ def _xargs(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             replace = text[2:] or "{}"
         elif text[1] in "aEdLnPs" and len(text) == 2:
             index += 1
-    _with_hole(an, args[index:] or [("echo", False)], replace)
+        # words not read from stdin, or not split at blanks
+        split = split and text[1:2] not in "0ad" and not text.startswith(("--null", "--delim", "--arg-file"))
+    command = args[index:] or [("echo", False)]
+    feed = ctx.feed[1] if ctx.feed is not None and ctx.feed[0] == "text" else None
+    if feed is None or not split or set("'\"\\") & set(feed):  # xargs unquotes: not followed
+        _with_hole(an, command, replace, "xargs")
+    elif replace is None:
+        an.dispatch([*command, *((word, False) for word in feed.split())], Ctx(False))
+    else:
+        for line in filter(None, (line.strip() for line in feed.split("\n"))):
+            an.dispatch([(text.replace(replace, line), dyn) for text, dyn in command], Ctx(False))
 
 
-def _with_hole(an: Analyser, command: list[Arg], replace: str | None) -> None:
+def _with_hole(an: Analyser, command: list[Arg], replace: str | None, runner: str) -> None:
     """Run COMMAND with file names we cannot see: in place of `replace`, or appended."""
     if replace:
         argv = [(text.replace(replace, _HOLE), dyn) for text, dyn in command]
@@ -79,20 +94,20 @@ def _with_hole(an: Analyser, command: list[Arg], replace: str | None) -> None:
         argv = [*command, (_HOLE, False)]
     child = an.child()
     child.dispatch(argv, Ctx(False))
-    _absorb(an, child, command[0][0].rpartition("/")[2])
+    _absorb(an, child, command[0][0].rpartition("/")[2], runner)
 
 
-def _absorb(an: Analyser, child: Analyser, prog: str) -> None:
-    """Take a child's results: a path inside the hole means `prog` writes unknown files; when the
-    hole is the last name under a known folder other than the working one, that folder is written."""
-    cwds = {cwd for cwd, _ in an.cwds}
+def _absorb(an: Analyser, child: Analyser, prog: str, runner: str) -> None:
+    """Take a child's results: a path inside the hole means `prog` writes unknown files (and
+    `runner` is opaque); when the hole is the last name under a known folder (the working one for
+    `ls | xargs rm`), that folder is written."""
     for path in child.paths:
         if _HOLE not in path:
             an.paths[path] = None
             continue
-        an.opaque[prog] = None
+        an.opaque[prog] = an.opaque[runner] = None
         folder, _, name = path.rpartition("/")
-        if name == _HOLE and _HOLE not in folder and folder not in cwds:
+        if name == _HOLE and _HOLE not in folder:
             an.paths[folder or "/"] = None
     an.opaque.update(child.opaque)
     for path in child.mentions:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from orchestrator.hooks.bash.programs import getopt, has, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
-    from orchestrator.hooks.bash.programs import Handler
+    from orchestrator.hooks.bash.programs import Handler, Opts
 
 
 def _sed(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
@@ -48,7 +50,10 @@ def _sed(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             operands.append((text, dyn))
     if not scripts and operands:
         scripts.append(operands.pop(0)[0])
+    unknown = [text for text, dyn in args if dyn]
     for script in scripts:
+        if script and any(script in text for text in unknown):
+            an.inline_code("sed", an.code((script, True), "sed"))  # `w FILE` may be in it
         _sed_script(an, script)
     if inplace:
         for arg in operands:
@@ -114,10 +119,11 @@ def _awk(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     `-i inplace` writes the file operands."""
     opts, operands = getopt(args, "fvFilEe", _AWK_LONG)
     inplace = any(value[0] == "inplace" for value in values(opts, "i", "include"))
-    programs = [value[0] for value in values(opts, "e", "source")]
-    if not programs and not has(opts, "f", "file", "E", "exec") and operands:
-        programs.append(operands.pop(0)[0])
-    if any(_awk_writes(program) for program in programs):
+    sources = values(opts, "e", "source")
+    if not sources and not has(opts, "f", "file", "E", "exec") and operands:
+        sources.append(operands.pop(0))
+    programs = [an.code(arg, ctx.name) for arg in sources]
+    if any(dyn for _, dyn in sources) or any(_awk_writes(program) for program in programs):
         an.inline_code(ctx.name, "\n".join(programs))
     if inplace:
         for arg in operands:
@@ -160,10 +166,15 @@ def _awk_writes(program: str) -> bool:
     return False
 
 
+_PATCH_LONG = frozenset({"directory", "output", "input", "strip", "reject-file", "backup-prefix"})
+_MAX_PATCH = 1 << 20
+
+
 def _patch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """patch [FILE]: FILE, `-o OUT`, `-r REJECTS`; without a file the patch names them: opaque.
-    (`-i PATCHFILE` is the input, not a target.)"""
-    opts, operands = getopt(args, "BDdFgioprVYz", frozenset({"directory", "output", "input"}))
+    """patch [FILE]: FILE, `-o OUT`, `-r REJECTS`; without a file, the files the patch's headers
+    name (read from `-i FILE`, `< FILE` or a here-document); a patch nobody can read may write
+    anything under the working folder (opaque)."""
+    opts, operands = getopt(args, "BDdFgioprVYz", _PATCH_LONG)
     if has(opts, "dry-run"):
         return
     saved = an.enter(values(opts, "d", "directory"))
@@ -171,8 +182,50 @@ def _patch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     for arg in outputs + values(opts, "r", "reject-file") + operands[:1]:
         an.write(arg, "patch")
     if not outputs and not operands:
-        an.whole_tree("patch", repo=False)
+        text = _patch_text(an, opts, ctx)
+        names = None if text is None else _patched_files(text, values(opts, "p", "strip"))
+        if not names:
+            an.whole_tree("patch", repo=False)
+        for name in names or []:
+            an.write((name, False), "patch")
     an.cwds = saved
+
+
+def _patch_text(an: Analyser, opts: Opts, ctx: Ctx) -> str | None:
+    sources = values(opts, "i", "input") or ([ctx.infile] if ctx.infile is not None else [])
+    if not sources and ctx.stdin is not None:
+        return ctx.stdin
+    if not sources:
+        return ctx.feed[1] if ctx.feed is not None and ctx.feed[0] == "text" else None
+    found = an.resolve(*sources[-1])
+    if len(found) != 1 or found[0][1] or not os.path.isfile(found[0][0]):
+        return None
+    if os.path.getsize(found[0][0]) > _MAX_PATCH:
+        return None
+    with open(found[0][0], encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def _patched_files(text: str, strips: list[Arg]) -> list[str]:
+    """The names in `---`/`+++`/`***` headers, with `-pN` leading components stripped (without
+    `-p`: the name as written, without an `a/`/`b/` prefix, and its last component)."""
+    strip = int(strips[-1][0]) if strips and strips[-1][0].isdigit() else None
+    names: dict[str, None] = {}
+    for line in text.split("\n"):
+        if not line.startswith(("--- ", "+++ ", "*** ")) or line.endswith("****"):
+            continue
+        name = line[4:].partition("\t")[0].strip().strip('"')
+        if not name or name == "/dev/null":
+            continue
+        parts = name.split("/")
+        if strip is not None:
+            names["/".join(parts[strip:])] = None
+            continue
+        names[name] = None
+        if parts[0] in ("a", "b") and len(parts) > 1:
+            names["/".join(parts[1:])] = None
+        names[parts[-1]] = None
+    return [name for name in names if name]
 
 
 _SORT_LONG = frozenset(
@@ -192,6 +245,20 @@ def _uniq(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
         an.write(operands[1], "uniq")
 
 
+_YQ_LONG = frozenset({"output-format", "input-format", "indent", "split-exp", "from-file", "expression"})
+
+
+def _yq(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """yq [eval] -i EXPRESSION FILE…: the files are rewritten in place."""
+    opts, operands = getopt(args, "oIpsn", _YQ_LONG)
+    if not has(opts, "i", "inplace"):
+        return
+    if operands[:1] and operands[0][0] in ("eval", "e", "eval-all", "ea"):
+        operands = operands[1:]
+    for arg in operands if values(opts, "from-file") else operands[1:]:
+        an.write(arg, "yq")
+
+
 RULES: dict[str, Handler] = {
     "sed": _sed,
     "gsed": _sed,
@@ -202,4 +269,5 @@ RULES: dict[str, Handler] = {
     "patch": _patch,
     "sort": _sort,
     "uniq": _uniq,
+    "yq": _yq,
 }

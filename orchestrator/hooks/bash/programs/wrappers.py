@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from orchestrator.hooks.bash.analyser import COMMAND_VARS
 from orchestrator.hooks.bash.programs import getopt, has, values
 
 TYPE_CHECKING = False
@@ -11,12 +10,19 @@ if TYPE_CHECKING:
     from orchestrator.hooks.bash.programs import Handler
 
 
-def _wrapper(short: str = "", long: str = "", skip: int = 0) -> Handler:
-    """A program that runs the rest of its arguments as a command (`nohup`, `timeout 5`)."""
+def _wrapper(short: str = "", long: str = "", skip: int = 0, folder: str = "", log: str = "") -> Handler:
+    """A program that runs the rest of its arguments as a command (`nohup`, `timeout 5`), in the
+    folder its option `folder` names (`unshare -w DIR`); the option `log` names a file it writes
+    (`strace -o FILE`)."""
     names = frozenset(long.split())
 
     def handler(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-        an.dispatch(getopt(args, short, names, stop=True)[1][skip:], ctx)
+        opts, operands = getopt(args, short, names, stop=True)
+        for arg in values(opts, *log.split()):
+            an.write(arg, ctx.name)
+        saved = an.enter(values(opts, *folder.split()))
+        an.dispatch(operands[skip:], ctx)
+        an.cwds = saved
 
     return handler
 
@@ -70,8 +76,7 @@ def _env(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
             index -= 1
             break
         ctx.env[name] = None if dyn else assigned
-        if name in COMMAND_VARS and assigned:
-            an.recurse(assigned, name)
+        an.environ(name, (assigned, dyn))
     saved = an.enter(folders)
     an.dispatch(args[index:], ctx)
     an.cwds = saved
@@ -110,9 +115,45 @@ def _watch(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
 
 
 def _su(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    opts = getopt(args, "cgGsw", frozenset({"command", "group", "shell"}))[0]
+    """su/runuser `-c STRING`; `runuser -u USER COMMAND…`."""
+    long = frozenset({"command", "group", "shell", "user"})
+    opts, operands = getopt(args, "cgGsuw", long, stop=True)
+    if has(opts, "u", "user"):
+        an.dispatch(operands, ctx)
+        opts = getopt(args[: len(args) - len(operands)], "cgGsuw", long)[0]
+    else:
+        opts = getopt(args, "cgGsuw", long)[0]  # `su USER -c STRING`
     for text, _ in values(opts, "c", "command"):
         an.recurse(text, ctx.name)
+
+
+def _script(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """script [-c COMMAND] [FILE]: runs COMMAND in a shell and records it to FILE (`typescript`)."""
+    long = frozenset("command log-in log-out log-io log-timing timing echo logging-format".split())
+    opts, operands = getopt(args, "cEIOBTm", long)
+    for arg in [*values(opts, "I", "O", "B", "T", "log-in", "log-out", "log-io", "log-timing")]:
+        an.write(arg, "script")
+    an.write(operands[0] if operands else ("typescript", False), "script")
+    for text, _ in values(opts, "c", "command"):
+        an.recurse(text, "script")
+
+
+def _chroot(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """chroot NEWROOT COMMAND: paths are inside NEWROOT, so NEWROOT may be written (opaque);
+    `chroot /` is the command itself."""
+    operands = getopt(args, "", frozenset({"userspec", "groups"}), stop=True)[1]
+    if operands and operands[0][0].rstrip("/") == "" and not operands[0][1]:
+        an.dispatch(operands[1:], ctx)
+    elif operands:
+        an.whole_tree("chroot", repo=False, tree=operands[0])
+
+
+def _npx(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """npx/bunx/pnpx [-p PACKAGE] COMMAND…: the package's program; `-c STRING` is shell code."""
+    opts, operands = getopt(args, "pc", frozenset({"package", "call"}), stop=True)
+    for text, _ in values(opts, "c", "call"):
+        an.recurse(text, ctx.name)
+    an.dispatch(operands, ctx)
 
 
 _RUNNER_SHORT = {"conda": "np", "mamba": "np", "micromamba": "np"}
@@ -124,7 +165,11 @@ _RUNNER_LONG = frozenset(
 
 
 def _runner(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
-    """`uv run CMD`, `poetry run CMD`, `conda run -n ENV CMD`…"""
+    """`uv run CMD`, `poetry run CMD`, `conda run -n ENV CMD`…; `uv pip …` and `uv venv DIR`
+    write like pip and venv."""
+    if ctx.name == "uv" and args and args[0][0] in ("pip", "venv"):
+        an.dispatch(args if args[0][0] == "pip" else [("virtualenv", False), *args[1:]], ctx)
+        return
     if not args or args[0][0] != "run":
         return
     opts, operands = getopt(args[1:], _RUNNER_SHORT.get(ctx.name, "p"), _RUNNER_LONG, stop=True)
@@ -133,7 +178,45 @@ def _runner(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
     an.cwds = saved
 
 
+def _ssh(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """ssh HOST COMMAND: the command runs elsewhere (maybe here: opaque, with its mentions);
+    `-o ProxyCommand=…`/`LocalCommand=…` run here."""
+    opts, operands = getopt(args, "BbcDEeFIiJLlmOoPpQRSWw", stop=True)
+    for text, _ in values(opts, "o"):
+        key, _, value = text.replace("=", " ", 1).partition(" ")
+        if key.lower() in ("proxycommand", "localcommand", "knownhostscommand"):
+            an.recurse(value.strip(), "ssh")
+    if len(operands) > 1:
+        an.inline_code("ssh", " ".join(text for text, _ in operands[1:]))
+
+
+def _session(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """tmux/screen run shell commands given anywhere on their command line (`tmux new -d CMD`,
+    `tmux send-keys CMD Enter`, `screen -dm CMD`): opaque, with their mentions."""
+    if args:
+        an.inline_code(ctx.name, " ".join(text for text, _ in args))
+
+
+def _crontab(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """crontab FILE|-: installs commands that run later; `-l`, `-r`, `-e` install nothing known."""
+    opts, operands = getopt(args, "us", frozenset({"user"}))
+    if not operands or any(name in ("l", "r", "e", "T") for name, _ in opts):
+        return
+    if operands[0][0] != "-":
+        an.opaque["crontab"] = None
+    elif ctx.stdin is not None:
+        an.inline_code("crontab", ctx.stdin)
+    elif ctx.feed is not None and ctx.feed[0] == "text":
+        an.inline_code("crontab", ctx.feed[1])
+    else:
+        an.hidden("crontab")
+
+
 RULES: dict[str, Handler] = {
+    "ssh": _ssh,
+    "tmux": _session,
+    "screen": _session,
+    "crontab": _crontab,
     "sudo": _sudo,
     "sudoedit": _sudo,
     "doas": _sudo,
@@ -155,6 +238,26 @@ RULES: dict[str, Handler] = {
     "flock": _flock,
     "watch": _watch,
     "su": _su,
+    "runuser": _su,
+    "script": _script,
+    "chroot": _chroot,
+    "npx": _npx,
+    "bunx": _npx,
+    "pnpx": _npx,
+    "strace": _wrapper("oepsuEabIOPSX", "output trace signal user env", log="o output"),
+    "ltrace": _wrapper("oepsuEaFnAlLS", "output", log="o output"),
+    "fakeroot": _wrapper("lsib", "lib faked", log="s"),
+    "unshare": _wrapper("SGRw", "setuid setgid root wd map-user map-group", folder="w wd"),
+    "nsenter": _wrapper("tSG", "target setuid setgid"),
+    "setpriv": _wrapper(
+        "", "reuid regid groups inh-caps ambient-caps bounding-set securebits selinux-label "
+        "apparmor-profile pdeathsig ruid euid rgid egid"
+    ),
+    "firejail": _wrapper(),
+    "systemd-run": _wrapper(
+        "pEuMH", "unit property description slice uid gid nice working-directory setenv machine host",
+        folder="working-directory",
+    ),
     "uv": _runner,
     "poetry": _runner,
     "pdm": _runner,
