@@ -237,12 +237,13 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[
                    report: dict[str, Any], fix: bool) -> None:
     runtime = Runtime(store.runtime)
     report["info"].append(f"runtime folder: {runtime.dir}")
-    broken = recovery.broken_runtime_files(runtime.dir)
+    broken = recovery.broken_runtime_files(store)
     for name, why in broken.items():
         if fix:
             _fixed(report, recovery.repair_runtime_file(store, name, chains))
         else:
-            _problem(report, why.partition(":")[0] if name != "index" else f"{runtime.dir}/index", why,
+            where = why.partition(":")[0] if name != "index" else recovery.runtime_path(store, "index")
+            _problem(report, where, why,
                      f"`orch doctor --fix`: {recovery.RUNTIME_FIXES[name]}")
     if not fix and {"bindings.json", "leases.json"} & set(broken):
         return

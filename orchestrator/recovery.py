@@ -16,7 +16,7 @@ import os
 import shutil
 from typing import Any
 
-from orchestrator import lifecycle, receipts, snapshot
+from orchestrator import lifecycle, paths, receipts, snapshot
 from orchestrator.errors import OrchError
 from orchestrator.jsonfile import read_json, write_json
 from orchestrator.runtime import Runtime, now_iso
@@ -24,6 +24,7 @@ from orchestrator.store import SCHEMA, TASK_KEYS, Store
 
 CACHES = ("grants.json", "sessions.json", snapshot.NAME, snapshot.SUMMARY)
 RUNTIME_FILES = ("bindings.json", "leases.json", *CACHES)
+PER_WORKTREE = frozenset({snapshot.NAME, snapshot.SUMMARY, "index"})  # in <runtime>/worktrees/<key>/
 RUNTIME_FIXES = {
     "bindings.json": "rebuilt from the task files and receipts",
     "leases.json": "emptied (leases are taken again on the next write)",
@@ -206,17 +207,25 @@ def _committed(store: Store, relative: str) -> str | None:
 # -- runtime files -----------------------------------------------------------------------------
 
 
-def broken_runtime_files(runtime_dir: str) -> dict[str, str]:
+def broken_runtime_files(store: Store) -> dict[str, str]:
     """Runtime file (or `index`) -> why it cannot be read; only what exists and is broken."""
     broken = {}
     for name in RUNTIME_FILES:
-        reason = _unreadable(os.path.join(runtime_dir, name), dict)
+        reason = _unreadable(runtime_path(store, name), dict)
         if reason:
             broken[name] = reason
-    reason = _broken_index(os.path.join(runtime_dir, "index"))
+    reason = _broken_index(runtime_path(store, "index"))
     if reason:
         broken["index"] = reason
     return broken
+
+
+def runtime_path(store: Store, name: str) -> str:
+    """Where runtime file `name` lives: the shared runtime folder, or this work tree's own folder
+    in it for what is derived from the task files (snapshots, the hooks' index)."""
+    if name in PER_WORKTREE:
+        return os.path.join(paths.worktree_dir(str(store.dir), str(store.runtime)), name)
+    return os.path.join(str(store.runtime), name)
 
 
 def _unreadable(path: str, kind: type) -> str | None:
@@ -239,9 +248,10 @@ def _broken_index(folder: str) -> str | None:
     if not os.path.isdir(generation):
         return f"{current}: names no index generation"
     for entry in sorted(os.scandir(generation), key=lambda e: e.name):
-        reason = _unreadable(entry.path, list)
-        if reason:
-            return reason
+        if entry.name.endswith(".json") and entry.name != "%names.json":  # buckets; markers aside
+            reason = _unreadable(entry.path, list)
+            if reason:
+                return reason
     return None
 
 
@@ -253,10 +263,10 @@ def repair_runtime_file(store: Store, name: str, chains: dict[str, list[dict[str
     elif name == "leases.json":
         runtime.clear_leases()
     elif name == "index":
-        shutil.rmtree(os.path.join(runtime.dir, "index"), ignore_errors=True)
+        shutil.rmtree(runtime_path(store, "index"), ignore_errors=True)
     else:
-        os.unlink(os.path.join(runtime.dir, name))
-    return f"{os.path.join(runtime.dir, name)}: {RUNTIME_FIXES[name]}"
+        os.unlink(runtime_path(store, name))
+    return f"{runtime_path(store, name)}: {RUNTIME_FIXES[name]}"
 
 
 def _bindings(store: Store, chains: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
