@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orchestrator.paths import PATH_MAX
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -16,7 +18,10 @@ SHELL_TOOLS = frozenset({"Bash"})
 
 
 class Payload:
-    """A hook's stdin, with safe defaults for every missing or mistyped key."""
+    """A hook's stdin, with safe defaults for every missing or mistyped key.
+
+    A `cwd` the system could not use (NUL byte, lone surrogate, longer than PATH_MAX) reads as
+    missing, so the usual fallback applies (CLAUDE_PROJECT_DIR, then the process's directory)."""
 
     __slots__ = (
         "raw",
@@ -59,14 +64,15 @@ class Payload:
         return _string(self.tool_input.get("command"))
 
     def unusable_path(self) -> str | None:
-        """Why the target of this call cannot be known (a written path or a Bash command holding
-        a NUL byte or an unencodable character), or None. PreToolUse denies such a call."""
+        """Why the target of this call cannot be known, or None: a written path holding a NUL
+        byte or an unencodable character, or too long for the system; a Bash command holding
+        either character. PreToolUse denies such a call."""
         written = self.written_file()
         if written is not None:
             problem = _path_problem(written)
             return f"orch cannot check a path containing {problem}" if problem else None
         if self.tool_name in SHELL_TOOLS:
-            problem = _path_problem(self.command())
+            problem = _text_problem(self.command())
             return f"orch cannot check a command containing {problem}" if problem else None
         return None
 
@@ -86,9 +92,16 @@ def _text(value: object) -> str:
 
 def _path_problem(path: str) -> str | None:
     """What makes `path` unusable by the operating system, or None."""
-    if "\x00" in path:
+    if len(path) > PATH_MAX:
+        return f"more than {PATH_MAX} characters (the system's limit)"
+    return _text_problem(path)
+
+
+def _text_problem(text: str) -> str | None:
+    """What makes `text` impossible to pass to the operating system, or None."""
+    if "\x00" in text:
         return "a NUL byte"
-    if not _encodable(path):
+    if not _encodable(text):
         return "an unencodable character (a lone surrogate)"
     return None
 

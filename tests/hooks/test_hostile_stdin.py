@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator import paths
 from tests.conftest import Orch, hook_command
 from tests.hooks.conftest import payload, run_hook
 
@@ -127,15 +128,16 @@ def test_every_key_with_a_wrong_type_is_a_decision(planned: Path, key: str) -> N
             assert not run.stdout or isinstance(run.json, dict)
 
 
-@pytest.mark.parametrize("bad", ["\x00", "\ud800"], ids=["nul", "surrogate"])
+@pytest.mark.parametrize("bad", ["\x00", "\ud800", "a/" * 500_000], ids=["nul", "surrogate", "1-mb"])
 def test_an_unusable_cwd_falls_back_to_the_project_dir(planned: Path, tmp_path: Path, bad: str) -> None:
     """Such a cwd used to resolve to no repo at all: orch was silently off for the call."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     data = json.dumps(_config_write(planned, cwd=f"/{bad}{planned}")).encode()
     env = {**os.environ, "CLAUDE_PROJECT_DIR": str(planned)}
-    code, out, _err, _took = _feed(data, close=True, cwd=elsewhere, env=env)
+    code, out, _err, took = _feed(data, close=True, cwd=elsewhere, env=env)
     assert code == 0 and _decision(out) == "deny"
+    assert took < 5
 
 
 WRITES = [("Write", "file_path"), ("Edit", "file_path"), ("NotebookEdit", "notebook_path")]
@@ -157,8 +159,21 @@ def test_a_write_to_a_path_that_cannot_exist_is_denied(
     assert run.code == 0 and run.denied and f"orch cannot check a path containing {reason}" in run.denied
 
 
+def test_a_1_mb_path_resolves_in_linear_time(repo: Path) -> None:
+    """realpath resolves component by component: quadratic, minutes for half a million of them.
+    A path past PATH_MAX cannot be opened anyway, so it is normalised lexically."""
+    started = time.monotonic()
+    rel = paths.repo_relative(str(repo), "a/" * 500_000 + "../" * 500_000 + ".orch/config.json", str(repo))
+    assert rel == ".orch/config.json"
+    assert time.monotonic() - started < 2
+
+
 @pytest.mark.xfail(strict=False, reason="wired in pretool by the binding work")
-@pytest.mark.parametrize(("bad", "reason"), UNUSABLE, ids=["nul", "surrogate"])
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [*UNUSABLE, ("x" * 5000, "more than 4096 characters")],
+    ids=["nul", "surrogate", "long"],
+)
 def test_pretool_denies_an_unusable_path_before_touching_it(planned: Path, bad: str, reason: str) -> None:
     run = run_hook("PreToolUse", _unusable_write(planned, "Write", "file_path", bad))
     assert run.denied and reason in run.denied
