@@ -177,7 +177,7 @@ def _failed(payload: Payload, ctx: Context | None, exc: Exception) -> Decision:
     sys.stderr.write(f"orch: hook error: {summary} (log: {where})\n")
     unusable = payload.unusable_path() if payload.event == "PreToolUse" else None
     if unusable:  # the call's target cannot be known, so it cannot be allowed
-        return Decision("deny", f"{unusable}, so this call is refused. Use a path without it.")
+        return Decision("deny", f"{unusable}, so this call is refused; remove it and retry.")
     strict = ctx is not None and _strict(ctx)
     if strict and payload.event == "PreToolUse":
         return Decision(
