@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 STDIN_DEADLINE = 3.0
 LOG_CAP = 256 * 1024
 READ_SIZE = 1024 * 1024
+IDLE = 0.05  # seconds without input after which a pending `}` is worth a parse
 _KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
           type(None): "null"}
 EVENTS = ("PreToolUse", "PostToolUse", "Stop", "SubagentStop", "SessionStart", "SessionEnd")
@@ -60,32 +61,31 @@ def read_stdin(deadline: float) -> tuple[dict[str, object], str]:
     """All of stdin as one JSON object, read until EOF or the deadline: (object, "") or ({}, why).
 
     Claude Code sometimes leaves the pipe open, so a complete object also ends the read. A parse
-    is tried only when the reader has caught up (nothing more ready now) and the input ends with
-    `}`, and after a failed try only once the input has doubled (or at EOF or the deadline), so a
-    10 MB Write is not re-parsed after every 64 KB chunk."""
+    is tried only when the input ends with `}` and the reader has caught up (nothing more ready):
+    at once if the input has at least doubled since the last failed try, else after IDLE seconds
+    without input. A 10 MB Write trickling in is thus parsed a few times, not after every chunk."""
     chunks: list[bytes] = []
     fd, end = sys.stdin.fileno(), time.monotonic() + deadline
     size = tried = 0
     closing = b""
     while True:
+        could_end = closing == b"}" and size > tried
         left = end - time.monotonic()
-        if left <= 0 or not _ready(fd, left):
-            if size > tried:
-                data, problem = _parsed(b"".join(chunks))
-                if not problem:
-                    return data, ""
+        if left > 0 and _ready(fd, min(left, IDLE) if could_end else left):
+            chunk = os.read(fd, READ_SIZE)
+            if not chunk:
+                return _parsed(b"".join(chunks))
+            chunks.append(chunk)
+            size += len(chunk)
+            closing = chunk.rstrip()[-1:] or closing
+            if closing != b"}" or size < 2 * tried or _ready(fd, 0):
+                continue
+        elif not could_end:
             return {}, "stdin gave no complete JSON object before the deadline"
-        chunk = os.read(fd, READ_SIZE)
-        if not chunk:
-            return _parsed(b"".join(chunks))
-        chunks.append(chunk)
-        size += len(chunk)
-        closing = chunk.rstrip()[-1:] or closing
-        if closing == b"}" and size >= 2 * tried and not _ready(fd, 0):
-            data, problem = _parsed(b"".join(chunks))
-            if not problem:
-                return data, ""
-            tried = size
+        data, problem = _parsed(b"".join(chunks))
+        if not problem:
+            return data, ""
+        tried = size
 
 
 def _ready(fd: int, timeout: float) -> bool:

@@ -3,8 +3,10 @@ not UTF-8, JSON that is not an object, mistyped keys, NUL bytes and lone surroga
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -74,12 +76,44 @@ def test_a_10_mb_write_is_read_whole_and_checked(planned: Path, close: bool) -> 
     assert took < 2.5, "a complete object ends the read without waiting for the deadline"
 
 
-def test_a_10_mb_write_of_closing_braces_is_not_reparsed_after_every_chunk(planned: Path) -> None:
-    """Every chunk ends with `}`: a parse after each would be quadratic (seconds for 10 MB)."""
+def _trickle(parts: list[bytes], pause: float) -> tuple[str, float, float]:
+    """Feed the PreToolUse hook `parts` with pauses, never closing stdin: (stdout, seconds from the
+    last write to the answer, the hook's CPU seconds)."""
+    proc = subprocess.Popen([*hook_command(), "PreToolUse"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for part in parts:
+        try:
+            proc.stdin.write(part)
+            proc.stdin.flush()
+        except BrokenPipeError:  # the hook answered before reading it all (at its deadline)
+            break
+        time.sleep(pause)
+    written = time.monotonic() - pause
+    out = proc.stdout.read().decode()
+    answered = time.monotonic() - written
+    proc.wait(timeout=10)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.close()
+    proc.stdout.close()
+    return out, answered, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def test_a_10_mb_write_trickling_in_is_not_reparsed_after_every_chunk(planned: Path) -> None:
+    """Every 64 KB piece ends with `}` and the reader catches up after each: a parse after each
+    would cost seconds of CPU (quadratic); a complete object still ends the read at once."""
     data = json.dumps(_config_write(planned, "}" * BIG)).encode()
-    code, out, _err, took = _feed(data, close=False)
-    assert code == 0 and _decision(out) == "deny"
-    assert took < 2.5
+    out, answered, cpu = _trickle([data[at : at + 65536] for at in range(0, len(data), 65536)], 0.002)
+    assert _decision(out) == "deny"
+    assert answered < 1.5 and cpu < 1.5, (answered, cpu)
+
+
+def test_an_object_completed_by_a_small_last_write_is_answered_without_the_deadline(planned: Path) -> None:
+    data = json.dumps(_config_write(planned, "}" * 200_000)).encode()
+    out, answered, _cpu = _trickle([data[:-1000], data[-1000:]], 0.2)
+    assert _decision(out) == "deny" and answered < 1.5
 
 
 def test_a_byte_order_mark_is_skipped(planned: Path) -> None:
