@@ -5,7 +5,8 @@ with `orch init` and a plan, then damaged: truncated at every 7th byte, one byte
 given the wrong type, a string made 1-10 MB long, 10,000 levels of nesting, NUL bytes, lone
 surrogates, a byte-order mark, bytes that are not UTF-8, stdin left open. The bulk runs through
 `entry.main` in this process (stdin a file); a sample, and every case that leaves stdin open,
-runs as the real hook process. The answer must always be: exit 0, stdout empty or one JSON
+runs as the real hook process (where `json` is not imported, so a failure of the bare `_json`
+scanner shows there, not in this process). The answer must always be: exit 0, stdout empty or one JSON
 object with only keys Claude Code knows, no traceback, within the deadline.
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 import pytest
 
 from orchestrator.hooks import entry
-from tests.conftest import hook_command
+from tests.conftest import Orch, hook_command
 from tests.hooks.conftest import PAYLOADS
 
 EVENTS = ("PreToolUse", "PostToolUse", "Stop", "SessionStart", "SessionEnd")
@@ -48,8 +49,10 @@ SUBPROCESS_SAMPLE = 110
 Case = tuple[str, str, bytes]  # (label, event, stdin)
 
 
-def test_hook_stdin_fuzz(planned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hook_stdin_fuzz(planned: Path, orch: Orch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the boundary's log when there is no repo
+    writer = json.loads((PAYLOADS / "PreToolUse.Write.json").read_text())["session_id"]
+    assert orch("start", "A", "--agent", writer)[0] == 0  # so bindings, ownership and leases run too
     rng = random.Random(SEED)
     cases = list(_cases(_bases(planned), rng))
     assert len(cases) > 2000
@@ -74,9 +77,11 @@ def _bases(planned: Path) -> list[tuple[str, str, dict[str, Any]]]:
         data = json.loads(text)
         event = data["hook_event_name"] if data["hook_event_name"] in EVENTS else EVENTS[index % len(EVENTS)]
         result.append((path.stem, event, data))
-    config = {"file_path": str(planned / ".orch/config.json"), "content": "{}"}
-    result.append(("Write.config", "PreToolUse", {**result[0][2], "hook_event_name": "PreToolUse",
-                                                   "tool_name": "Write", "tool_input": config}))
+    write = next(data for name, _event, data in result if name == "PreToolUse.Write")
+    for name, rel in (("Write.config", ".orch/config.json"), ("Write.design", "docs/design.md"),
+                      ("Write.backend", "src/api/x.py")):
+        result.append((name, "PreToolUse", {**write, "tool_input": {"file_path": str(planned / rel),
+                                                                     "content": "{}"}}))
     return result
 
 
