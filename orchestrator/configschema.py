@@ -144,7 +144,7 @@ def _known(parents: list[str]) -> list[str]:
     for part in parents:
         if part.isdigit():
             continue
-        annotation = model.model_fields[part].annotation
+        annotation = model.model_fields[part].annotation if part in model.model_fields else None
         inner = getattr(annotation, "__args__", (annotation,))[0]
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
             return []
