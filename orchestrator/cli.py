@@ -395,7 +395,8 @@ def log(as_json: bool) -> None:
 @click.argument("key", required=False)
 @click.argument("value", required=False)
 def config_(key: str | None, value: str | None) -> None:
-    """Show the configuration, or set KEY (dotted, e.g. policy.require_task) to VALUE (JSON)."""
+    """Show the configuration, or set KEY (dotted, e.g. policy.require_task) to VALUE (JSON, else a
+    string). The whole result is checked against the schema first; nothing is written if it fails."""
     store = Store.discover()
     if key is None:
         emit(store.config())
@@ -403,17 +404,18 @@ def config_(key: str | None, value: str | None) -> None:
     if value is None:
         emit(_dig(store.config(), key.split(".")))
         return
+    from orchestrator import configschema
+
+    note = ""
     try:
         parsed = json.loads(value)
     except ValueError:
         parsed = value
+        if value.lstrip()[:1] in ("[", "{"):
+            note = " (VALUE is not valid JSON, so it was read as a string)"
     with store.locked():
-        data = store.raw_config()
-        *parents, last = key.split(".")
-        node = data
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = parsed
+        data = configschema.with_setting(store.raw_config(), key, parsed)
+        configschema.validate(data, key, note)
         store.save_config(data)
         _anchor_config(store, key)
     click.echo(f"{key} = {json.dumps(parsed)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 STATE_DIRNAME = ".orch"
+PATH_MAX = 4096  # bytes, Linux's limit on a path given to a system call (macOS: 1024)
 
 
 def find_root(start: str | os.PathLike[str]) -> str | None:
@@ -99,7 +100,10 @@ def digest(text: str) -> str:
 def repo_relative(root: str | os.PathLike[str], path: str, cwd: str) -> str | None:
     """`path` (absolute, or relative to `cwd`) relative to the repo `root`, `..` and symlinks
     resolved, with `/` separators; None when it lies outside the repo."""
-    full = os.path.realpath(os.path.join(cwd, path))
+    joined = os.path.join(cwd, path)
+    # The kernel refuses a path over PATH_MAX, so nothing can be written there; resolving it
+    # one component at a time would be quadratic in its length (minutes for a 1 MB path).
+    full = os.path.normpath(joined) if len(joined) > PATH_MAX else os.path.realpath(joined)
     top = os.path.realpath(root)
     if full != top and not full.startswith(top + os.sep):
         return None

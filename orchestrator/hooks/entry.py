@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 STDIN_DEADLINE = 3.0
 LOG_CAP = 256 * 1024
+READ_SIZE = 1024 * 1024
+IDLE = 0.05  # seconds without input after which a pending `}` is worth a parse
+_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+          type(None): "null"}
 EVENTS = (
     "PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop", "SubagentStop", "SessionStart", "SessionEnd",
 )
@@ -33,10 +37,10 @@ def main(argv: list[str]) -> int:
     if os.environ.get("ORCH_DISABLE") == "1":
         return 0
     event = argv[0] if argv else ""
-    raw, problem = read_stdin(STDIN_DEADLINE)
-    payload = Payload(raw, event)
-    ctx = None
+    payload, ctx = Payload({}, event), None
     try:
+        raw, problem = read_stdin(STDIN_DEADLINE)
+        payload = Payload(raw, event)
         if problem:
             decision = _unreadable(payload, problem)
         else:
@@ -49,27 +53,60 @@ def main(argv: list[str]) -> int:
     if payload.event == "SessionStart":
         decision = _with_bootstrap_notice(decision)
     text = wire(payload.event, decision)
-    if text:
-        sys.stdout.write(text)
+    if text:  # a lone surrogate from the payload, echoed in a message, must not break the answer
+        sys.stdout.buffer.write(text.encode("utf-8", "replace"))
+        sys.stdout.flush()
     return 0
 
 
 def read_stdin(deadline: float) -> tuple[dict[str, object], str]:
-    """One JSON object from stdin, stopping once it parses even if the pipe stays open."""
-    buffer, fd, end = b"", sys.stdin.fileno(), time.monotonic() + deadline
+    """All of stdin as one JSON object, read until EOF or the deadline: (object, "") or ({}, why).
+
+    Claude Code sometimes leaves the pipe open, so a complete object also ends the read. A parse
+    is tried only when the input ends with `}` and the reader has caught up (nothing more ready):
+    at once if the input has at least doubled since the last failed try, else after IDLE seconds
+    without input. A 10 MB Write trickling in is thus parsed a few times, not after every chunk."""
+    chunks: list[bytes] = []
+    fd, end = sys.stdin.fileno(), time.monotonic() + deadline
+    size = tried = 0
+    closing = b""
     while True:
+        could_end = closing == b"}" and size > tried
         left = end - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            return {}, "stdin gave no complete JSON object before the deadline"
-        chunk = os.read(fd, 65536)
-        buffer += chunk
-        try:
-            data = fastjson.loads(buffer)
-        except ValueError:
-            if chunk:
+        if left > 0 and _ready(fd, min(left, IDLE) if could_end else left):
+            chunk = os.read(fd, READ_SIZE)
+            if not chunk:
+                return _parsed(b"".join(chunks))
+            chunks.append(chunk)
+            size += len(chunk)
+            closing = chunk.rstrip()[-1:] or closing
+            if closing != b"}" or size < 2 * tried or _ready(fd, 0):
                 continue
-            return {}, "stdin is not valid JSON"
-        return (data, "") if isinstance(data, dict) else ({}, "stdin is not a JSON object")
+        elif not could_end:
+            return {}, "stdin gave no complete JSON object before the deadline"
+        data, problem = _parsed(b"".join(chunks))
+        if not problem:
+            return data, ""
+        tried = size
+
+
+def _ready(fd: int, timeout: float) -> bool:
+    return bool(select.select([fd], [], [], timeout)[0])
+
+
+def _parsed(raw: bytes) -> tuple[dict[str, object], str]:
+    """The hook input as an object, or ({}, what is wrong with it)."""
+    if not raw.strip():
+        return {}, "stdin is empty"
+    try:
+        data = fastjson.loads(raw)
+    except UnicodeDecodeError:
+        return {}, "stdin is not UTF-8"
+    except ValueError as exc:
+        return {}, f"stdin is not valid JSON ({str(exc).splitlines()[0][:120]})"
+    if not isinstance(data, dict):
+        return {}, f"stdin is a JSON {_KINDS.get(type(data), 'value')}, not an object"
+    return data, ""
 
 
 def _dispatch(payload: Payload, ctx: Context | None) -> Decision:
@@ -123,6 +160,15 @@ def _with_bootstrap_notice(decision: Decision) -> Decision:
 
 
 def _unreadable(payload: Payload, problem: str) -> Decision:
+    """Nothing in the input can be trusted: allow with a warning, or deny in strict mode (the repo
+    found from CLAUDE_PROJECT_DIR or the working directory)."""
+    from orchestrator.hooks.context import Context
+
+    ctx = Context.find(payload) if payload.event == "PreToolUse" else None
+    if ctx is not None and _strict(ctx):
+        sys.stderr.write(f"orch: {problem}; denying (strict mode)\n")
+        return Decision("deny", f"orch could not read this call's hook input ({problem}) and "
+                                "strict mode is on; retry the call.")
     sys.stderr.write(f"orch: {problem}; allowing\n")
     return Decision(notice=f"hook input unreadable ({problem}); this call was not checked")
 
@@ -131,6 +177,9 @@ def _failed(payload: Payload, ctx: Context | None, exc: Exception) -> Decision:
     where = _log(ctx, exc)
     summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     sys.stderr.write(f"orch: hook error: {summary} (log: {where})\n")
+    unusable = payload.unusable_path() if payload.event == "PreToolUse" else None
+    if unusable:  # the call's target cannot be known, so it cannot be allowed
+        return Decision("deny", f"{unusable}, so this call is refused; remove it and retry.")
     strict = ctx is not None and _strict(ctx)
     if strict and payload.event == "PreToolUse":
         return Decision(
@@ -158,7 +207,7 @@ def _log(ctx: Context | None, exc: Exception) -> str:
     try:
         os.makedirs(folder, exist_ok=True)
         mode = "w" if os.path.exists(path) and os.path.getsize(path) > LOG_CAP else "a"
-        with open(path, mode, encoding="utf-8") as handle:
+        with open(path, mode, encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()))
             handle.write("".join(traceback.format_exception(exc)))
     except OSError:

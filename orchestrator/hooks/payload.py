@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orchestrator.paths import PATH_MAX
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -16,7 +18,10 @@ SHELL_TOOLS = frozenset({"Bash"})
 
 
 class Payload:
-    """A hook's stdin, with safe defaults for every missing or mistyped key."""
+    """A hook's stdin, with safe defaults for every missing or mistyped key.
+
+    A `cwd` the system could not use (NUL byte, lone surrogate, longer than PATH_MAX) reads as
+    missing, so the usual fallback applies (CLAUDE_PROJECT_DIR, then the process's directory)."""
 
     __slots__ = (
         "raw",
@@ -37,7 +42,8 @@ class Payload:
         self.event = _text(raw.get("hook_event_name")) or event or ""
         self.session_id = _text(raw.get("session_id"))
         self.agent_id = _text(raw.get("agent_id"))
-        self.cwd = _text(raw.get("cwd"))
+        cwd = _string(raw.get("cwd"))
+        self.cwd = cwd if _path_problem(cwd) is None else ""  # "": the caller's fallback applies
         self.tool_name = _text(raw.get("tool_name"))
         tool_input = raw.get("tool_input")
         self.tool_input: dict[str, Any] = tool_input if isinstance(tool_input, dict) else {}
@@ -54,11 +60,59 @@ class Payload:
     def written_file(self) -> str | None:
         """The file a Write/Edit/NotebookEdit call writes, if this is one."""
         key = WRITE_TOOLS.get(self.tool_name)
-        return _text(self.tool_input.get(key)) or None if key else None
+        return _string(self.tool_input.get(key)) or None if key else None
 
     def command(self) -> str:
-        return _text(self.tool_input.get("command"))
+        return _string(self.tool_input.get("command"))
+
+    def unusable_path(self) -> str | None:
+        """Why the target of this call cannot be known, or None: a written path holding a NUL
+        byte or an unencodable character, or too long for the system; a Bash command holding
+        either character. PreToolUse denies such a call."""
+        written = self.written_file()
+        if written is not None:
+            problem = _path_problem(written)
+            return f"orch cannot check a path containing {problem}" if problem else None
+        if self.tool_name in SHELL_TOOLS:
+            problem = _text_problem(self.command())
+            return f"orch cannot check a command containing {problem}" if problem else None
+        return None
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    """Ids and names: a string, else "". Lone surrogates become U+FFFD, as in Claude Code's own
+    output; they could not be written to a UTF-8 file."""
+    text = _string(value)
+    if _encodable(text):
+        return text
+    return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+
+
+def _path_problem(path: str) -> str | None:
+    """What makes `path` unusable by the operating system, or None."""
+    if len(path) > PATH_MAX:
+        return f"more than {PATH_MAX} characters (the system's limit)"
+    return _text_problem(path)
+
+
+def _text_problem(text: str) -> str | None:
+    """What makes `text` impossible to pass to the operating system, or None."""
+    if "\x00" in text:
+        return "a NUL byte"
+    if not _encodable(text):
+        return "an unencodable character (a lone surrogate)"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

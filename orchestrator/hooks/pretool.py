@@ -22,6 +22,9 @@ STATE = ".orch"
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
+    unusable = payload.unusable_path()
+    if unusable is not None:
+        return Decision("deny", f"{unusable}: what it would write cannot be known. Name the file plainly.")
     found = _analysed(payload)
     paths, opaque, mentions, calls = targets(payload, found)
     cwd = payload.cwd or ctx.root

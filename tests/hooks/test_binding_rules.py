@@ -321,3 +321,10 @@ def test_protection_holds_whatever_the_config_is(planned: Path, config: str | No
     assert run.denied is not None and "orch's own state" in run.denied
     assert run_hook("PreToolUse", bash(planned, "rm -rf .git/orch", caller="sess-1")).denied is not None
 
+
+
+def test_a_corrupt_config_is_named_when_the_rest_cannot_be_decided(planned: Path) -> None:
+    (planned / ".orch" / "config.json").write_text("{\"policy\": {\"str")
+    run = run_hook("PreToolUse", write_to(planned, planned / "notes.txt", planned))
+    assert run.denied is None
+    assert ".orch/config.json" in run.json["systemMessage"]

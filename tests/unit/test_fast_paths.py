@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -33,6 +35,38 @@ def test_fastjson_rejects_what_json_rejects(bad: str) -> None:
         json.loads(bad)
     with pytest.raises(ValueError):
         fastjson.loads(bad)
+
+
+_WITHOUT_JSON = """
+import sys
+from orchestrator import fastjson
+assert "json" not in sys.modules
+for text in sys.argv[1:]:
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        fastjson.loads(data)
+    except ValueError as exc:
+        print("ValueError", str(exc).splitlines()[0][:60])
+    else:
+        print("parsed")
+"""
+_MALFORMED = ['{"a": 1', '{"a": [1, 2}', '"abc', '{"a": tru}', "[" * 10_000, '{"a":' * 10_000 + "1",
+              "\udcff{}", '{"a": "\\x"}', '{"a": 1}}']
+
+
+def test_fastjson_raises_value_error_for_malformed_input_even_without_json_imported() -> None:
+    """The hook process never imports `json`; the bare scanner then cannot raise its own error
+    (SystemError) and deep nesting raises RecursionError: both must come out as ValueError."""
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_JSON, *_MALFORMED], capture_output=True,
+                          text=True, errors="replace", timeout=30)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(_MALFORMED) and all(line.startswith("ValueError") for line in lines), lines
+    assert lines[4] == lines[5] == "ValueError JSON nested too deeply to parse"
+
+
+def test_fastjson_skips_a_byte_order_mark_like_json() -> None:
+    assert fastjson.loads(b'\xef\xbb\xbf{"a": 1}') == json.loads(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
 
 
 @given(st.text(alphabet="ab*?[]!.^\\", max_size=10), st.text(alphabet="ab-.[]!^\\", max_size=7))
