@@ -69,7 +69,9 @@ def write_json(path: StrPath, data: Any, *, compact: bool = False, durable: bool
 
 
 def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
-    """Atomically replace `path` with `text`: temp file, fsync (when `durable`), os.replace."""
+    """Atomically replace `path` with `text`: temp file, fsync (when `durable`), os.replace, then
+    (when `durable`) fsync of the folder, so the replace itself survives a power loss and a later
+    write (a receipt) is never on disk without this one."""
     target = os.fspath(path)
     folder, name = os.path.split(target)
     os.makedirs(folder or ".", exist_ok=True)
@@ -81,10 +83,27 @@ def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(tmp, target)
+        if durable:
+            fsync_folder(folder or ".")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     wrote()
+
+
+def fsync_folder(folder: str) -> None:
+    """Make a folder's entries (a rename, a new file) durable. Where the system cannot open a
+    folder for this (some platforms), there is nothing more to do."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        return  # a file system that cannot sync a folder (EINVAL): nothing more to do
+    finally:
+        os.close(fd)
 
 
 def wrote() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import InvalidInput, StateError
-from orchestrator.jsonfile import wrote
+from orchestrator.jsonfile import fsync_folder, wrote
 from orchestrator.runtime import now_iso
 
 DIRNAME = "receipts"
@@ -115,7 +115,7 @@ def _append_line(path: Path, line: bytes) -> None:
     finally:
         os.close(fd)
     if created:
-        _fsync_dir(path.parent)
+        fsync_folder(str(path.parent))
     wrote()
 
 
@@ -138,14 +138,6 @@ def mend_torn_tail(state_dir: Path, chain: str) -> str | None:
         handle.truncate(keep)
         os.fsync(handle.fileno())
     return f"{path}: cut off a torn last line ({len(lines[-1])} bytes of a write that never completed)"
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def last_record(state_dir: Path, chain: str) -> dict[str, Any] | None:
