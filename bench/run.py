@@ -103,8 +103,14 @@ class Runner:
         return [*self.orch, *args]
 
     def hook_cmd(self, event: str) -> list[str]:
-        """Exactly what `orch init` registers (orchestrator/install.py: hook_command)."""
+        """The interpreter and hook script `orch init` records for this machine
+        (orchestrator/install.py: hook_command), started directly: for the profiles."""
         return [*self.hook_prefix(), event]
+
+    def registered_cmd(self, event: str) -> list[str]:
+        """What `orch init` registers, run from the repository: the committed launcher
+        (`sh .orch/hook EVENT`), which then runs `hook_cmd`. This is what Claude Code pays."""
+        return ["sh", os.path.join(".orch", "hook"), event]
 
     def hook_prefix(self) -> list[str]:
         """`python -I <package>/hooks/__main__.py`, asked of orch itself so the two cannot drift."""
@@ -186,7 +192,7 @@ class BenchRepo:
         self._write("plan.md", plan_text(self.tasks))
         self._git("add", "-A")
         self._git("commit", "-q", "-m", "initial")
-        self._orch_timed("init", "init", "--no-hooks")
+        self._orch_timed("init", "init")
         self._orch_timed("plan add", "plan", "add", "plan.md")
         self._progress(session)
 
@@ -326,7 +332,7 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
     """Rounds of (baseline, hook) pairs; the baselines alternate `-c pass` and `-I -c pass`."""
     result, flip = HookRun(repo, cases), 0
     first = cases[0]
-    result.first_ms, done = runner.timed(runner.hook_cmd(first.event), repo.root, first.stdin)
+    result.first_ms, done = runner.timed(runner.registered_cmd(first.event), repo.root, first.stdin)
     result.first_answer = answer(done)
     for round_no in range(settings.hook_warmup + settings.hook_runs):
         for case in cases:
@@ -334,7 +340,7 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
             base_ms, _ = runner.timed([runner.python, *BASELINES[base]], repo.root)
             if case.before is not None:
                 case.before()
-            hook_ms, done = runner.timed(runner.hook_cmd(case.event), repo.root, case.stdin)
+            hook_ms, done = runner.timed(runner.registered_cmd(case.event), repo.root, case.stdin)
             if round_no >= settings.hook_warmup:
                 result.record(base, base_ms, case, hook_ms, answer(done))
     return result

@@ -97,9 +97,29 @@ def digest(text: str) -> str:
     return f"{value:016x}"
 
 
+_CASE_RULES: dict[str, bool] = {}
+
+
+def case_insensitive(root: str | os.PathLike[str]) -> bool:
+    """Whether the file system under `root` ignores case (macOS's default): `.ORCH` is then the
+    same folder as `.orch`. Found once per process and repository by one `stat`."""
+    key = os.fspath(root)
+    found = _CASE_RULES.get(key)
+    if found is None:
+        state, upper = os.path.join(key, STATE_DIRNAME), os.path.join(key, STATE_DIRNAME.upper())
+        try:
+            found = os.path.samestat(os.stat(state), os.stat(upper))
+        except OSError:
+            found = False
+        _CASE_RULES[key] = found
+    return found
+
+
 def repo_relative(root: str | os.PathLike[str], path: str, cwd: str) -> str | None:
     """`path` (absolute, or relative to `cwd`) relative to the repo `root`, `..` and symlinks
-    resolved, with `/` separators; None when it lies outside the repo."""
+    resolved, with `/` separators; None when it lies outside the repo. On a file system that
+    ignores case the result is lower-cased, so `src/A.py` and `src/a.py` are one path (one lease,
+    one match against the declared globs, which the index lower-cases there too)."""
     joined = os.path.join(cwd, path)
     # The kernel refuses a path over PATH_MAX, so nothing can be written there; resolving it
     # one component at a time would be quadratic in its length (minutes for a 1 MB path).
@@ -107,4 +127,5 @@ def repo_relative(root: str | os.PathLike[str], path: str, cwd: str) -> str | No
     top = os.path.realpath(root)
     if full != top and not full.startswith(top + os.sep):
         return None
-    return os.path.relpath(full, top).replace(os.sep, "/")
+    rel = os.path.relpath(full, top).replace(os.sep, "/")
+    return rel.lower() if case_insensitive(top) else rel

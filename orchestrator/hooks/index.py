@@ -132,7 +132,7 @@ def _lookup(state_dir: str, runtime_dir: str, choose: Callable[[View], list[str]
         found = None if chosen is None else _read(view, chosen)
         if found is not None:
             return found
-    private = _buckets(load_tasks(os.path.join(state_dir, "tasks")))
+    private = _buckets(load_tasks(os.path.join(state_dir, "tasks")), state_dir)
     return _read(private, choose(private) or []) or []
 
 
@@ -184,14 +184,14 @@ def _view(state_dir: str, runtime_dir: str) -> View:
         return folder
     lock = _lock(root)
     if lock is None:
-        return _buckets(load_tasks(os.path.join(state_dir, "tasks")))
+        return _buckets(load_tasks(os.path.join(state_dir, "tasks")), state_dir)
     try:
         folder = _fresh(root, stamp(state_dir))  # another process may have rebuilt it meanwhile
         if folder is None:
             generation, tasks = _read_tasks(state_dir)
-            folder = _publish_or_none(root, generation, _buckets(tasks))
+            folder = _publish_or_none(root, generation, _buckets(tasks, state_dir))
             if folder is None:
-                return _buckets(tasks)
+                return _buckets(tasks, state_dir)
         return folder
     finally:
         lock.__exit__()
@@ -238,7 +238,7 @@ def rebuild(state_dir: str, runtime_dir: str, tasks: list[dict[str, Any]] | None
     lock = _lock(root)
     if lock is not None:
         try:
-            _publish_or_none(root, generation, _buckets(tasks))
+            _publish_or_none(root, generation, _buckets(tasks, state_dir))
         finally:
             lock.__exit__()
     return generation
@@ -288,8 +288,10 @@ def _read_tasks(state_dir: str) -> tuple[str, list[dict[str, Any]]]:
     return stamp(state_dir), load_tasks(os.path.join(state_dir, "tasks"))
 
 
-def _buckets(tasks: list[dict[str, Any]]) -> Buckets:
-    """Entries of the unfinished tasks' globs (normalised; `..` ones dropped), by bucket."""
+def _buckets(tasks: list[dict[str, Any]], state_dir: str) -> Buckets:
+    """Entries of the unfinished tasks' globs (normalised; `..` ones dropped), by bucket;
+    lower-cased where the file system ignores case (`paths.repo_relative` lower-cases there)."""
+    fold = paths.case_insensitive(os.path.dirname(os.path.abspath(state_dir)))
     status = {t["id"]: t.get("status", "queued") for t in tasks}
     buckets: Buckets = {}
     for task in tasks:
@@ -299,6 +301,7 @@ def _buckets(tasks: list[dict[str, Any]]) -> Buckets:
                  if status.get(d) != "completed"]
         for glob in task.get("files", []):
             normal = "/".join(split(glob) or []) if isinstance(glob, str) else ""
+            normal = normal.lower() if fold else normal
             if normal:
                 entry = [normal, task["id"], task.get("status"), task.get("title", ""), waits]
                 buckets.setdefault(bucket_of(normal), []).append(entry)

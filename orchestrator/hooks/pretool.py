@@ -8,6 +8,7 @@ import os
 from orchestrator.hooks import index, orchcalls
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.lifecycle import ACTIVE
+from orchestrator.paths import case_insensitive
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -148,8 +149,12 @@ def _real(path: str, cwd: str) -> str:
 
 
 def _covers(guarded: tuple[str, ...], path: str, folder: bool) -> bool:
-    """`path` lies in a guarded folder, or (a folder write) a guarded folder lies below it."""
+    """`path` lies in a guarded folder, or (a folder write) a guarded folder lies below it.
+    Compared without case where the file system ignores it (`.ORCH` is `.orch` there)."""
+    fold = any(case_insensitive(os.path.dirname(top)) for top in guarded)
+    path = path.lower() if fold else path
     for top in guarded:
+        top = top.lower() if fold else top
         if path == top or path.startswith(top + os.sep):
             return True
         if folder and top.startswith(path.rstrip(os.sep) + os.sep):
