@@ -107,10 +107,14 @@ class Runner:
         (orchestrator/install.py: hook_command), started directly: for the profiles."""
         return [*self.hook_prefix(), event]
 
-    def registered_cmd(self, event: str) -> list[str]:
-        """What `orch init` registers, run from the repository: the committed launcher
-        (`sh .orch/hook EVENT`), which then runs `hook_cmd`. This is what Claude Code pays."""
-        return ["sh", os.path.join(".orch", "hook"), event]
+    def registered_cmd(self, event: str, root: str) -> list[str]:
+        """What `orch init` registers, run as Claude Code runs it: `sh -c COMMAND` with
+        CLAUDE_PROJECT_DIR set (the shell reads this machine's recorded hook command and execs
+        `hook_cmd`). This is what Claude Code pays; the baseline gets no shell."""
+        from orchestrator.install import portable_command
+
+        command = portable_command(event).replace("$CLAUDE_PROJECT_DIR", shlex.quote(root))
+        return ["/bin/sh", "-c", command]
 
     def hook_prefix(self) -> list[str]:
         """`python -I <package>/hooks/__main__.py`, asked of orch itself so the two cannot drift."""
@@ -332,7 +336,7 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
     """Rounds of (baseline, hook) pairs; the baselines alternate `-c pass` and `-I -c pass`."""
     result, flip = HookRun(repo, cases), 0
     first = cases[0]
-    result.first_ms, done = runner.timed(runner.registered_cmd(first.event), repo.root, first.stdin)
+    result.first_ms, done = runner.timed(runner.registered_cmd(first.event, repo.root), repo.root, first.stdin)
     result.first_answer = answer(done)
     for round_no in range(settings.hook_warmup + settings.hook_runs):
         for case in cases:
@@ -340,7 +344,7 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
             base_ms, _ = runner.timed([runner.python, *BASELINES[base]], repo.root)
             if case.before is not None:
                 case.before()
-            hook_ms, done = runner.timed(runner.registered_cmd(case.event), repo.root, case.stdin)
+            hook_ms, done = runner.timed(runner.registered_cmd(case.event, repo.root), repo.root, case.stdin)
             if round_no >= settings.hook_warmup:
                 result.record(base, base_ms, case, hook_ms, answer(done))
     return result

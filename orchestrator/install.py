@@ -49,9 +49,16 @@ def hook_command(event: str, python: str | None = None) -> str:
 
 
 def portable_command(event: str) -> str:
-    """The committed command: the repository's own launcher, found through Claude Code's
-    `CLAUDE_PROJECT_DIR`, so it is the same on every clone."""
-    return f'sh "$CLAUDE_PROJECT_DIR{LAUNCHER_MARK}" {event}'
+    """The committed command, the same on every clone: Claude Code's `sh -c` reads this machine's
+    recorded interpreter and hook script (`read` is a shell builtin: no process is started) and
+    runs it; where there is none (another worktree, a clone without `orch init`) the committed
+    launcher `.orch/hook` finds orch or says it is missing."""
+    recorded = '"$CLAUDE_PROJECT_DIR/.git/orch/hook-command"'
+    return (
+        f"if [ -r {recorded} ]; then {{ IFS= read -r p; IFS= read -r s; }} < {recorded}; "
+        f'[ -x "$p" ] && exec "$p" -I "$s" {event}; fi; '
+        f'exec sh "$CLAUDE_PROJECT_DIR{LAUNCHER_MARK}" {event}'
+    )
 
 
 def write_launcher(root: Path, runtime: Path, python: str | None = None) -> None:

@@ -98,10 +98,8 @@ class Runtime:
 
     def task_of(self, holder: str) -> str | None:
         """The task bound to `holder` (a session id or a subagent's agent id)."""
-        for task_id, binding in self.bindings().items():
-            if binding.get("holder") == holder:
-                return task_id
-        return None
+        found = self.binding_of(holder)
+        return found[0] if found else None
 
     def bind(
         self, task_id: str, holder: str, session: str | None = None, worktree: str | None = None
@@ -115,10 +113,10 @@ class Runtime:
                 data[task_id]["worktree"] = worktree
             self._save_bindings(data)
 
-    def touch(self, task_id: str, holder: str) -> None:
+    def touch(self, task_id: str, holder: str, binding: dict[str, Any] | None = None) -> None:
         """The holder of `task_id` is active: renew its binding's liveness (at most once a
-        minute, so a hook writes bindings.json rarely)."""
-        binding = self.bindings().get(task_id)
+        minute, so a hook writes bindings.json rarely). `binding`: as already read, if it was."""
+        binding = self.bindings().get(task_id) if binding is None else binding
         if binding is None or binding.get("holder") != holder or time.time() - seen(binding) < TOUCH_EVERY:
             return
         with self.locked():
@@ -126,6 +124,13 @@ class Runtime:
             if task_id in data and data[task_id].get("holder") == holder:
                 data[task_id]["seen"] = time.time()
                 self._save_bindings(data)
+
+    def binding_of(self, holder: str) -> tuple[str, dict[str, Any]] | None:
+        """(task id, binding) of the task bound to `holder`, if any."""
+        for task_id, binding in self.bindings().items():
+            if binding.get("holder") == holder:
+                return task_id, binding
+        return None
 
     def unbind(self, task_id: str) -> None:
         with self.locked():

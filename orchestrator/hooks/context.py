@@ -24,6 +24,7 @@ class Context:
         self.state_dir = paths.state_dir(root)
         self.runtime = Runtime(paths.runtime_dir(root))
         self._config: dict[str, Any] | None = None
+        self._bound: dict[str, tuple[str, dict[str, Any]] | None] = {}
 
     @classmethod
     def find(cls, payload: Payload) -> Context | None:
@@ -72,8 +73,14 @@ class Context:
         return data if isinstance(data, dict) else None
 
     def bound_task(self, caller: str) -> dict[str, Any] | None:
-        task_id = self.runtime.task_of(caller) if caller else None
-        return self.task(task_id) if task_id else None
+        found = self.binding_of(caller)
+        return self.task(found[0]) if found else None
+
+    def binding_of(self, caller: str) -> tuple[str, dict[str, Any]] | None:
+        """The caller's (task id, binding), read once per hook call."""
+        if caller not in self._bound:
+            self._bound[caller] = self.runtime.binding_of(caller) if caller else None
+        return self._bound[caller]
 
     def unfinished_dependencies(self, task: dict[str, Any]) -> list[str]:
         """`dep (status)` for each dependency of `task` that is not completed."""

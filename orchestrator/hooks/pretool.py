@@ -176,6 +176,8 @@ def _binding_rules(payload: Payload, ctx: Context, rels: list[str]) -> Decision 
             "then `orch start ID`.",
         )
     if task is not None and task.get("status") in ACTIVE:
+        bound = ctx.binding_of(payload.caller)
+        ctx.runtime.touch(task["id"], payload.caller, bound[1] if bound else None)
         waits = ctx.unfinished_dependencies(task)
         if waits:
             return Decision(

@@ -328,3 +328,15 @@ def test_a_corrupt_config_is_named_when_the_rest_cannot_be_decided(planned: Path
     run = run_hook("PreToolUse", write_to(planned, planned / "notes.txt", planned))
     assert run.denied is None
     assert ".orch/config.json" in run.json["systemMessage"]
+
+
+def test_the_holders_writes_keep_its_binding_live(held: Path) -> None:
+    bindings = held / ".git" / "orch" / "bindings.json"
+    data = json.loads(bindings.read_text())
+    data["bindings"]["A"]["seen"] = time.time() - 600
+    bindings.write_text(json.dumps(data))
+    write = payload("PreToolUse.Write", cwd=str(held), session_id="sess-1", agent_id="agent-a",
+                    tool_input={"file_path": str(held / "docs/design.md"), "content": "x"})
+    assert run_hook("PreToolUse", write).denied is None
+    seen = json.loads(bindings.read_text())["bindings"]["A"]["seen"]
+    assert time.time() - seen < 30

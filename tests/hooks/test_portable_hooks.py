@@ -42,7 +42,9 @@ def orch_write(repo: Path) -> dict[str, object]:
 
 def test_the_committed_command_names_no_machine_path(planned: Path) -> None:
     command = registered(planned, "PreToolUse")
-    assert command == 'sh "$CLAUDE_PROJECT_DIR/.orch/hook" PreToolUse'
+    assert str(planned) not in command and sys.executable not in command
+    assert '"$CLAUDE_PROJECT_DIR/.git/orch/hook-command"' in command
+    assert command.endswith('exec sh "$CLAUDE_PROJECT_DIR/.orch/hook" PreToolUse')
     assert (planned / ".orch" / "hook").is_file()
     assert (planned / ".git" / "orch" / "hook-command").is_file()
 

@@ -30,7 +30,7 @@ def test_init_merges_hooks_and_uninstall_removes_exactly_them(repo: Path, orch: 
     assert pre[0] == mine["hooks"]["PreToolUse"][0] and len(pre) == 2
     assert pre[1]["matcher"] == "Write|Edit|NotebookEdit|MultiEdit|Bash"
     command = pre[1]["hooks"][0]["command"]
-    assert command == 'sh "$CLAUDE_PROJECT_DIR/.orch/hook" PreToolUse'  # the same on every clone
+    assert "$CLAUDE_PROJECT_DIR" in command and sys.executable not in command  # the same on every clone
     recorded = (repo / ".git" / "orch" / "hook-command").read_text().splitlines()
     assert recorded[0] == sys.executable
     assert set(merged["hooks"]) == {
