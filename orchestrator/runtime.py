@@ -143,12 +143,12 @@ class Runtime:
         """A Claude Code session ended: mark its bindings ended and release its leases."""
         return self._end("session", session)
 
-    def end_holder(self, holder: str) -> list[str]:
-        """A subagent finished: mark its binding ended (another caller may take the task over)
-        and release its leases."""
-        return self._end("holder", holder)
+    def end_holder(self, holder: str) -> None:
+        """A subagent finished: mark its binding ended, so another caller may take the task over.
+        Its leases stay until its session ends (or they expire): its files are still its task's."""
+        self._end("holder", holder, release=False)
 
-    def _end(self, key: str, value: str) -> list[str]:
+    def _end(self, key: str, value: str, release: bool = True) -> list[str]:
         with self.locked():
             data = self.bindings()
             ended = [tid for tid, b in data.items() if b.get(key) == value and not b.get("ended")]
@@ -156,7 +156,7 @@ class Runtime:
                 data[task_id]["ended"] = True
             if ended:
                 self._save_bindings(data)
-            return self._drop_leases(lambda _p, lease: lease.get(key) == value)
+            return self._drop_leases(lambda _p, lease: lease.get(key) == value) if release else []
 
     # -- sessions whose hooks ran ---------------------------------------------------------
 

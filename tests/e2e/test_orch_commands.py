@@ -81,8 +81,18 @@ def plugin(e2e_home: Path) -> Iterator[PluginData]:
     data.assert_no_builder()
 
 
+# The session a test binds a task to before the run, so the run's own `orch done` is the holder's
+# (only a task's holder moves it): `claude --session-id` makes the run that session.
+SESSION = "00000000-0000-4000-8000-0000000000e2"
+
+
 def run_plugin(claude_run: ClaudeRun, prompt: str, mode: LauncherMode = "path", **kw: Any) -> Result:
     return claude_run(prompt, plugin_dir=REPO_ROOT, env=claude_env_extra(mode), **kw)
+
+
+def as_holder(claude_run: ClaudeRun, prompt: str, **kw: Any) -> Result:
+    """`run_plugin` as the session SESSION, which holds the tasks the test bound to it."""
+    return run_plugin(claude_run, prompt, extra_args=["--session-id", SESSION], **kw)
 
 
 def session_id(result: Result) -> str:
@@ -270,14 +280,14 @@ def test_done_runs_the_gates_and_completes_or_blocks(
     gate_passes: bool, plugin: PluginData, claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path
 ) -> None:
     setup_orch(git_repo, PLAN, TASKS)
-    orch(git_repo, "start", "A", "--agent", "agent-e2e-a")
+    orch(git_repo, "start", "A", "--agent", SESSION)
     if gate_passes:
         (git_repo / "src").mkdir()
         (git_repo / "src" / "a.py").write_text("A = 1\n")
     model = Model()
     fakeapi.script = script_orch_calls(model, ("done", "done", "A"), final="Reported.")
 
-    run_plugin(claude_run, "/orch:done A")
+    as_holder(claude_run, "/orch:done A")
 
     prompt = first_main_prompt(fakeapi)
     assert_expanded(prompt, plugin, f'"{plugin.launcher}" done A')
@@ -360,7 +370,7 @@ def test_commands_work_in_default_permission_mode(
     orch calls the prompt asks the model to make: ``Bash(${CLAUDE_PLUGIN_DATA}/orch VERB:*)``
     has to match the quoted ``"<data>/orch" VERB ...`` the commands write."""
     setup_orch(git_repo, PLAN, TASKS)
-    orch(git_repo, "start", "B", "--agent", "agent-e2e-b")
+    orch(git_repo, "start", "B", "--agent", SESSION)
     (git_repo / "src").mkdir()
     for name in ("a.py", "b.py"):  # the gates of A (started here) and B (completed here) pass
         (git_repo / "src" / name).write_text("X = 1\n")
@@ -371,7 +381,7 @@ def test_commands_work_in_default_permission_mode(
     else:
         fakeapi.script = Script().main([text("Finished.")])
 
-    result = run_plugin(claude_run, command, binary=without_bypass(claude_bin, tmp_path))
+    result = as_holder(claude_run, command, binary=without_bypass(claude_bin, tmp_path))
 
     assert fakeapi.message_requests("main"), f"the command never reached the model:\n{result.describe()}"
     prompt = first_main_prompt(fakeapi)

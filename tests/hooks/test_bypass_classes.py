@@ -107,3 +107,9 @@ def test_removing_a_folder_nobody_holds_is_allowed(planned: Path) -> None:
     (planned / "build" / "out").mkdir(parents=True)
     assert run_hook("PreToolUse", bash(planned, "rm -rf build", caller="sess-1")).denied is None
     assert os.path.isdir(planned / "build")
+
+
+def test_mkdir_of_a_folder_that_exists_is_not_a_write_below_it(planned: Path) -> None:
+    (planned / "src" / "api").mkdir(parents=True)
+    assert run_hook("PreToolUse", bash(planned, "mkdir -p src/api", caller="sess-1")).denied is None
+    assert run_hook("PreToolUse", bash(planned, "rm -rf src/api", caller="sess-1")).denied is not None

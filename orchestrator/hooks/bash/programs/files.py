@@ -21,6 +21,14 @@ def _operands(short: str = "", long: str = "") -> Handler:
     return handler
 
 
+def _mkdir(an: Analyser, args: list[Arg], ctx: Ctx) -> None:
+    """mkdir: a folder that exists already is left as it is (`-p`) or refused by mkdir itself,
+    so only new folders are written (an existing one would stand for everything below it)."""
+    for arg in getopt(args, "m", frozenset({"mode", "context"}))[1]:
+        if not an.is_dir(arg):
+            an.write(arg, ctx.name)
+
+
 _MODE_LETTERS = frozenset("rwxXst")
 
 
@@ -234,7 +242,7 @@ RULES: dict[str, Handler] = {
     "unlink": _operands(),
     "shred": _operands("ns", "iterations size random-source"),
     "touch": _operands("dtr", "date reference time"),
-    "mkdir": _operands("m", "mode context"),
+    "mkdir": _mkdir,
     "mkfifo": _operands("m", "mode"),
     "truncate": _operands("sr", "size reference"),
     "fallocate": _operands("lo", "length offset"),
