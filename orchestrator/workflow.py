@@ -28,7 +28,7 @@ def actor_for(store: Store, agent: str | None = None, verb: str | None = None,
     PreToolUse hook saw run this command (its grant), whatever this process's environment or
     `--agent` say. Otherwise `--agent`, else the Claude Code session of this Bash call (when
     orch's hooks are not active in it), else the local user."""
-    if verb in callers.MOVING:
+    if verb in callers.MOVING and callers.inside_claude_code():
         granted = _granted_caller(store, agent, verb, operand)
         if granted is not None:
             return granted
@@ -50,7 +50,7 @@ def _granted_caller(store: Store, agent: str | None, verb: str, operand: str | N
             raise Refused(f"inside Claude Code orch acts as you ({caller}); `--agent {agent}` is for a "
                           "human at a terminal")
         return caller
-    if callers.inside_claude_code() and (session is None or runtime.hooks_seen(session)):
+    if session is None or runtime.hooks_seen(session):
         raise Refused(
             f"orch could not see who runs this `orch {verb}`: its hooks hand your identity to orch "
             f"only for a Bash command that runs orch directly. Run `orch {verb}"
@@ -69,13 +69,16 @@ def check_holder(store: Store, task_id: str, actor: str, verb: str) -> None:
     """Only the holder of a task moves it: refuse `actor` when someone else holds `task_id` and
     is still live (a human, or anyone once the holder's session ended or went quiet, may)."""
     binding = Runtime(store.runtime).bindings().get(task_id)
-    if binding is None or binding.get("holder") == actor or is_human(actor):
-        return
-    if is_live(binding, lease_ttl(store)):
+    if binding is not None and held_by_another(store, binding, actor):
         raise Refused(
             f"{task_id} is held by {binding.get('holder')} (since {binding.get('since', '?')}): only its "
             f"holder may `orch {verb}` it; a human at a terminal may act on any task"
         )
+
+
+def held_by_another(store: Store, binding: dict[str, Any], actor: str) -> bool:
+    """`binding` is someone else's who is still live, and `actor` is no human (who may)."""
+    return binding.get("holder") != actor and not is_human(actor) and is_live(binding, lease_ttl(store))
 
 
 def lease_ttl(store: Store) -> float:
@@ -387,9 +390,7 @@ def _head_commit(store: Store) -> str | None:
 
 
 def _check_not_held(store: Store, task: dict[str, Any], binding: dict[str, Any] | None, holder: str) -> None:
-    if binding is None or binding.get("holder") == holder or is_human(holder):
-        return
-    if is_live(binding, lease_ttl(store)):
+    if binding is not None and held_by_another(store, binding, holder):
         raise Refused(
             f"{task['id']} is already {task['status'] if task['status'] in lifecycle.ACTIVE else 'started'}, "
             f"bound to {binding.get('holder')} since {binding.get('since', '?')}"

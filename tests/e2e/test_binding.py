@@ -41,8 +41,9 @@ def test_a_subagents_orch_start_binds_it_in_every_form(
         turns.append([form])
         if release is not None:
             turns.append([release])
+    # The Agent tool's default: in the background on the newest CLI, in the foreground on the pinned.
     agent = tool_use("Agent", {"description": "forms", "prompt": "SUBAGENT-F: start the tasks",
-                               "subagent_type": "general-purpose", "run_in_background": False})
+                               "subagent_type": "general-purpose"})
     script = Script().main([agent], [text("Done.")])
     script.subagent("SUBAGENT-F", [*turns, [text("All started.")]])
     fakeapi.script = script
