@@ -336,7 +336,8 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
     """Rounds of (baseline, hook) pairs; the baselines alternate `-c pass` and `-I -c pass`."""
     result, flip = HookRun(repo, cases), 0
     first = cases[0]
-    result.first_ms, done = runner.timed(runner.registered_cmd(first.event, repo.root), repo.root, first.stdin)
+    registered = runner.registered_cmd(first.event, repo.root)
+    result.first_ms, done = runner.timed(registered, repo.root, first.stdin)
     result.first_answer = answer(done)
     for round_no in range(settings.hook_warmup + settings.hook_runs):
         for case in cases:
