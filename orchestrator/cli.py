@@ -477,7 +477,7 @@ def demo(keep: bool) -> None:
     """Walk the bundled example plan in a temporary git repository."""
     from orchestrator import demo as demo_mod
 
-    demo_mod.run(keep=keep, echo=click.echo)
+    demo_mod.run(main, keep=keep, write=click.echo)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

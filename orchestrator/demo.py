@@ -14,10 +14,20 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from orchestrator import cli
 from orchestrator.install import hook_command
 
-Echo = Callable[[str], None]
+
+class Echo:
+    """Where the demo prints (called like `print`), and how it runs `orch ARGS` in this process:
+    the CLI's own entry, handed in by the `orch demo` command, so this module never imports the
+    CLI that imports it."""
+
+    def __init__(self, write: Callable[[str], None], orch: Callable[[list[str]], int]) -> None:
+        self.write, self.orch = write, orch
+
+    def __call__(self, text: str) -> None:
+        self.write(text)
+
 DEMO_GATE = (
     '  - {name: tests, command: "python -m unittest discover -s tests -t . -q", kind: plain, timeout: 120}'
 )
@@ -38,7 +48,9 @@ class TokenReplay(unittest.TestCase):
 FIXED_TEST = FAILING_TEST.replace('used = {"rt-1"}', "used = set()")
 
 
-def run(keep: bool = False, echo: Echo = print) -> None:
+def run(orch: Callable[[list[str]], int], keep: bool = False, write: Callable[[str], None] = print) -> None:
+    """The demo, printed through `write`; `orch` runs the CLI in process (`orchestrator.cli.main`)."""
+    echo = Echo(write, orch)
     workdir = Path(tempfile.mkdtemp(prefix="orch-demo-"))
     previous = os.getcwd()
     saved_env = {k: os.environ.get(k) for k in (*GIT_ENV, "PATH", "CLAUDE_CODE_SESSION_ID")}
@@ -183,7 +195,7 @@ def _hook_write(repo: Path, echo: Echo, rel: str, agent: str | None = None) -> N
 
 def _orch(echo: Echo, *args: str) -> int:
     echo(f"\n$ orch {' '.join(args)}")
-    code = cli.main(list(args))
+    code = echo.orch(list(args))
     if code:
         echo(f"  (exit {code})")
     return code

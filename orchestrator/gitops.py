@@ -20,7 +20,7 @@ import git
 
 from orchestrator.errors import InvalidInput, OrchError
 from orchestrator.jsonfile import readable
-from orchestrator.receipts import ROOT_MARKER
+from orchestrator.tagmarks import ROOT_MARKER
 
 LOCAL_ENV_VARS = (
     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",

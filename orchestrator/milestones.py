@@ -22,6 +22,7 @@ from orchestrator import receipts
 from orchestrator.errors import OrchError
 from orchestrator.lifecycle import FINISHED
 from orchestrator.store import Store
+from orchestrator.tagmarks import CHAIN_MARKER, ROOT_MARKER
 
 DIRTY_NOTE = ("Tagged with uncommitted changes outside .orch/: this commit does not hold all of the "
               "work summarised here.")
@@ -38,8 +39,8 @@ def tag_message(plan: dict[str, Any], title_line: str, tasks: list[dict[str, Any
     wanted = {receipts.plan_chain(plan["id"])}
     wanted |= {receipts.task_chain(tid) for tid in [*plan.get("task_ids", []), *(t["id"] for t in tasks)]}
     recorded = receipts.heads(state_dir, sorted(wanted))
-    lines.append(f"{receipts.ROOT_MARKER} {receipts.root_of(recorded)}")
-    lines += [f"{receipts.CHAIN_MARKER} {chain} {head}" for chain, head in recorded.items()]
+    lines.append(f"{ROOT_MARKER} {receipts.root_of(recorded)}")
+    lines += [f"{CHAIN_MARKER} {chain} {head}" for chain, head in recorded.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from orchestrator.errors import InvalidInput, StateError
 from orchestrator.jsonfile import fsync_folder, wrote
 from orchestrator.runtime import now_iso
+from orchestrator.tagmarks import CHAIN_MARKER, ROOT_MARKER
 
 DIRNAME = "receipts"
 SUFFIX = ".jsonl"
@@ -29,8 +30,6 @@ _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _ID_RE = re.compile(_ID)
 _CHAIN_RE = re.compile(f"(?:{re.escape(PLAN_PREFIX)})?{_ID}|@config")
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
-ROOT_MARKER = "Orch-Receipt-Root:"  # in a milestone tag's message: the root hash of the chains below
-CHAIN_MARKER = "Orch-Chain:"  # "Orch-Chain: <chain> <head hash>", one line per chain
 _TAIL_BLOCK = 4096
 
 

@@ -11,7 +11,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.analyser import Analyser, Arg
+    from orchestrator.hooks.bash.command import Ctx
 
     Handler = Callable[[Analyser, list[Arg], Ctx], None]
     Opts = list[tuple[str, Arg | None]]  # each option's name, and its value if it takes one

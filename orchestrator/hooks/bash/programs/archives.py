@@ -6,7 +6,8 @@ from orchestrator.hooks.bash.programs import getopt, has, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.analyser import Analyser, Arg
+    from orchestrator.hooks.bash.command import Ctx
     from orchestrator.hooks.bash.programs import Handler
 
 _TAR_VALUE_LETTERS = "fCTXbLNgKVHIF"

@@ -7,7 +7,8 @@ from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.analyser import Analyser, Arg
+    from orchestrator.hooks.bash.command import Ctx
     from orchestrator.hooks.bash.programs import Handler
 
 _RUN_SHORT = "aceEhlmpuvwL"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.hooks.bash.analyser import Ctx
+from orchestrator.hooks.bash.command import Ctx
 from orchestrator.hooks.bash.printed import HOLE as _HOLE
 from orchestrator.hooks.bash.programs import getopt, values
 

@@ -15,7 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.analyser import Analyser, Arg
+    from orchestrator.hooks.bash.command import Ctx
     from orchestrator.hooks.bash.programs import Handler
 
     _GitHandler = Callable[[Analyser, list[Arg], Arg | None], None]

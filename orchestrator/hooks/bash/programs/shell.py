@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks.bash.analyser import STDIN_FILES
+from orchestrator.hooks.bash.command import STDIN_FILES
 from orchestrator.hooks.bash.printed import printed
 from orchestrator.hooks.bash.programs import getopt, values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from orchestrator.hooks.bash.analyser import Analyser, Arg, Ctx
+    from orchestrator.hooks.bash.analyser import Analyser, Arg
+    from orchestrator.hooks.bash.command import Ctx
     from orchestrator.hooks.bash.programs import Handler
     from orchestrator.hooks.bash.script import Dir
 
