@@ -22,6 +22,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def lease_ttl(config: dict[str, Any]) -> float:
+    """`lease_ttl_seconds`, or its default when the config holds something else (a hand edit)."""
+    value = config.get("lease_ttl_seconds")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return float(DEFAULTS["lease_ttl_seconds"])
+
+
 def merged(user: dict[str, Any] | None) -> dict[str, Any]:
     """DEFAULTS overlaid with the user's config, one level deep for nested tables."""
     result = {key: _copy(value) for key, value in DEFAULTS.items()}

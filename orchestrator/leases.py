@@ -30,7 +30,7 @@ def lock(store: Store, path: str, task_id: str | None, actor: str) -> dict[str, 
         raise Refused(f"{task_id} is {task['status']}: only a task in progress can hold a lease")
     rel = relative_path(store, path)
     holder = runtime.bindings().get(task_id, {}).get("holder", actor)
-    ttl = float(store.config().get("lease_ttl_seconds", 1800))
+    ttl = workflow.lease_ttl(store)
     conflict = runtime.take_lease(rel, task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID", ""), ttl)
     if conflict is not None:
         raise Refused(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import anchors, callers, graph, lifecycle
+from orchestrator import config as config_mod
 from orchestrator.errors import InvalidInput, OrchError, Refused
 from orchestrator.jsonfile import readable
 from orchestrator.runtime import Runtime, is_live, now_iso
@@ -84,12 +85,9 @@ def held_by_another(store: Store, binding: dict[str, Any], actor: str) -> bool:
 def lease_ttl(store: Store) -> float:
     """`lease_ttl_seconds`, or its default while the config cannot be read (doctor reports it)."""
     try:
-        value = store.config().get("lease_ttl_seconds")
+        return config_mod.lease_ttl(store.config())
     except OrchError:
-        value = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return 1800.0
+        return config_mod.lease_ttl({})
 
 
 def _login() -> str:

@@ -59,11 +59,7 @@ class Context:
         return (os.path.realpath(self.state_dir), os.path.realpath(self.runtime.dir))
 
     def lease_ttl(self) -> float:
-        """`lease_ttl_seconds`, or its default when the config holds something else."""
-        value = self.config.get("lease_ttl_seconds")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            return float(value)
-        return float(config_mod.DEFAULTS["lease_ttl_seconds"])
+        return config_mod.lease_ttl(self.config)
 
     def policy(self, name: str) -> bool:
         return bool(self.config.get("policy", {}).get(name))
