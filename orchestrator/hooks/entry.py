@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # the error boundary: fail open (or closed in strict mode)
         decision = _failed(payload, ctx, exc)
     if payload.event == "SessionStart":
-        decision = _with_bootstrap_notice(decision)
+        decision = _session_setup(decision, ctx)
     text = wire(payload.event, decision)
     if text:  # a lone surrogate from the payload, echoed in a message, must not break the answer
         sys.stdout.buffer.write(text.encode("utf-8", "replace"))
@@ -144,15 +144,21 @@ def _handler(event: str) -> Callable[[Payload, Context], Decision] | None:
     return None
 
 
-def _with_bootstrap_notice(decision: Decision) -> Decision:
-    """Plugin installs: start building the CLI's virtual environment (in the background) at every
-    session start, even in a repo without `.orch/`, so the first slash command finds it."""
+def _session_setup(decision: Decision, ctx: Context | None) -> Decision:
+    """Every session start, even in a repo without `.orch/`: put `orch` on the PATH of the
+    session's Bash calls; for a plugin install, also start building the CLI's virtual environment
+    (in the background), so the first slash command finds it."""
     try:
-        from orchestrator import bootstrap
+        from orchestrator import bootstrap, launcher
 
+        data = os.environ.get("CLAUDE_PLUGIN_DATA")
+        if data:
+            launcher.on_path(launcher.plugin_bin(bootstrap.plugin_root(), data))
+        elif ctx is not None and (folder := launcher.pip_bin(ctx.runtime.dir)):
+            launcher.on_path(folder)
         notice = bootstrap.ensure_started()
     except Exception as exc:  # a failed bootstrap must not cost the session its briefing
-        notice = f"orch: could not start installing its dependencies ({type(exc).__name__}: {exc})"
+        notice = f"orch: could not set up its command ({type(exc).__name__}: {exc})"
     if not notice:
         return decision
     context = "\n".join(part for part in (notice, decision.context) if part)
