@@ -36,6 +36,7 @@ def _by_hand(path: Path, root: Path) -> str:
 
 def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     report: dict[str, Any] = {"ok": True, "problems": [], "fixed": [], "info": []}
+    _check_plugin(report)
     if not store.is_initialised():
         _problem(report, str(store.config_path), "orch is not set up here", "run `orch init`")
         return report
@@ -404,6 +405,26 @@ def _check_hooks(store: Store, report: dict[str, Any], fix: bool) -> None:
         _problem(report, str(install.settings_path(store.root)),
                  f"the registered hook command fails here: {outcome}",
                  "run `orch init` in this clone (it records this machine's orch), then `orch doctor` again")
+
+
+def _check_plugin(report: dict[str, Any]) -> None:
+    """A plugin install (the launcher exports CLAUDE_PLUGIN_DATA): its venv build and `orch` on PATH."""
+    import os
+    import shutil
+
+    from orchestrator import bootstrap
+
+    data = os.environ.get("CLAUDE_PLUGIN_DATA")
+    if not data:
+        return
+    if os.path.exists(os.path.join(data, bootstrap.FAILED)):
+        why = bootstrap.failure_message(bootstrap.plugin_root(), data)
+        _problem(report, os.path.join(data, bootstrap.LOG), why, "read the log, then retry as it says")
+        return
+    found = shutil.which("orch")
+    where = f"`orch` on PATH is {found}" if found else "no `orch` on this PATH (new sessions add it)"
+    venv = os.path.join(data, bootstrap.VENV)
+    report["info"].append(f"plugin install: dependencies ready in {venv}; {where}")
 
 
 def _first_line(exc: BaseException) -> str:

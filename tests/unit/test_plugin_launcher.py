@@ -204,3 +204,22 @@ def test_the_build_uses_this_pythons_pip_otherwise(monkeypatch: pytest.MonkeyPat
     target = bootstrap.venv_python(str(tmp_path / "venv.building"))
     assert install[:5] == [sys.executable, "-m", "pip", "--python", target]
     assert "--prefer-binary" in install
+
+
+# -- orch doctor -----------------------------------------------------------------------------------
+
+
+def test_doctor_reports_the_plugin_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator import doctor
+    from orchestrator.store import Store
+
+    data = tmp_path / "data"
+    ready_venv(data)
+    monkeypatch.setenv("CLAUDE_PLUGIN_DATA", str(data))
+    store = Store(tmp_path)
+    report = doctor.examine(store)
+    assert any(f"dependencies ready in {data / 'venv'}" in line for line in report["info"]), report
+    failed_build(data, "pip exited 1")
+    report = doctor.examine(store)
+    [problem] = [p for p in report["problems"] if "install.log" in p["file"]]
+    assert "pip exited 1" in problem["problem"] and "To retry by hand" in problem["problem"]
