@@ -25,8 +25,11 @@ from pathlib import Path
 from typing import Any
 
 PINNED = "2.1.330"
-NEWEST = "2.1.332"  # the newest seen; the binding tests run on both
+NEWEST_SEEN = "2.1.332"
 PACKAGE = "@anthropic-ai/claude-code"
+# The newest Claude Code the plugin, hook and binding tests also run on: what `.ci/run` found
+# published at the time of the run (resolve_newest), else the newest seen when this was written.
+NEWEST = os.environ.get("E2E_CLAUDE_NEWEST") or NEWEST_SEEN
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".e2e-cache"
@@ -171,6 +174,35 @@ def ensure_claude(version: str = PINNED) -> Path:
     if found is None:
         raise InstallError(f"installed {PACKAGE}@{version} into {prefix} but it does not run")
     return found
+
+
+def resolve_newest() -> str:
+    """The newest published version that installs and runs here (`npm view`), else the newest
+    seen if it does, else the pinned one (offline, or a broken release): the version `.ci/run`
+    exports as E2E_CLAUDE_NEWEST. Says on stderr why it fell back."""
+    published = _published_version()
+    for version in dict.fromkeys(v for v in (published, NEWEST_SEEN) if v):
+        try:
+            ensure_claude(version)
+            return version
+        except (InstallError, NpmMissing) as exc:
+            print(f"e2e: Claude Code {version} does not install here ({exc}); trying an older one",
+                  file=sys.stderr)
+    print(f"e2e: no newer Claude Code available; the newest is the pinned {PINNED}", file=sys.stderr)
+    return PINNED
+
+
+def _published_version() -> str | None:
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    try:
+        done = subprocess.run([npm, "view", PACKAGE, "version"], capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = done.stdout.strip()
+    return version if done.returncode == 0 and version[:1].isdigit() else None
 
 
 # --------------------------------------------------------------------------- run

@@ -2,54 +2,40 @@
 
 How the plugin's CLI is made available to ``claude -p`` without a real install
 ------------------------------------------------------------------------------
-With ``--plugin-dir``, Claude Code 2.1.330 sets ``CLAUDE_PLUGIN_DATA`` to
+With ``--plugin-dir``, Claude Code sets ``CLAUDE_PLUGIN_DATA`` to
 ``$HOME/.claude/plugins/data/orch-inline`` (observed; HOME is a fresh tmp dir per test). The
-SessionStart hook (``orchestrator.bootstrap.ensure_started``) then writes the launcher
-``$CLAUDE_PLUGIN_DATA/orch`` and, when ``$CLAUDE_PLUGIN_DATA/venv`` is not ready, starts a
-*detached* builder (``python -m venv`` + ``pip install`` from PyPI, in its own session, so it
-outlives ``claude -p`` and the harness's process-group kill). A test must not leave that behind,
-so :class:`PluginData` prepares the data folder in one of two ways:
-
-* ``"path"`` (the default): the test holds ``install.lock`` (``flock``) for the whole run, which
-  is exactly what a builder already running would hold; ``ensure_started`` then starts nothing.
-  The venv stays "not ready", so ``hooks/orch`` falls back to the ``orch`` found on ``PATH``,
-  which :func:`claude_env_extra` makes this repo's ``.venv/bin/orch``.
-* ``"venv"``: a venv that *is* ready, built in ~0.1 s without pip: ``python -m venv
-  --without-pip``, a ``.pth`` file pointing at this repo's ``.venv`` site-packages, and the
-  ``orch-ready`` stamp with the digest of the pinned dependencies (what a successful build
-  writes). ``hooks/orch`` then runs the CLI from that venv and ``hooks/run`` the hooks with it;
-  ``PATH`` is given *no* ``orch`` so the fallback cannot hide a broken venv branch.
+SessionStart hook (``orchestrator.bootstrap.ensure_started``) then writes the launchers
+``$CLAUDE_PLUGIN_DATA/orch`` and ``$CLAUDE_PLUGIN_DATA/bin/orch`` and, when
+``$CLAUDE_PLUGIN_DATA/venv`` is not ready, starts a *detached* builder (a venv + ``pip install``
+from the package index, in its own session, so it outlives ``claude -p``). A test must not leave
+that behind, so :class:`PluginData` seeds a venv that *is* ready (``orchfix.seed_plugin_venv``,
+backed by this repo's ``.venv``): ``hooks/orch`` then runs the CLI from it and ``hooks/run`` the
+hooks with it. The first-session path, with a real build, is tested in test_marketplace.py.
 
 :meth:`PluginData.assert_no_builder` checks afterwards that no build was started.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from claude import REPO_ROOT, STRIPPED_PREFIXES
 from fakeapi import Block, first_user_text, tool_use
+from orchfix import assert_no_plugin_build, plugin_data_dir, seed_plugin_venv
 
 VENV_BIN = Path(sys.executable).parent
 ORCH = VENV_BIN / "orch"
-# The plugin data folder Claude Code 2.1.330 uses for a --plugin-dir plugin named "orch".
-PLUGIN_DATA_NAME = "orch-inline"
-
-LauncherMode = Literal["path", "venv"]
-
 
 # --------------------------------------------------------------------------- the orch CLI
 
@@ -157,77 +143,36 @@ def setup_orch(repo: Path, plan_id: str, tasks: Sequence[Task], *, hooks: bool =
 # --------------------------------------------------------------------------- the plugin's data folder
 
 
-def plugin_data_dir(home: Path) -> Path:
-    return home / ".claude" / "plugins" / "data" / PLUGIN_DATA_NAME
-
-
-def claude_env_extra(mode: LauncherMode = "path") -> dict[str, str | None]:
-    """``env=`` for ``claude_run``. ``"path"``: this venv's ``bin`` first on PATH (the launcher's
-    fallback ``orch``). ``"venv"``: PATH without any folder holding an ``orch``."""
-    parts = os.environ.get("PATH", "").split(os.pathsep)
-    if mode == "path":
-        path = os.pathsep.join([str(VENV_BIN), *parts])
-    else:
-        path = os.pathsep.join(p for p in parts if p and not (Path(p) / "orch").exists())
+def claude_env_extra() -> dict[str, str | None]:
+    """``env=`` for ``claude_run``: this venv's ``bin`` first on PATH (for hooks registered by
+    ``orch init``); no inherited switch that turns orch off."""
+    path = os.pathsep.join([str(VENV_BIN), *os.environ.get("PATH", "").split(os.pathsep)])
     return {"PATH": path, "ORCH_DISABLE": None, "ORCH_PLUGIN_LAUNCHER": None}
 
 
 class PluginData:
-    """Prepare ``$CLAUDE_PLUGIN_DATA`` so the plugin's SessionStart starts no pip build (see the
-    module docstring). Use as a context manager around the ``claude -p`` run."""
+    """Prepare ``$CLAUDE_PLUGIN_DATA`` with a ready venv, so the plugin's SessionStart starts no
+    pip build (see the module docstring). Use as a context manager around the ``claude -p`` run."""
 
-    def __init__(self, home: Path, mode: LauncherMode = "path") -> None:
+    def __init__(self, home: Path) -> None:
         self.home = home
-        self.mode = mode
         self.dir = plugin_data_dir(home)
-        self._lock: Any = None
 
     @property
     def launcher(self) -> Path:
         return self.dir / "orch"
 
     def __enter__(self) -> PluginData:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if self.mode == "path":
-            self._lock = open(self.dir / "install.lock", "a")  # noqa: SIM115 - held until __exit__
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        else:
-            self._ready_venv()
+        seed_plugin_venv(self.home, REPO_ROOT)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
-
-    def _ready_venv(self) -> None:
-        from orchestrator import bootstrap
-
-        venv = self.dir / bootstrap.VENV
-        base = getattr(sys, "_base_executable", "") or sys.executable
-        subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True,
-                       capture_output=True, timeout=60)
-        probe = subprocess.run(
-            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True, capture_output=True, text=True, timeout=60)
-        site = Path(probe.stdout.strip())
-        site.mkdir(parents=True, exist_ok=True)
-        (site / "orch-e2e-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-        deps = bootstrap.pinned_dependencies(str(REPO_ROOT / "pyproject.toml"))
-        stamp = {"deps": bootstrap.deps_digest(deps), "python": sys.version.split()[0]}
-        (venv / bootstrap.STAMP).write_text(json.dumps(stamp))
-        assert bootstrap.is_ready(str(self.dir), str(REPO_ROOT / "pyproject.toml")), \
-            f"the seeded venv in {venv} is not accepted as ready by bootstrap.is_ready"
+        return None
 
     def assert_no_builder(self) -> None:
-        """No pip build was started (no staging folder; in "path" mode not even a log)."""
-        assert not (self.dir / "venv.building").exists(), \
-            f"the plugin started building its venv in {self.dir}"
-        if self.mode == "path":
-            assert not (self.dir / "install.log").exists(), (self.dir / "install.log").read_text()
-
+        """No pip build was started (no staging folder, no log)."""
+        assert_no_plugin_build(self.home)
 
 
 # --------------------------------------------------------------------------- scripting helpers

@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from claude import (  # noqa: E402
+    NEWEST,
     PINNED,
     ClaudeRun,
     InstallError,
@@ -34,20 +35,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def claude_bin() -> Path:
-    """The pinned Claude Code CLI, installed once into ``<repo>/.e2e-cache``.
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_versions: run on the pinned Claude Code and on the newest (E2E_CLAUDE_NEWEST)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_versions`` run once per CLI version, named in the test id, so a
+    difference between the versions is a failure that says which one."""
+    if "claude_version" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_versions"):
+        versions = list(dict.fromkeys([PINNED, NEWEST]))
+        metafunc.parametrize("claude_version", versions, ids=[f"claude-{v}" for v in versions])
+
+
+@pytest.fixture
+def claude_version() -> str:
+    """The Claude Code version of this test: ``E2E_CLAUDE_VERSION`` or the pinned one (tests
+    marked ``both_versions`` get each of the pinned and the newest instead)."""
+    return os.environ.get("E2E_CLAUDE_VERSION") or PINNED
+
+
+_BINARIES: dict[str, Path] = {}
+
+
+@pytest.fixture
+def claude_bin(claude_version: str) -> Path:
+    """The Claude Code CLI of ``claude_version``, installed once into ``<repo>/.e2e-cache``.
 
     Skipped only when npm is missing; an npm that fails to install is a test failure.
-    ``E2E_CLAUDE_VERSION=x.y.z`` runs the suite against another version.
     """
-    version = os.environ.get("E2E_CLAUDE_VERSION") or PINNED
-    try:
-        return ensure_claude(version)
-    except NpmMissing as e:
-        pytest.skip(f"e2e: {e}")
-    except InstallError as e:
-        pytest.fail(f"e2e: installing Claude Code {version} failed: {e}", pytrace=False)
+    if claude_version not in _BINARIES:
+        try:
+            _BINARIES[claude_version] = ensure_claude(claude_version)
+        except NpmMissing as e:
+            pytest.skip(f"e2e: {e}")
+        except InstallError as e:
+            pytest.fail(f"e2e: installing Claude Code {claude_version} failed: {e}", pytrace=False)
+    return _BINARIES[claude_version]
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from claude import NEWEST, PINNED, ensure_claude
 from fakeapi import FakeAPI, Script, text, tool_use
 from orchfix import Plan, Task, claude_env_extra, orch, setup_orch, task_row
 from test_orch_hooks import agent_id, assert_allowed, assert_denied, bash
@@ -18,14 +17,11 @@ from test_orch_hooks import agent_id, assert_allowed, assert_denied, bash
 FOUR = Plan("four", [Task(t, f"Task {t}", files=[f"src/{t.lower()}.py"]) for t in "ABCD"])
 
 
-@pytest.fixture(params=[PINNED, NEWEST])
-def cli(request: pytest.FixtureRequest) -> Path:
-    """Each test runs on the pinned Claude Code and on the newest one."""
-    return ensure_claude(str(request.param))
+pytestmark = pytest.mark.both_versions  # each test runs on the pinned Claude Code and the newest
 
 
 def test_a_subagents_orch_start_binds_it_in_every_form(
-    claude_run: Any, fakeapi: FakeAPI, git_repo: Path, cli: Path
+    claude_run: Any, fakeapi: FakeAPI, git_repo: Path
 ) -> None:
     setup_orch(git_repo, FOUR)
     (git_repo / "src").mkdir()
@@ -48,7 +44,7 @@ def test_a_subagents_orch_start_binds_it_in_every_form(
     script.subagent("SUBAGENT-F", [*turns, [text("All started.")]])
     fakeapi.script = script
 
-    result = claude_run("Start the tasks in a subagent", env=claude_env_extra(), binary=cli)
+    result = claude_run("Start the tasks in a subagent", env=claude_env_extra())
 
     assert script.pending() == {"main": 0, "SUBAGENT-F": 0}, result.describe()
     sub = agent_id(fakeapi, "SUBAGENT-F")
@@ -61,7 +57,7 @@ def test_a_subagents_orch_start_binds_it_in_every_form(
 
 
 def test_a_task_held_by_another_caller_cannot_be_moved(
-    claude_run: Any, fakeapi: FakeAPI, git_repo: Path, cli: Path
+    claude_run: Any, fakeapi: FakeAPI, git_repo: Path
 ) -> None:
     setup_orch(git_repo, FOUR)
     orch(git_repo, "start", "A", "--agent", "other-agent")  # a live holder elsewhere
@@ -74,7 +70,7 @@ def test_a_task_held_by_another_caller_cannot_be_moved(
     ]
     fakeapi.script = Script().main(*[[call] for call in attempts], [text("Refused, as expected.")])
 
-    result = claude_run("Try to finish task A", env=claude_env_extra(), binary=cli)
+    result = claude_run("Try to finish task A", env=claude_env_extra())
 
     assert result.result_text == "Refused, as expected.", result.describe()
     for call in attempts[:3] + attempts[4:]:
@@ -85,7 +81,7 @@ def test_a_task_held_by_another_caller_cannot_be_moved(
 
 
 def test_an_orch_call_the_hooks_cannot_see_is_refused_by_orch(
-    claude_run: Any, fakeapi: FakeAPI, git_repo: Path, cli: Path
+    claude_run: Any, fakeapi: FakeAPI, git_repo: Path
 ) -> None:
     setup_orch(git_repo, FOUR)
     start = bash("orch start B")
@@ -94,7 +90,7 @@ def test_an_orch_call_the_hooks_cannot_see_is_refused_by_orch(
     run = bash("sh finish.sh")
     fakeapi.script = Script().main([start], [hidden], [run], [text("Tried.")])
 
-    result = claude_run("Start B, then block it from a script", env=claude_env_extra(), binary=cli)
+    result = claude_run("Start B, then block it from a script", env=claude_env_extra())
 
     assert result.result_text == "Tried.", result.describe()
     assert_allowed(fakeapi, start)

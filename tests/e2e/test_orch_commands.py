@@ -30,7 +30,6 @@ from typing import Any
 import pytest
 from claude import REPO_ROOT, ClaudeRun, Result
 from commandfix import (
-    LauncherMode,
     Model,
     PluginData,
     Task,
@@ -75,8 +74,8 @@ TASKS = (
 
 @pytest.fixture
 def plugin(e2e_home: Path) -> Iterator[PluginData]:
-    """The plugin's data folder, prepared so no pip build starts (launcher falls back to PATH)."""
-    with PluginData(e2e_home, "path") as data:
+    """The plugin's data folder, with a ready venv so no pip build starts."""
+    with PluginData(e2e_home) as data:
         yield data
     data.assert_no_builder()
 
@@ -86,8 +85,8 @@ def plugin(e2e_home: Path) -> Iterator[PluginData]:
 SESSION = "00000000-0000-4000-8000-0000000000e2"
 
 
-def run_plugin(claude_run: ClaudeRun, prompt: str, mode: LauncherMode = "path", **kw: Any) -> Result:
-    return claude_run(prompt, plugin_dir=REPO_ROOT, env=claude_env_extra(mode), **kw)
+def run_plugin(claude_run: ClaudeRun, prompt: str, **kw: Any) -> Result:
+    return claude_run(prompt, plugin_dir=REPO_ROOT, env=claude_env_extra(), **kw)
 
 
 def as_holder(claude_run: ClaudeRun, prompt: str, **kw: Any) -> Result:
@@ -141,17 +140,16 @@ def script_orch_calls(model: Model, *calls: tuple[str, ...], final: str = "Finis
 # --------------------------------------------------------------------------- 1. each command
 
 
-@pytest.mark.parametrize("mode", ["path", "venv"])
 def test_status_expands_with_live_status_and_leases(
-    mode: LauncherMode, claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path, e2e_home: Path
+    claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path, e2e_home: Path
 ) -> None:
     setup_orch(git_repo, PLAN, TASKS)
     orch(git_repo, "start", "A", "--agent", "agent-e2e-a")
     orch(git_repo, "lock", "src/a.py", "--task", "A", "--agent", "agent-e2e-a")
     fakeapi.script = Script().main([text("Summary.")])
 
-    with PluginData(e2e_home, mode) as data:
-        result = run_plugin(claude_run, "/orch:status", mode)
+    with PluginData(e2e_home) as data:
+        result = run_plugin(claude_run, "/orch:status")
     data.assert_no_builder()
 
     prompt = first_main_prompt(fakeapi)
@@ -166,10 +164,8 @@ def test_status_expands_with_live_status_and_leases(
     assert [(lease["path"], lease["task"], lease["holder"]) for lease in shown_leases] == [
         ("src/a.py", "A", "agent-e2e-a")
     ]
-    # The briefing says the venv is being built exactly when it is not ready (the test's lock
-    # stands in for a builder that is running).
-    installing = bool(fakeapi.requests_containing("installing its Python dependencies"))
-    assert installing is (mode == "path"), fakeapi.lanes_seen()
+    # The venv is ready: the briefing says nothing of installing.
+    assert not fakeapi.requests_containing("installing its Python dependencies"), fakeapi.lanes_seen()
     assert result.result_text == "Summary.", result.describe()
 
 

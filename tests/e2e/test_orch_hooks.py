@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from claude import ClaudeRun
 from fakeapi import FakeAPI, Script, last_user_text, text, tool_use
 from orchfix import (
@@ -39,6 +40,8 @@ A_THEN_B = Plan(
     ],
 )
 A_AND_B = Plan("par", [Task("A", "Task A", files=["src/a.py"]), Task("B", "Task B", files=["src/b.py"])])
+
+pytestmark = pytest.mark.both_versions  # on the pinned Claude Code and on the newest
 
 
 def bash(command: str) -> dict[str, Any]:

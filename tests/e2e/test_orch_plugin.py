@@ -37,6 +37,8 @@ PLAN = Plan(
     ],
 )
 
+pytestmark = pytest.mark.both_versions  # on the pinned Claude Code and on the newest
+
 
 def require_plugin(home: Path, *extra: str) -> None:
     """Skip unless the plugin's files are there; then make its own venv look built (see
