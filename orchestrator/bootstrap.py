@@ -243,7 +243,7 @@ def _build_locked(root: str, data: str) -> int:
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         _say(f"FAILED: {exc}")
         _remove(staging)
-        _mark_failed(data, str(exc))
+        _mark_failed(data, _why(exc))
         return 1
     _write_stamp(staging, {"deps": deps_digest(deps), "checked": _identity(pyproject),
                            "python": sys.version.split()[0]})
@@ -273,6 +273,20 @@ def _install(staging: str, deps: list[str]) -> None:
         _run([python, "-m", "ensurepip", "--default-pip"])
         pip = [python, "-m", "pip"]
     _run([*pip, "install", "--disable-pip-version-check", "--no-input", "--prefer-binary", *deps])
+
+
+def _why(exc: Exception) -> str:
+    """One short line for the briefing and the launcher; the log has the whole story."""
+    import subprocess
+
+    if isinstance(exc, subprocess.CalledProcessError | subprocess.TimeoutExpired):
+        argv = [str(a) for a in exc.cmd]
+        step = next((s for s in ("ensurepip", "venv") if s in argv), "uv pip install" if "uv" in
+                    os.path.basename(argv[0]) else "pip install")
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return f"{step} took more than {exc.timeout:.0f} s"
+        return f"{step} exited with status {exc.returncode}"
+    return str(exc)
 
 
 def _pip_takes_python() -> bool:

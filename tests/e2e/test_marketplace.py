@@ -15,6 +15,7 @@ Asserts on what the model saw in its prompts and tool results and on what `.orch
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -134,3 +135,38 @@ def test_first_session_after_a_marketplace_install(
     assert rows["first"]["status"] == "in_progress" and rows["first"]["bound_to"], rows
     assert rows["second"]["status"] == "queued"
     assert (git_repo / ".orch" / "plans" / "first-hour.json").is_file()
+
+
+def test_a_failed_build_is_reported_not_hidden(
+    claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path, e2e_home: Path
+) -> None:
+    """The dependencies cannot be installed (no package index): `orch` fails with the reason, the
+    log and how to retry, in a command's `!` line and in the model's Bash (non-zero exit); the
+    next session's briefing says so too, and retries."""
+    from orchestrator import bootstrap
+
+    data = e2e_home / ".claude" / "plugins" / "data" / "orch-inline"
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "ORCH_DISABLE": None,
+           "PIP_CONFIG_FILE": "/dev/null", "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": ""}
+    model = Model()
+
+    def status(body: dict[str, Any]) -> list[dict[str, Any]]:
+        model.first_prompt, model.launcher = last_user_text(body), str(data / "orch")
+        return [model.orch("status", "status", "--json")]
+
+    fakeapi.script = Script().main(status, [text("orch is not available.")])
+    claude_run("/orch:status", plugin_dir=REPO_ROOT, env=env)
+    for shown in (model.first_prompt, fakeapi.tool_result_text(model.id("status"))):
+        assert "installing its Python dependencies failed" in shown, shown[:3000]
+        assert str(data / "install.log") in shown and "To retry by hand" in shown, shown[:3000]
+    assert fakeapi.tool_result_is_error(model.id("status"))
+    assert "orch is still installing" not in model.first_prompt
+
+    seen = len(fakeapi.message_requests())
+    fakeapi.script = Script().main([text("Hello.")])
+    claude_run("hello", plugin_dir=REPO_ROOT, env=env)
+    briefing = json.dumps(fakeapi.message_requests()[seen].body)
+    assert "failed" in briefing and "retrying in the background now" in briefing, briefing[-3000:]
+    deadline = time.monotonic() + 60
+    while bootstrap.builder_running(str(data)) and time.monotonic() < deadline:
+        time.sleep(0.2)  # leave no builder behind
