@@ -271,9 +271,10 @@ class Runtime:
         if not os.path.exists(self._path("dispatched.json")):
             return
         with self.locked():
-            data = self._dispatches()
-            if data.pop(task_id, None) is not None:
-                self._save_dispatches(data)
+            if task_id in self._dispatches():
+                live = self.dispatched()
+                live.pop(task_id, None)
+                self._save_dispatches(live)
 
     def _dispatches(self) -> dict[str, dict[str, Any]]:
         data = read_json_or(self._path("dispatched.json"), {})
