@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import os
 
-# Verbs that change a task or a lease: only the task's holder (or a human) may run them.
+# Verbs that change a task or a lease: only the task's holder (or a human) may run them. Not
+# `dispatch`: it moves no task (a reservation only keeps `orch next` from offering it again), and
+# the main agent runs it for tasks it will never hold.
 MOVING = frozenset({"start", "done", "gate", "block", "move", "cancel", "lock", "unlock", "check", "why"})
-# Options of those verbs that take a value (so the value is not taken for the task id).
-VALUE_OPTIONS = frozenset({"--agent", "--reason", "--note", "--task", "--evidence"})
+# Options that take a value (so the value is not taken for a task id).
+VALUE_OPTIONS = frozenset({"--agent", "--reason", "--note", "--task", "--evidence", "--ttl"})
 # Settings an agent may not change: they decide what is enforced. A human changes them.
 GUARDED_SETTINGS = ("policy", "gates", "stop", "lease_ttl_seconds", "workflow")
 GRANT_TTL = 900.0  # longer than Claude Code's longest Bash call (10 minutes)

@@ -198,6 +198,26 @@ def show(task_id: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("task_ids", metavar="ID...", nargs=-1, required=True)
+@click.option("--ttl", type=float, help="Keep them reserved this many seconds (default: dispatch.ttl).")
+@agent_option
+@json_option
+def dispatch(task_ids: tuple[str, ...], ttl: float | None, agent: str | None, as_json: bool) -> None:
+    """Reserve ready tasks for the subagents about to start them: `orch next` leaves them out
+    until each is started (or moved, cancelled, or the reservation expires). All or none."""
+    from orchestrator import dispatches
+
+    store = Store.discover()
+    made = dispatches.dispatch(store, list(task_ids), workflow.actor_for(store, agent, "dispatch"), ttl)
+    if as_json:
+        emit({"dispatched": made})
+        return
+    ids = ", ".join(row["id"] for row in made)
+    click.echo(f"Dispatched {ids} (by {made[0]['by']}, until {render.clock(made[0]['until'])}): "
+               "`orch next` leaves them out until their subagent runs `orch start ID`.")
+
+
+@cli.command()
 @click.argument("task_id")
 @agent_option
 @click.option("--brief", is_flag=True, help="One line instead of the task and its specialist guidance.")

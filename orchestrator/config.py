@@ -14,6 +14,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "wip": {},
     "lease_ttl_seconds": 1800,
+    "dispatch": {"ttl": 300},
     "stop": {"max_blocks": 3},
     "workflow": {"review": False, "testing": False},
     "gates": [],
@@ -24,10 +25,19 @@ DEFAULTS: dict[str, Any] = {
 
 def lease_ttl(config: dict[str, Any]) -> float:
     """`lease_ttl_seconds`, or its default when the config holds something else (a hand edit)."""
-    value = config.get("lease_ttl_seconds")
+    return _positive(config.get("lease_ttl_seconds"), DEFAULTS["lease_ttl_seconds"])
+
+
+def dispatch_ttl(config: dict[str, Any]) -> float:
+    """`dispatch.ttl`, or its default when the config holds something else (a hand edit)."""
+    table = config.get("dispatch")
+    return _positive(table.get("ttl") if isinstance(table, dict) else None, DEFAULTS["dispatch"]["ttl"])
+
+
+def _positive(value: Any, default: float) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
-    return float(DEFAULTS["lease_ttl_seconds"])
+    return float(default)
 
 
 def merged(user: dict[str, Any] | None) -> dict[str, Any]:

@@ -39,6 +39,12 @@ class Workflow(_Table):
     testing: bool = False
 
 
+class Dispatch(_Table):
+    """How long `orch dispatch` keeps a task from `orch next` while its subagent starts."""
+
+    ttl: float = Field(default=300, gt=0, allow_inf_nan=False)
+
+
 class Gate(_Table):
     """A repo-wide gate (see `orchestrator.gates`)."""
 
@@ -72,6 +78,7 @@ class Config(_Table):
     policy: Policy = Policy()
     wip: dict[str, int] = {}
     lease_ttl_seconds: float = Field(default=1800, gt=0, allow_inf_nan=False)
+    dispatch: Dispatch = Dispatch()
     stop: Stop = Stop()
     workflow: Workflow = Workflow()
     gates: list[Gate] = []

@@ -107,15 +107,18 @@ def files_overlap(globs_a: Sequence[str], globs_b: Sequence[str]) -> bool:
     return any(globs_overlap(a, b) for a in globs_a for b in globs_b)
 
 
-def parallel_wave(tasks: list[Task], limit: int | None = None) -> list[str]:
+def parallel_wave(
+    tasks: list[Task], limit: int | None = None, skip: frozenset[str] = frozenset()
+) -> list[str]:
     """Ready tasks that can run at once, picked greedily in ready order, at most `limit`.
 
     No picked task depends on another, even through other tasks, and no two picked tasks have
     overlapping `files`. A task with no `files` may write anywhere: it conflicts with every other
     task and only ever forms a wave alone. The scan stops after passing over `_SCAN_LIMIT`
-    conflicting tasks, so a wave may leave out a compatible task ranked far below.
+    conflicting tasks, so a wave may leave out a compatible task ranked far below. Tasks in `skip`
+    (already handed out) are never picked.
     """
-    ready = ready_tasks(tasks)
+    ready = [task for task in ready_tasks(tasks) if task["id"] not in skip]
     wave = _Wave(*_reach_masks([task["id"] for task in ready], _edges(_index(tasks))))
     _fill(wave, iter(ready), limit)
     return wave.ids

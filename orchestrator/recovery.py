@@ -23,11 +23,12 @@ from orchestrator.runtime import Runtime, now_iso
 from orchestrator.store import SCHEMA, TASK_KEYS, Store
 
 CACHES = ("grants.json", "sessions.json", snapshot.NAME, snapshot.SUMMARY)
-RUNTIME_FILES = ("bindings.json", "leases.json", *CACHES)
+RUNTIME_FILES = ("bindings.json", "leases.json", "dispatched.json", *CACHES)
 PER_WORKTREE = frozenset({snapshot.NAME, snapshot.SUMMARY, "index"})  # in <runtime>/worktrees/<key>/
 RUNTIME_FIXES = {
     "bindings.json": "rebuilt from the task files and receipts",
     "leases.json": "emptied (leases are taken again on the next write)",
+    "dispatched.json": "deleted (its reservations only kept dispatched tasks out of `orch next` for a while)",
     "index": "deleted (the hooks rebuild it on demand)",
     **{name: "deleted (a cache, rebuilt on demand)" for name in CACHES},
 }

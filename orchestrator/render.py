@@ -67,19 +67,43 @@ def task_table(tasks: list[dict[str, Any]]) -> str:
 
 
 def next_text(view: dict[str, Any]) -> str:
-    if not view["ready"]:
+    dispatched = view.get("dispatched") or []
+    if not view["ready"] and not dispatched:
         return "Nothing is ready: every queued task waits on unfinished dependencies (see `orch status`)."
-    rows = [
-        [t["id"], t["priority"], t.get("specialist") or "-", _hours(t.get("estimate")), t["title"]]
-        for t in view["ready"]
-    ]
-    text = "Ready now, in order:\n" + terminal.table(
-        ["ID", "PRIORITY", "SPECIALIST", "ESTIMATE", "TITLE"], rows
-    )
+    parts = [_ready_table(view["ready"]) if view["ready"] else "Nothing else is ready."]
+    if dispatched:
+        parts.append(f"Dispatched, waiting for their subagent to start: {_reservations(dispatched)}")
     if "wave" in view:
         wave = ", ".join(view["wave"]) or "(none)"
-        text += f"\n\nParallel wave (independent, disjoint files): {terminal.paint(wave, 'bold')}"
-    return text
+        parts.append(f"Parallel wave (independent, disjoint files): {terminal.paint(wave, 'bold')}")
+    return "\n\n".join(parts)
+
+
+def _ready_table(ready: list[dict[str, Any]]) -> str:
+    rows = [[t["id"], t["priority"], t.get("specialist") or "-", _hours(t.get("estimate")), t["title"]]
+            for t in ready]
+    header = ["ID", "PRIORITY", "SPECIALIST", "ESTIMATE", "TITLE"]
+    return "Ready now, in order:\n" + terminal.table(header, rows)
+
+
+def _reservations(rows: list[dict[str, Any]]) -> str:
+    """`A, B (until 10:04:05), C (until 10:06:00)`: the ids, grouped by when they expire (local time)."""
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        groups.setdefault(row["until"], []).append(row["id"])
+    return ", ".join(f"{', '.join(ids)} (until {clock(until)})" for until, ids in groups.items())
+
+
+def clock(iso: str) -> str:
+    """The local time of day `HH:MM:SS` of a UTC time written `YYYY-MM-DDTHH:MM:SSZ`."""
+    import calendar
+    import time
+
+    try:
+        epoch = calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return iso
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
 def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple[list[str], float]) -> str:

@@ -54,6 +54,11 @@ def is_live(binding: dict[str, Any] | None, ttl: float, now: float | None = None
     return (time.time() if now is None else now) - seen(binding) < ttl
 
 
+def _until(reservation: dict[str, Any]) -> float:
+    value = reservation.get("until")
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
 class FileLock:
     """`fcntl.flock` on a lock file, given up after `deadline` seconds (StateError)."""
 
@@ -244,6 +249,41 @@ class Runtime:
 
     def _save_leases(self, leases: dict[str, Any]) -> None:
         write_json(self._path("leases.json"), {"schema": 1, "leases": leases}, compact=True, durable=False)
+
+    # -- dispatches: tasks handed to a subagent that has not started them yet -------------
+
+    def dispatched(self, now: float | None = None) -> dict[str, dict[str, Any]]:
+        """The unexpired reservations `orch dispatch` made: task id -> {"by", "at", "until"}."""
+        moment = time.time() if now is None else now
+        return {tid: r for tid, r in self._dispatches().items() if _until(r) > moment}
+
+    def reserve(self, task_ids: list[str], by: str, ttl: float) -> dict[str, dict[str, Any]]:
+        """Reserve each of `task_ids` for `by` until `ttl` seconds from now (renewing a task's
+        reservation if it has one); expired reservations are dropped. Returns those made."""
+        with self.locked():
+            now = time.time()
+            made = {tid: {"by": by, "at": now_iso(now), "until": now + ttl} for tid in task_ids}
+            self._save_dispatches({**self.dispatched(now), **made})
+            return made
+
+    def undispatch(self, task_id: str) -> None:
+        """`task_id` was started, moved or cancelled: its reservation, if any, has done its work."""
+        if not os.path.exists(self._path("dispatched.json")):
+            return
+        with self.locked():
+            if task_id in self._dispatches():
+                live = self.dispatched()
+                live.pop(task_id, None)
+                self._save_dispatches(live)
+
+    def _dispatches(self) -> dict[str, dict[str, Any]]:
+        data = read_json_or(self._path("dispatched.json"), {})
+        if not isinstance(data, dict):
+            return {}
+        return {tid: r for tid, r in data.items() if isinstance(r, dict)}
+
+    def _save_dispatches(self, data: dict[str, Any]) -> None:
+        write_json(self._path("dispatched.json"), data, compact=True, durable=False)
 
     # -- grants: the hook hands the true caller of a Bash call to the `orch` it runs -------
 

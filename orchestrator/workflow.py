@@ -293,6 +293,7 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
         entry = transition(task, "in_progress", holder, None)
+        runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
         save_transitions(store, task, [entry])
         runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
@@ -314,6 +315,7 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         check_holder(store, task_id, actor, "move" if target not in ("blocked", "cancelled") else target)
         _check_wip(store, target)
         entry = transition(task, target, actor, note)
+        runtime.undispatch(task_id)
         if target == "blocked":
             task["block_reason"] = entry["note"]
         save_transitions(store, task, [entry])
@@ -505,7 +507,8 @@ def status_view(store: Store, plan_id: str | None = None) -> dict[str, Any]:
     plans = select_plan(store, plan_id)
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.summaries() if t["plan"] in wanted]
-    bindings = Runtime(store.runtime).bindings()
+    runtime = Runtime(store.runtime)
+    bindings, reserved = runtime.bindings(), runtime.dispatched()
     counts = {status: 0 for status in lifecycle.STATUSES}
     for task in tasks:
         counts[task["status"]] = counts.get(task["status"], 0) + 1
@@ -513,19 +516,30 @@ def status_view(store: Store, plan_id: str | None = None) -> dict[str, Any]:
         "plan": _plan_summary(plans),
         "plans": [_plan_meta(p) for p in plans],
         "counts": counts,
-        "tasks": [_task_row(t, bindings) for t in tasks],
+        "tasks": [_task_row(t, bindings, reserved) for t in tasks],
     }
 
 
 def next_view(store: Store, plan_id: str | None = None, parallel: int | None = None) -> dict[str, Any]:
+    """The ready tasks, best first, less those `orch dispatch` reserved for a subagent that has not
+    started them yet (listed under `dispatched`); with `parallel`, a wave of them too."""
     wanted = {p["id"] for p in select_plan(store, plan_id)}
     tasks = store.summaries()
+    reserved = Runtime(store.runtime).dispatched()
     ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
-    view: dict[str, Any] = {"ready": [_ready_row(t) for t in ready]}
+    view: dict[str, Any] = {
+        "ready": [_ready_row(t) for t in ready if t["id"] not in reserved],
+        "dispatched": [reservation_row(t["id"], reserved[t["id"]]) for t in ready if t["id"] in reserved],
+    }
     if parallel is not None:
         mine = [t for t in tasks if t["plan"] in wanted or t["status"] == "completed"]
-        view["wave"] = graph.parallel_wave(mine, limit=parallel)
+        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved))
     return view
+
+
+def reservation_row(task_id: str, reservation: dict[str, Any]) -> dict[str, Any]:
+    """A reservation as `orch dispatch --json` and `orch next --json` show it (`until` in ISO time)."""
+    return {"id": task_id, "by": reservation.get("by"), "until": now_iso(float(reservation["until"]))}
 
 
 def _plan_meta(plan: dict[str, Any]) -> dict[str, Any]:
@@ -544,7 +558,9 @@ def _plan_summary(plans: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _task_row(task: dict[str, Any], bindings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _task_row(
+    task: dict[str, Any], bindings: dict[str, dict[str, Any]], reserved: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     binding = bindings.get(task["id"])
     return {
         "id": task["id"],
@@ -553,6 +569,7 @@ def _task_row(task: dict[str, Any], bindings: dict[str, dict[str, Any]]) -> dict
         "priority": task.get("priority", "medium"),
         "depends_on": task.get("depends_on", []),
         "bound_to": binding["holder"] if binding else None,
+        "dispatched": task["id"] in reserved,
         "plan": task["plan"],
         "milestone": task.get("milestone"),
         "specialist": task.get("specialist"),

@@ -340,3 +340,29 @@ def test_the_holders_writes_keep_its_binding_live(held: Path) -> None:
     assert run_hook("PreToolUse", write).denied is None
     seen = json.loads(bindings.read_text())["bindings"]["A"]["seen"]
     assert time.time() - seen < 30
+
+
+# -- orch dispatch moves no task: the main agent runs it without a grant -------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["orch dispatch A", "orch dispatch A B C --ttl 600 --json", "orch dispatch A --agent someone-else",
+     'orch dispatch "$TASK"', "orch dispatch A && orch next --parallel 3 --json"],
+)
+def test_the_hook_lets_any_caller_dispatch_and_offers_no_grant(held: Path, command: str) -> None:
+    run = run_hook("PreToolUse", bash(held, command, caller="agent-b"))
+    assert run.denied is None and run.stdout == "", command
+    assert grants(held) == {}
+
+
+def test_inside_claude_code_dispatch_needs_no_grant_and_records_the_session(
+    planned: Path, orch: Orch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_hook("SessionStart", payload("SessionStart", cwd=str(planned), session_id="sess-1"))
+    run_hook("PreToolUse", bash(planned, "orch dispatch A", caller="sess-1"))
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-1")
+    code, out, err = orch("dispatch", "A", "--json")
+    assert code == 0, err
+    assert [(row["id"], row["by"]) for row in json.loads(out)["dispatched"]] == [("A", "sess-1")]
+    assert json.loads(orch("next", "--json")[1])["ready"] == []

@@ -144,3 +144,10 @@ def test_post_tool_use_is_async_unless_fast_checks_need_it(planned: Path, orch: 
     assert "async" not in post_hook()
     orch("config", "fast_checks", "[]")
     assert post_hook().get("async") is True
+
+
+def test_dispatch_is_no_moving_verb_and_its_ttl_value_is_no_operand() -> None:
+    from orchestrator import callers
+
+    assert "dispatch" not in callers.MOVING
+    assert callers.operands(["A", "B", "--ttl", "60", "--json", "C"]) == ["A", "B", "C"]

@@ -29,6 +29,11 @@ def initialised(repo: Path, orch: Orch) -> Path:
         ("lease_ttl_seconds", "abc", "lease_ttl_seconds", "should be a valid number"),
         ("lease_ttl_seconds", "0", "lease_ttl_seconds", "greater than 0"),
         ("lease_ttl_seconds", "NaN", "lease_ttl_seconds", "finite number"),
+        ("dispatch.ttl", "0", "dispatch.ttl", "greater than 0"),
+        ("dispatch.ttl", "soon", "dispatch.ttl", "should be a valid number"),
+        ("dispatch.ttl", "true", "dispatch.ttl", "should be a valid number"),
+        ("dispatch.ttl", "Infinity", "dispatch.ttl", "finite number"),
+        ("dispatch.ttle", "60", "'dispatch.ttle'", "known in dispatch: ttl"),
         ("stop.max_blocks", "x", "stop.max_blocks", "should be a valid integer"),
         ("stop.max_blocks", "1.5", "stop.max_blocks", "integer"),
         ("policy.require_task", "yes", "policy.require_task", "should be true or false"),
@@ -74,6 +79,8 @@ def test_an_invalid_value_is_refused_and_nothing_written(
         ("lease_ttl_seconds", "60", 60),
         ("lease_ttl_seconds", "90.5", 90.5),
         ("stop.max_blocks", "0", 0),
+        ("dispatch.ttl", "60", 60),
+        ("dispatch.ttl", "0.5", 0.5),
         ("workflow", '{"review": true, "testing": false}', {"review": True, "testing": False}),
         ("wip", '{"in_progress": 2}', {"in_progress": 2}),
         ("wip.review", "1", 1),
@@ -101,6 +108,7 @@ def test_show_and_show_one_are_unchanged(initialised: Path, orch: Orch) -> None:
     code, out, _err = orch("config")
     assert code == 0 and json.loads(out)["lease_ttl_seconds"] == 1800
     assert orch("config", "stop.max_blocks")[1].strip() == "3"
+    assert orch("config", "dispatch.ttl")[1].strip() == "300"
     assert orch("config", "no.such.key")[0] == 2
 
 
@@ -124,3 +132,12 @@ def test_the_hooks_never_import_the_schema() -> None:
     """pydantic on every tool call would cost more than the rest of the hook (test_hot_path)."""
     hooks = Path(configschema.__file__).parent / "hooks"
     assert not [module for module in hooks.rglob("*.py") if "configschema" in module.read_text()]
+
+
+@pytest.mark.parametrize(("table", "expected"), [({"ttl": 42}, 42.0), ({"ttl": 0}, 300.0),
+                                                 ({"ttl": "5"}, 300.0), ({"ttl": True}, 300.0),
+                                                 ("soon", 300.0), (None, 300.0)])
+def test_dispatch_ttl_reads_a_hand_broken_value_as_its_default(table: object, expected: float) -> None:
+    from orchestrator.config import dispatch_ttl
+
+    assert dispatch_ttl({} if table is None else {"dispatch": table}) == expected

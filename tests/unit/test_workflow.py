@@ -32,7 +32,8 @@ def test_next_lists_only_ready_tasks_and_a_wave(planned: Path, orch: Orch) -> No
                 "specialist": "implementer",
                 "estimate": None,
             }
-        ]
+        ],
+        "dispatched": [],
     }
     orch("start", "A", "--agent", "ag-1")
     orch("config", "gates", "[]")
