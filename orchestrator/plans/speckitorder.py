@@ -1,0 +1,186 @@
+"""The order a spec-kit task list means, as dependencies (docs/plan-format.md, "spec-kit").
+
+Between phases: Setup, Foundational and every other phase that is not a user story is a barrier
+that waits for everything before it; a user-story phase waits only for the barrier before it, so
+stories run in parallel and Polish waits for all of them. Inside a phase, `### ` sub-headings run in
+turn; a task without `[P]` waits for the tasks before it in its sub-heading, a `[P]` task only for
+the last task without `[P]` (or the sub-heading's start), so a run of `[P]` tasks is parallel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.plans.drafts import Draft, ParsedPlan
+from orchestrator.plans.markdown import Line, markdown_text
+from orchestrator.plans.prose import referenced_ids
+
+_PRIORITY = re.compile(r"\(\s*Priority\s*:\s*P(?P<n>\d+)\s*\)", re.IGNORECASE)
+_STORY = re.compile(r"\bUser\s+Story\s+(?P<n>\d+)\b|\bUS(?P<m>\d+)\b", re.IGNORECASE)
+_AFTER_STORY = re.compile(
+    r"\b(?:depends?\s+on|after|requires?|blocked\s+by)\s+(?:User\s+Story\s+|US)(?P<n>\d+)", re.IGNORECASE
+)
+_TEST_FIRST = re.compile(
+    r"\btests?\s+first\b|\bTDD\b|\bensure\s+they\s+fail\b|\bmust\s+(?:be\s+written\s+and\s+)?fail\b",
+    re.IGNORECASE,
+)
+_PRIORITIES = {1: "high", 2: "medium"}
+
+
+@dataclass
+class Item:
+    """One task of a phase, the `### ` group it is in, and the lines indented under it."""
+
+    draft: Draft
+    parallel: bool
+    indent: int
+    group: int
+    details: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Phase:
+    """A `## Phase N: Name` section: its tasks, its text, and what kind of phase it is."""
+
+    number: str
+    name: str
+    line: int
+    milestone: str
+    items: list[Item] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    prose: list[int] = field(default_factory=list)
+    group: int = 0
+    story: str | None = None
+    priority: str | None = None
+    test_first: bool = False
+
+    def add(self, draft: Draft, parallel: bool, line: Line) -> None:
+        self.items.append(Item(draft, parallel, line.indent, self.group))
+
+    def subheading(self, text: str, line: Line) -> None:
+        self.group += 1
+        self.texts.append(text)
+
+    def note(self, line: Line, *, plain: bool) -> None:
+        """Phase text; plain prose after a task is remembered, to warn if a task follows it."""
+        self.texts.append(line.text.strip())
+        if plain and self.items:
+            self.prose.append(line.no)
+
+    @property
+    def kind(self) -> str:
+        """Either "story" (a user story's phase: it names one or has a priority) or "barrier"."""
+        return "story" if self.story or self.priority else "barrier"
+
+    def finish(self, parsed: ParsedPlan, file: str) -> None:
+        """Read the heading and text, give each task its phase's fields, warn about stray prose."""
+        heading = f"{self.name} {' '.join(self.texts)}"
+        priority = _PRIORITY.search(self.name)
+        story = _STORY.search(self.name)
+        self.priority = _priority(int(priority["n"])) if priority else None
+        self.story = f"US{story['n'] or story['m']}" if story else None
+        self.test_first = bool(_TEST_FIRST.search(heading))
+        last = self.items[-1].draft.task["line"] if self.items else 0
+        for number in (no for no in self.prose if no < last):
+            parsed.warn(file, number, "text", "prose between tasks: kept as the phase's text, not a task")
+        for item in self.items:
+            self._fill(item)
+            parsed.drafts.append(item.draft)
+
+    def _fill(self, item: Item) -> None:
+        task = item.draft.task
+        task["milestone"] = self.milestone
+        task["priority"] = self.priority or task["priority"]
+        task["description"] = markdown_text(item.details)
+        task["fields"].update({"phase": self.number, "test_first": self.test_first})
+        task["fields"]["story"] = task["fields"]["story"] or self.story
+
+    def summary(self) -> dict[str, Any]:
+        """The phase as the plan keeps it (`phases`): what a test-first policy or an export reads."""
+        return {"id": self.milestone, "number": self.number, "name": self.name, "kind": self.kind,
+                "story": self.story, "priority": self.priority, "test_first": self.test_first,
+                "tasks": [item.draft.task["id"] for item in self.items]}  # fmt: skip
+
+
+def _priority(number: int) -> str:
+    """P1 -> high, P2 -> medium, P3 and after -> low (P0 -> critical)."""
+    return "critical" if number == 0 else _PRIORITIES.get(number, "low")
+
+
+def link(phases: list[Phase], parsed: ParsedPlan, file: str) -> None:
+    """Give every task its dependencies: the phase and `[P]` order, then what its text names."""
+    _rename_duplicates(parsed, file)
+    ends: dict[str, list[str]] = {}
+    barrier: list[str] = []
+    since: list[str] = []
+    for phase in phases:
+        entry = barrier if phase.kind == "story" else (since or barrier)
+        entry = entry + [tid for story in _after_stories(phase) for tid in ends.get(story, [])]
+        end = _link_phase(phase, entry)
+        ends[phase.story or phase.milestone] = end
+        if phase.kind == "story":
+            since = since + end
+        else:
+            barrier, since = end, []
+    _explicit(parsed, file)
+
+
+def _after_stories(phase: Phase) -> list[str]:
+    """The stories a phase's own text says it waits for ("Depends on User Story 1", "after US2")."""
+    return [f"US{found['n']}" for text in phase.texts for found in _AFTER_STORY.finditer(text)]
+
+
+def _link_phase(phase: Phase, entry: list[str]) -> list[str]:
+    """Link a phase's tasks in order, starting from `entry`; the ids whose completion ends it."""
+    base, run, group = list(entry), list[str](), 0
+    for item in phase.items:
+        if item.group != group:
+            base, run, group = (run or base), [], item.group
+        if item.parallel:
+            item.draft.task["depends_on"] = list(base)
+            run.append(item.draft.task["id"])
+        else:
+            item.draft.task["depends_on"] = list(run or base)
+            base, run = [item.draft.task["id"]], []
+    return run or base
+
+
+def _rename_duplicates(parsed: ParsedPlan, file: str) -> None:
+    seen: dict[str, int] = {}
+    for draft in parsed.drafts:
+        task_id, line = draft.task["id"], draft.task["line"]
+        if task_id in seen:
+            draft.task["id"] = f"{task_id}-line-{line}"
+            message = f"duplicate task id {task_id!r} (first at line {seen[task_id]}): this one is called "
+            parsed.warn(file, line, "id", message + draft.task["id"])
+        else:
+            seen[task_id] = line
+
+
+def _explicit(parsed: ParsedPlan, file: str) -> None:
+    """Add the edges a task's text names; an unknown id, or one that would close a cycle, is a warning."""
+    graph = {draft.task["id"]: draft.task["depends_on"] for draft in parsed.drafts}
+    for draft in parsed.drafts:
+        task_id, line = draft.task["id"], draft.task["line"]
+        for other in referenced_ids(f"{draft.task['title']}\n{draft.task['description']}"):
+            if other not in graph:
+                parsed.warn(file, line, "depends_on", f"{task_id} names {other}, which is no task here")
+            elif other == task_id or _reaches(graph, other, task_id):
+                parsed.warn(file, line, "depends_on", f"{task_id} after {other} would close a cycle: ignored")
+            elif other not in graph[task_id]:
+                graph[task_id].append(other)
+
+
+def _reaches(graph: dict[str, list[str]], start: str, goal: str) -> bool:
+    """Whether `start` depends, directly or not, on `goal`."""
+    stack, seen = [start], set()
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.get(node, []))
+    return False
