@@ -43,11 +43,12 @@ def load_plan(
     """The plan in `path`, normalised and validated, with the `warnings` its parser worked around.
 
     `external_ids` are the ids of tasks in other plans, which a dependency may name; `plan_id`
-    overrides the id the file gives (or the slug of its name). With `strict`, the first warning is
-    raised as the PlanError it describes, so a messy file is refused instead of loaded.
+    overrides the id the file gives (or the slug of its name). With `strict`, the first warning (by
+    line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
     """
     file = str(path)
     parsed = _parse(_read(Path(path), file), file, external_ids)
+    parsed.warnings.sort(key=lambda warning: warning.line or 0)
     if strict and parsed.warnings:
         raise parsed.warnings[0]
     loaded = _finish(parsed, Path(path), plan_id, external_ids)

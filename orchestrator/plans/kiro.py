@@ -82,7 +82,7 @@ def _draft(
 ) -> Draft:
     number = found["num"]
     if number is None:
-        number = f"line-{line.no}"
+        number = f"-line-{line.no}"
         parsed.warn(file, line.no, "id", f"task without a number (1. …): it is called T{number}")
     elif number in numbers:
         first = numbers[number].task["line"]

@@ -18,7 +18,9 @@ from orchestrator.plans.speckitorder import Phase, link
 from orchestrator.plans.values import slugify
 
 TASK_LINE = re.compile(r"^(?P<indent>\s{0,3})[-*]\s+\[(?P<box>[ xX])\]\s+(?P<rest>\S.*)$")
-_ID = re.compile(r"^(?:(?P<id>T\d+[a-z]?)|`(?P<quoted>[A-Za-z0-9][\w.-]*)`)(?=\s|$)\s*")
+_ID = re.compile(
+    r"^(?:(?P<id>T\d+[a-z]?)|`(?P<quoted>[A-Za-z0-9][\w.-]*)`|(?P<placeholder>T[X#]{2,}))(?=\s|$)\s*"
+)
 _LABEL = re.compile(r"^\[(?P<label>P|US\d+|Story\s*\d+)\]\s*", re.IGNORECASE)
 _PHASE = re.compile(r"^Phase\s+(?P<num>[\w.]+)\s*[:.\-–—]\s*(?P<name>.*)$", re.IGNORECASE)
 _PLAIN = re.compile(r"^(?:\*\*|>|<!--|-{3,}|\*{3,}|_{3,}|\|)")
@@ -136,8 +138,9 @@ def _draft(line: Line, parts: re.Match[str], parsed: ParsedPlan, file: str) -> D
         story = story if label["label"].upper() == "P" else re.sub(r"\s+", "", label["label"]).upper()
         rest = rest[label.end() :]
     if task_id is None:
+        written = f" (the placeholder {found['placeholder']})" if found else ""
         task_id = f"line-{line.no}"
-        parsed.warn(file, line.no, "id", f"task without an id (T001 …): it is called {task_id}")
+        parsed.warn(file, line.no, "id", f"task without an id{written}: it is called {task_id}")
     draft = Draft(new_task(task_id, rest.strip() or task_id, line.no))
     draft.task["status"] = "completed" if parts["box"].lower() == "x" else "queued"
     draft.task["files"] = named_paths(rest)
