@@ -80,7 +80,7 @@ class Phase:
         priority = _PRIORITY.search(self.name)
         story = _STORY.search(self.name)
         self.priority = _priority(int(priority["n"])) if priority else None
-        self.story = f"US{story['n'] or story['m']}" if story else None
+        self.story = f"US{story['n'] or story['m']}" if story else self._labelled_story()
         self.test_first = bool(_TEST_FIRST.search(heading))
         last = self.items[-1].draft.task["line"] if self.items else 0
         for number in (no for no in self.prose if no < last):
@@ -88,6 +88,11 @@ class Phase:
         for item in self.items:
             self._fill(item)
             parsed.drafts.append(item.draft)
+
+    def _labelled_story(self) -> str | None:
+        """The story every task of the phase is labelled with (`[US2]` on each), if there is one."""
+        labels = {item.draft.task["fields"]["story"] for item in self.items}
+        return labels.pop() if len(labels) == 1 else None
 
     def _fill(self, item: Item) -> None:
         task = item.draft.task

@@ -190,3 +190,10 @@ def test_older_formats_keep_their_files(tmp_path: Path) -> None:
     """A "Task N:" document whose steps look like spec-kit lines stays a "Task N:" document."""
     text = "# Plan\n\n### Task 1: Build\n\n- [ ] T001 a step\n"
     assert write(tmp_path, text, name="plan.md")["plan"]["format"] == "taskdoc"
+
+
+def test_a_phase_whose_tasks_share_a_story_label_is_a_story(tmp_path: Path) -> None:
+    text = "# Tasks: L\n\n## Phase 1: Base\n\n- [ ] T001 Base\n\n## Phase 2: Albums\n\n- [ ] T002 [US1] A\n\n"
+    text += "## Phase 3: Dates\n\n- [ ] T003 [US2] B\n\n## Phase 4: Polish\n\n- [ ] T004 Docs\n"
+    deps = {t["id"]: t["depends_on"] for t in write(tmp_path, text)["tasks"]}
+    assert deps == {"T001": [], "T002": ["T001"], "T003": ["T001"], "T004": ["T002", "T003"]}
