@@ -111,7 +111,7 @@ def _read_line(phase: Phase, line: Line, parsed: ParsedPlan, file: str) -> None:
     if parts:
         phase.add(_draft(line, parts, parsed, file), "P" in _labels(parts["rest"]), line)
     elif found:
-        phase.subheading(found[1], line)
+        phase.subheading(found[1])
     elif phase.items and line.text.strip() and line.indent > int(phase.items[-1].indent):
         phase.items[-1].details.append(line)
     elif line.text.strip():

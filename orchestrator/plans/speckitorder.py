@@ -15,7 +15,7 @@ from typing import Any
 
 from orchestrator.plans.drafts import Draft, ParsedPlan
 from orchestrator.plans.markdown import Line, markdown_text
-from orchestrator.plans.prose import referenced_ids
+from orchestrator.plans.references import add_references, rename_duplicates
 
 _PRIORITY = re.compile(r"\(\s*Priority\s*:\s*P(?P<n>\d+)\s*\)", re.IGNORECASE)
 _STORY = re.compile(r"\bUser\s+Story\s+(?P<n>\d+)\b|\bUS(?P<m>\d+)\b", re.IGNORECASE)
@@ -59,7 +59,8 @@ class Phase:
     def add(self, draft: Draft, parallel: bool, line: Line) -> None:
         self.items.append(Item(draft, parallel, line.indent, self.group))
 
-    def subheading(self, text: str, line: Line) -> None:
+    def subheading(self, text: str) -> None:
+        """A `### ` heading: the tasks after it wait for the ones before it."""
         self.group += 1
         self.texts.append(text)
 
@@ -116,7 +117,7 @@ def _priority(number: int) -> str:
 
 def link(phases: list[Phase], parsed: ParsedPlan, file: str) -> None:
     """Give every task its dependencies: the phase and `[P]` order, then what its text names."""
-    _rename_duplicates(parsed, file)
+    rename_duplicates(parsed, file)
     ends: dict[str, list[str]] = {}
     barrier: list[str] = []
     since: list[str] = []
@@ -129,7 +130,7 @@ def link(phases: list[Phase], parsed: ParsedPlan, file: str) -> None:
             since = since + end
         else:
             barrier, since = end, []
-    _explicit(parsed, file)
+    add_references(parsed, file)
 
 
 def _after_stories(phase: Phase) -> list[str]:
@@ -150,42 +151,3 @@ def _link_phase(phase: Phase, entry: list[str]) -> list[str]:
             item.draft.task["depends_on"] = list(run or base)
             base, run = [item.draft.task["id"]], []
     return run or base
-
-
-def _rename_duplicates(parsed: ParsedPlan, file: str) -> None:
-    seen: dict[str, int] = {}
-    for draft in parsed.drafts:
-        task_id, line = draft.task["id"], draft.task["line"]
-        if task_id in seen:
-            draft.task["id"] = f"{task_id}-line-{line}"
-            message = f"duplicate task id {task_id!r} (first at line {seen[task_id]}): this one is called "
-            parsed.warn(file, line, "id", message + draft.task["id"])
-        else:
-            seen[task_id] = line
-
-
-def _explicit(parsed: ParsedPlan, file: str) -> None:
-    """Add the edges a task's text names; an unknown id, or one that would close a cycle, is a warning."""
-    graph = {draft.task["id"]: draft.task["depends_on"] for draft in parsed.drafts}
-    for draft in parsed.drafts:
-        task_id, line = draft.task["id"], draft.task["line"]
-        for other in referenced_ids(f"{draft.task['title']}\n{draft.task['description']}"):
-            if other not in graph:
-                parsed.warn(file, line, "depends_on", f"{task_id} names {other}, which is no task here")
-            elif other == task_id or _reaches(graph, other, task_id):
-                parsed.warn(file, line, "depends_on", f"{task_id} after {other} would close a cycle: ignored")
-            elif other not in graph[task_id]:
-                graph[task_id].append(other)
-
-
-def _reaches(graph: dict[str, list[str]], start: str, goal: str) -> bool:
-    """Whether `start` depends, directly or not, on `goal`."""
-    stack, seen = [start], set()
-    while stack:
-        node = stack.pop()
-        if node == goal:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(graph.get(node, []))
-    return False
