@@ -13,7 +13,7 @@ from pathlib import Path
 
 from orchestrator.plans.drafts import Draft, ParsedPlan, new_task
 from orchestrator.plans.markdown import Line, heading, list_item, markdown_text, numbered_lines
-from orchestrator.plans.prose import named_paths
+from orchestrator.plans.prose import dedented, named_paths
 from orchestrator.plans.values import slugify, snake_key, split_values
 
 _TASK = re.compile(
@@ -115,7 +115,7 @@ def _finish(current: tuple[Draft, int, list[Line]] | None, file: str) -> None:
         else:
             rest.append(line)
     draft.task["steps"] = [_step(item, index) for index, item in enumerate(_items(rest), 1)]
-    draft.task["description"] = markdown_text([Line(x.no, x.text[x.indent :], x.fenced) for x in rest])
+    draft.task["description"] = markdown_text(dedented(rest))
     draft.task["files"] = named_paths(f"{draft.task['title']}\n{draft.task['description']}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from orchestrator.globs import normalise
+from orchestrator.plans.markdown import Line
 
 _BACKTICKED = re.compile(r"`([^`\s]+)`")
 _PLACE_WORDS = frozenset({"in", "at", "under", "into", "to", "from", "inside"})
@@ -69,3 +70,9 @@ def referenced_ids(text: str) -> list[str]:
 
 def _id(token: str) -> str:
     return token.strip("`") if token.startswith("`") else token.upper()
+
+
+def dedented(lines: list[Line]) -> list[Line]:
+    """The lines indented under a task, moved left by their common indent, so they read as Markdown."""
+    indent = min((line.indent for line in lines if line.text.strip()), default=0)
+    return [Line(line.no, line.text[indent:] if line.text.strip() else "", line.fenced) for line in lines]

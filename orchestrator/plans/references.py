@@ -32,7 +32,9 @@ def add_references(parsed: ParsedPlan, file: str) -> None:
         for other in referenced_ids(f"{draft.task['title']}\n{draft.task['description']}"):
             if other not in graph:
                 parsed.warn(file, line, "depends_on", f"{task_id} names {other}, which is no task here")
-            elif other == task_id or _reaches(graph, other, task_id):
+            elif other == task_id:
+                parsed.warn(file, line, "depends_on", f"{task_id} names itself as a dependency: ignored")
+            elif _reaches(graph, other, task_id):
                 parsed.warn(file, line, "depends_on", f"{task_id} after {other} would close a cycle: ignored")
             elif other not in graph[task_id]:
                 graph[task_id].append(other)

@@ -71,9 +71,19 @@ def _read_sections(lines: list[Line], parsed: ParsedPlan, file: str) -> tuple[li
         found = _PHASE.match(head[1]) if head else None
         if found or any(_task_parts(line) for line in body):
             phases.append(_phase(head, found, body, parsed, file, len(phases) + 1))
+            _unique_milestone(phases)
         elif head:
             sections[head[1]] = markdown_text(body)
     return phases, sections
+
+
+def _unique_milestone(phases: list[Phase]) -> None:
+    """A phase whose milestone id an earlier phase took (two "Phase 1"s) gets `-2`, `-3`, …"""
+    taken, phase = {other.milestone for other in phases[:-1]}, phases[-1]
+    base, count = phase.milestone, 1
+    while phase.milestone in taken:
+        count += 1
+        phase.milestone = f"{base}-{count}"
 
 
 def _level_two(lines: list[Line]) -> list[tuple[tuple[int, str] | None, list[Line]]]:
@@ -98,7 +108,8 @@ def _phase(
 ) -> Phase:
     number = found["num"] if found else str(index)
     name = (found["name"] if found else head[1] if head else "Tasks").strip() or f"Phase {number}"
-    phase = Phase(number, name, head[0] if head else 1, f"phase-{slugify(number) or index}")
+    milestone = f"phase-{slugify(number) or index}" if found else slugify(name) or f"part-{index}"
+    phase = Phase(number, name, head[0] if head else 1, milestone)
     for line in body:
         _read_line(phase, line, parsed, file)
     phase.finish(parsed, file)
@@ -108,11 +119,12 @@ def _phase(
 def _read_line(phase: Phase, line: Line, parsed: ParsedPlan, file: str) -> None:
     """One line of a phase: a task, a line of the task above, a sub-heading, or phase text."""
     parts, found = _task_parts(line), heading(line)
-    if parts:
+    under = bool(phase.items) and bool(line.text.strip()) and line.indent > phase.items[-1].indent
+    if parts and not (under and not _ID.match(parts["rest"])):
         phase.add(_draft(line, parts, parsed, file), "P" in _labels(parts["rest"]), line)
     elif found:
         phase.subheading(found[1])
-    elif phase.items and line.text.strip() and line.indent > int(phase.items[-1].indent):
+    elif under:
         phase.items[-1].details.append(line)
     elif line.text.strip():
         phase.note(line, plain=not _PLAIN.match(line.text.strip()))

@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.plans.drafts import Draft, ParsedPlan
 from orchestrator.plans.markdown import Line, markdown_text
+from orchestrator.plans.prose import dedented
 from orchestrator.plans.references import add_references, rename_duplicates
 
 _PRIORITY = re.compile(r"\(\s*Priority\s*:\s*P(?P<n>\d+)\s*\)", re.IGNORECASE)
@@ -99,7 +100,7 @@ class Phase:
         task = item.draft.task
         task["milestone"] = self.milestone
         task["priority"] = self.priority or task["priority"]
-        task["description"] = markdown_text(item.details)
+        task["description"] = markdown_text(dedented(item.details))
         task["fields"].update({"phase": self.number, "test_first": self.test_first})
         task["fields"]["story"] = task["fields"]["story"] or self.story
 

@@ -197,3 +197,25 @@ def test_a_phase_whose_tasks_share_a_story_label_is_a_story(tmp_path: Path) -> N
     text += "## Phase 3: Dates\n\n- [ ] T003 [US2] B\n\n## Phase 4: Polish\n\n- [ ] T004 Docs\n"
     deps = {t["id"]: t["depends_on"] for t in write(tmp_path, text)["tasks"]}
     assert deps == {"T001": [], "T002": ["T001"], "T003": ["T001"], "T004": ["T002", "T003"]}
+
+
+def test_odd_but_readable_files(tmp_path: Path) -> None:
+    """Tasks before any heading, `*` markers, nested detail lines, two parts named alike, CRLF."""
+    text = (
+        "- [ ] T001 Before any heading\n\n## Phase 1: Setup\n\n### Sub first\n"
+        "* [X] T002 Star marker in `src/a.py`\n  - a detail\n  - [ ] a nested box is a detail\n\n"
+        "## Notes\n\n- [ ] T003 A task in a notes section\n"
+    ).replace("\n", "\r\n")
+    plan = write(tmp_path, text)
+    found = {t["id"]: t for t in plan["tasks"]}
+    assert list(found) == ["T001", "T002", "T003"] and plan["warnings"] == []
+    assert found["T002"]["status"] == "completed" and found["T002"]["files"] == ["src/a.py"]
+    assert found["T002"]["description"] == "- a detail\n- [ ] a nested box is a detail"
+    assert [m["id"] for m in plan["plan"]["milestones"]] == ["tasks", "phase-1", "notes"]
+    assert found["T003"]["depends_on"] == ["T002"]
+
+
+def test_a_task_naming_itself_is_a_warning(tmp_path: Path) -> None:
+    plan = write(tmp_path, "# Tasks: S\n\n- [ ] T001 One, after T001\n")
+    assert plan["tasks"][0]["depends_on"] == []
+    assert plan["warnings"][0]["message"] == "T001 names itself as a dependency: ignored"
