@@ -21,7 +21,7 @@ TASK_LINE = re.compile(r"^(?P<indent>\s{0,3})[-*]\s+\[(?P<box>[ xX])\]\s+(?P<res
 _ID = re.compile(
     r"^(?:(?P<id>T\d+[a-z]?)|`(?P<quoted>[A-Za-z0-9][\w.-]*)`|(?P<placeholder>T[X#]{2,}))(?=\s|$)\s*"
 )
-_LABEL = re.compile(r"^\[(?P<label>P|US\d+|Story\s*\d+)\]\s*", re.IGNORECASE)
+_LABEL = re.compile(r"^\[(?P<label>P|US\d+)\]\s*", re.IGNORECASE)
 _PHASE = re.compile(r"^Phase\s+(?P<num>[\w.]+)\s*[:.\-–—]\s*(?P<name>.*)$", re.IGNORECASE)
 _PLAIN = re.compile(r"^(?:\*\*|>|<!--|-{3,}|\*{3,}|_{3,}|\|)")
 
@@ -121,7 +121,7 @@ def _read_line(phase: Phase, line: Line, parsed: ParsedPlan, file: str) -> None:
     parts, found = _task_parts(line), heading(line)
     under = bool(phase.items) and bool(line.text.strip()) and line.indent > phase.items[-1].indent
     if parts and not (under and not _ID.match(parts["rest"])):
-        phase.add(_draft(line, parts, parsed, file), "P" in _labels(parts["rest"]), line)
+        phase.add(_draft(line, parts, parsed, file), "P" in split_task(parts["rest"])[1], line)
     elif found:
         phase.subheading(found[1])
     elif under:
@@ -141,28 +141,30 @@ def _rest(line: Line) -> str:
 
 def _draft(line: Line, parts: re.Match[str], parsed: ParsedPlan, file: str) -> Draft:
     """A task from its line: id, `[P]`/`[USn]` labels, the description as its title, named files."""
-    rest = parts["rest"]
-    found = _ID.match(rest)
-    task_id = (found["id"] or found["quoted"]) if found else None
-    rest = rest[found.end() :] if found else rest
-    story = None
-    while label := _LABEL.match(rest):
-        story = story if label["label"].upper() == "P" else re.sub(r"\s+", "", label["label"]).upper()
-        rest = rest[label.end() :]
-    if task_id is None:
-        written = f" (the placeholder {found['placeholder']})" if found else ""
-        task_id = f"line-{line.no}"
-        parsed.warn(file, line.no, "id", f"task without an id{written}: it is called {task_id}")
-    draft = Draft(new_task(task_id, rest.strip() or task_id, line.no))
+    found, labels, text = split_task(parts["rest"])
+    task_id = _task_id(found, line, parsed, file)
+    draft = Draft(new_task(task_id, text or task_id, line.no))
     draft.task["status"] = "completed" if parts["box"].lower() == "x" else "queued"
-    draft.task["files"] = named_paths(rest)
-    draft.task["fields"].update({"parallel": "P" in _labels(parts["rest"]), "story": story})
+    draft.task["files"] = named_paths(text)
+    story = next((label for label in labels if label != "P"), None)
+    draft.task["fields"].update({"parallel": "P" in labels, "story": story})
     return draft
 
 
-def _labels(rest: str) -> list[str]:
-    rest, found = _ID.sub("", rest, count=1), []
+def split_task(rest: str) -> tuple[re.Match[str] | None, list[str], str]:
+    """The id match, the labels (`P`, `US1`) and the description of a task line's text."""
+    found = _ID.match(rest)
+    rest, labels = rest[found.end() :] if found else rest, []
     while label := _LABEL.match(rest):
-        found.append(label["label"].upper())
+        labels.append(label["label"].upper())
         rest = rest[label.end() :]
-    return found
+    return found, labels, rest.strip()
+
+
+def _task_id(found: re.Match[str] | None, line: Line, parsed: ParsedPlan, file: str) -> str:
+    """The id the line gives; else `line-N`, with a warning (a placeholder such as TXXX is no id)."""
+    if found and (found["id"] or found["quoted"]):
+        return str(found["id"] or found["quoted"])
+    written = f" (the placeholder {found['placeholder']})" if found else ""
+    parsed.warn(file, line.no, "id", f"task without an id{written}: it is called line-{line.no}")
+    return f"line-{line.no}"
