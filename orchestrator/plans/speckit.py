@@ -38,7 +38,7 @@ def parse(text: str, file: str) -> ParsedPlan:
     parsed = ParsedPlan(format="speckit", title=title, drafts=[], id=_plan_id(file, title))
     phases, sections = _read_sections(lines, parsed, file)
     parsed.description = _header(lines)
-    link(phases, parsed, file)
+    link(phases, parsed, file, sections)
     parsed.milestones = [{"id": phase.milestone, "title": phase.name} for phase in phases if phase.items]
     parsed.extra = {"sections": sections, "phases": [phase.summary() for phase in phases if phase.items]}
     return parsed

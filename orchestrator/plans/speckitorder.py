@@ -21,8 +21,13 @@ from orchestrator.plans.references import add_references, rename_duplicates
 _PRIORITY = re.compile(r"\(\s*Priority\s*:\s*P(?P<n>\d+)\s*\)", re.IGNORECASE)
 _STORY = re.compile(r"\bUser\s+Story\s+(?P<n>\d+)\b|\bUS(?P<m>\d+)\b", re.IGNORECASE)
 _AFTER_STORY = re.compile(
-    r"\b(?:depends?\s+on|after|requires?|blocked\s+by)\s+(?:User\s+Story\s+|US)(?P<n>\d+)", re.IGNORECASE
+    r"\b(?:depends?\s+on|after|requires?|blocked\s+by)\s+(?P<clause>(?:User\s+Story\s+|US)\d+(?:(?!\s[-–—]\s)[^.;()])*)",
+    re.IGNORECASE,
 )
+_STORY_REF = re.compile(
+    r"\b(?:User\s+Stor(?:y|ies)\s+|US)(?P<n>\d+)|\b(?:and|,)\s*(?P<m>\d+)\b", re.IGNORECASE
+)
+_SUBJECT = re.compile(r"^\s*[-*]\s+\*\*(?:User\s+Story\s+(?P<n>\d+)|US(?P<m>\d+))\b", re.IGNORECASE)
 _TEST_FIRST = re.compile(
     r"\btests?\s+first\b|\bTDD\b|\bensure\s+they\s+fail\b|\bmust\s+(?:be\s+written\s+and\s+)?fail\b",
     re.IGNORECASE,
@@ -116,15 +121,18 @@ def _priority(number: int) -> str:
     return "critical" if number == 0 else _PRIORITIES.get(number, "low")
 
 
-def link(phases: list[Phase], parsed: ParsedPlan, file: str) -> None:
-    """Give every task its dependencies: the phase and `[P]` order, then what its text names."""
+def link(phases: list[Phase], parsed: ParsedPlan, file: str, sections: dict[str, str]) -> None:
+    """Give every task its dependencies: the phase and `[P]` order, the stories a story waits for
+    (in its phase or the Dependencies section), then what each task's text names."""
     rename_duplicates(parsed, file)
+    stated = story_dependencies(sections)
     ends: dict[str, list[str]] = {}
     barrier: list[str] = []
     since: list[str] = []
     for phase in phases:
         entry = barrier if phase.kind == "story" else (since or barrier)
-        entry = entry + [tid for story in _after_stories(phase) for tid in ends.get(story, [])]
+        stories = _after_stories(phase) + stated.get(phase.story or "", [])
+        entry = entry + [tid for story in stories for tid in ends.get(story, [])]
         end = _link_phase(phase, entry)
         ends[phase.story or phase.milestone] = end
         if phase.kind == "story":
@@ -136,7 +144,30 @@ def link(phases: list[Phase], parsed: ParsedPlan, file: str) -> None:
 
 def _after_stories(phase: Phase) -> list[str]:
     """The stories a phase's own text says it waits for ("Depends on User Story 1", "after US2")."""
-    return [f"US{found['n']}" for text in phase.texts for found in _AFTER_STORY.finditer(text)]
+    return [story for text in phase.texts for story in stories_after(text)]
+
+
+def stories_after(text: str) -> list[str]:
+    """The stories "depends on US1, US2", "after User Story 1 and 2" name: `["US1", "US2"]`."""
+    found: list[str] = []
+    for clause in _AFTER_STORY.finditer(text):
+        found.extend(f"US{ref['n'] or ref['m']}" for ref in _STORY_REF.finditer(clause["clause"]))
+    return found
+
+
+def story_dependencies(sections: dict[str, str]) -> dict[str, list[str]]:
+    """What a Dependencies section says of stories: `- **User Story 2 (P2)**: Depends on US1` ->
+    {"US2": ["US1"]}. "Can start after Foundational" and "May integrate with US1" say nothing."""
+    found: dict[str, list[str]] = {}
+    for title, text in sections.items():
+        if "dependenc" not in title.lower():
+            continue
+        for line in text.split("\n"):
+            subject = _SUBJECT.match(line)
+            if subject:
+                story = f"US{subject['n'] or subject['m']}"
+                found.setdefault(story, []).extend(stories_after(line))
+    return found
 
 
 def _link_phase(phase: Phase, entry: list[str]) -> list[str]:

@@ -219,3 +219,34 @@ def test_a_task_naming_itself_is_a_warning(tmp_path: Path) -> None:
     plan = write(tmp_path, "# Tasks: S\n\n- [ ] T001 One, after T001\n")
     assert plan["tasks"][0]["depends_on"] == []
     assert plan["warnings"][0]["message"] == "T001 names itself as a dependency: ignored"
+
+
+def test_the_dependencies_section_may_make_a_story_wait(tmp_path: Path) -> None:
+    text = """# Tasks: Three stories
+
+## Phase 1: Foundational
+
+- [ ] T001 Base
+
+## Phase 2: User Story 1 - A (Priority: P1)
+
+- [ ] T002 [US1] A
+
+## Phase 3: User Story 2 - B (Priority: P2)
+
+- [ ] T003 [US2] B
+
+## Phase 4: User Story 3 - C (Priority: P3)
+
+- [ ] T004 [US3] C
+
+## Dependencies & Execution Order
+
+### User Story Dependencies
+
+- **User Story 1 (P1)**: Can start after Foundational (Phase 2) - No dependencies on other stories
+- **User Story 2 (P2)**: Can start after Foundational - May integrate with US1 but stays independent
+- **User Story 3 (P3)**: Depends on US1 and US2 completion
+"""
+    deps = {t["id"]: t["depends_on"] for t in write(tmp_path, text)["tasks"]}
+    assert deps == {"T001": [], "T002": ["T001"], "T003": ["T001"], "T004": ["T001", "T002", "T003"]}
