@@ -101,14 +101,28 @@ def plan() -> None:
     """Convert, load and show plans."""
 
 
+def strict_option(func: Any) -> Any:
+    help_text = "Refuse the file on the first warning (a task without an id, an unknown reference, …)."
+    return click.option("--strict", is_flag=True, help=help_text)(func)
+
+
+def _warn(loaded: dict[str, Any]) -> None:
+    """The parser's warnings, one `file:line: field: message` line each, on stderr."""
+    for warning in loaded.get("warnings", []):
+        click.echo(f"orch: warning: {warning['text']}", err=True)
+
+
 @plan.command("convert")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
-def plan_convert(file: Path, plan_id: str | None) -> None:
-    """Print FILE as orch's normalised plan JSON (writes nothing)."""
+@strict_option
+def plan_convert(file: Path, plan_id: str | None, strict: bool) -> None:
+    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr."""
     from orchestrator.plans import load_plan
 
-    emit(load_plan(file, plan_id=plan_id, external_ids=_known_ids()))
+    loaded = load_plan(file, plan_id=plan_id, external_ids=_known_ids(), strict=strict)
+    _warn(loaded)
+    emit(loaded)
 
 
 def _known_ids() -> frozenset[str]:
@@ -122,14 +136,43 @@ def _known_ids() -> frozenset[str]:
 @plan.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
-@click.option("--replace", is_flag=True, help="Replace an existing plan of the same id.")
-def plan_add(file: Path, plan_id: str | None, replace: bool) -> None:
+@click.option("--replace", is_flag=True, help="Replace the plan of the same id; kept tasks keep their state.")
+@strict_option
+@json_option
+def plan_add(file: Path, plan_id: str | None, replace: bool, strict: bool, as_json: bool) -> None:
     """Validate FILE and load it into `.orch/`."""
     store = Store.discover()
     actor = workflow.actor_for(store)
-    loaded = workflow.add_plan(store, file, replace=replace, plan_id=plan_id, actor=actor)
+    loaded = workflow.add_plan(store, file, replace=replace, plan_id=plan_id, actor=actor, strict=strict)
     count = len(loaded["tasks"])
+    _warn(loaded)
+    if as_json:
+        emit({"plan": loaded["plan"]["id"], "tasks": count, "warnings": loaded["warnings"]})
+        return
     click.echo(f"Added plan {loaded['plan']['id']!r} ({count} tasks) from {file}. Next: `orch next`.")
+
+
+@plan.command("export")
+@click.argument("plan_id", metavar="PLAN")
+@click.option("--format", "fmt", type=click.Choice(["speckit"]), default="speckit", show_default=True,
+              help="The format to write.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: stdout).")
+def plan_export(plan_id: str, fmt: str, output: Path | None) -> None:
+    """Write PLAN back as a spec-kit task list, completed tasks ticked `[x]`."""
+    from orchestrator.plans import speckitexport
+
+    store = Store.discover()
+    plan = workflow.select_plan(store, plan_id)[0]
+    tasks = sorted((t for t in store.tasks() if t["plan"] == plan["id"]), key=lambda t: t.get("position", 0))
+    sources = store.plan_sources(plan["id"])
+    source = sources[0].read_text(encoding="utf-8") if sources else None
+    text = speckitexport.export(plan, tasks, source)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote plan {plan['id']!r} to {output} ({fmt}).")
 
 
 @plan.command("show")

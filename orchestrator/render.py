@@ -49,7 +49,7 @@ def task_table(tasks: list[dict[str, Any]]) -> str:
                 task.get("specialist") or "-",
                 ", ".join(task["depends_on"]) or "-",
                 _short(task["bound_to"]),
-                task["title"],
+                f"[{task['story']}] {task['title']}" if task.get("story") else task["title"],
             ]
         )
         tints.append(

@@ -24,8 +24,11 @@ SUMMARY_KEYS = ("id", "title", "status", "priority", "specialist", "depends_on",
 
 
 def summary(task: dict[str, Any]) -> dict[str, Any]:
-    """What `orch status` and `orch next` need of a task (a third of the whole, or less)."""
-    return {key: task.get(key) for key in SUMMARY_KEYS}
+    """What `orch status` and `orch next` need of a task (a third of the whole, or less); `story` is
+    the user story a spec-kit task serves (`[US1]`), which `orch status` shows."""
+    row = {key: task.get(key) for key in SUMMARY_KEYS}
+    row["story"] = (task.get("fields") or {}).get("story")
+    return row
 
 
 def load(state_dir: str, runtime_dir: str, name: str = NAME) -> list[dict[str, Any]] | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from orchestrator import anchors, callers, graph, lifecycle
 from orchestrator import config as config_mod
-from orchestrator.errors import InvalidInput, OrchError, Refused
+from orchestrator.errors import InvalidInput, OrchError, PlanError, Refused
 from orchestrator.jsonfile import readable
 from orchestrator.runtime import Runtime, is_live, now_iso
 from orchestrator.store import SCHEMA, Store
@@ -108,15 +108,18 @@ def add_plan(
     plan_id: str | None = None,
     actor: str = "orch",
     source_name: str | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Validate the plan file and load it into `.orch/`. Nothing is written on any error; an add
     killed half-way leaves its plan file marked `incomplete`, which `complete_plan` finishes (and
-    which a new `orch plan add` of the same plan replaces without --replace)."""
+    which a new `orch plan add` of the same plan replaces without --replace). The result's
+    `warnings` are the parser's, then any task the file marks done that orch does not (orch wins)."""
     from orchestrator.plans import load_plan
 
     with store.locked():
         existing = store.tasks()
-        normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(existing, None))
+        outside = _ids_outside(existing, None)
+        normalised = load_plan(source, plan_id=plan_id, external_ids=outside, strict=strict)
         pid = normalised["plan"]["id"]
         old = store.plan(pid)
         if old is not None and not replace and not old.get("incomplete"):
@@ -128,6 +131,7 @@ def add_plan(
         previous = {t["id"]: t for t in existing if t["plan"] == pid}
         _check_replace_keeps_active(previous, normalised["tasks"])
         merged = _plan_tasks(normalised, previous, actor)
+        normalised["warnings"] += _state_kept(normalised["tasks"], previous, source)
         _check_acyclic(others + merged, source)
         _write_plan(store, normalised, merged, previous, source, actor)
     return normalised
@@ -165,6 +169,23 @@ def _check_replace_keeps_active(previous: dict[str, dict[str, Any]], new: list[d
         raise Refused(
             f"the new plan drops tasks still in progress: {', '.join(dropped)}; finish or cancel them first"
         )
+
+
+def _state_kept(
+    new: list[dict[str, Any]], previous: dict[str, dict[str, Any]], source: Path
+) -> list[dict[str, Any]]:
+    """A warning for each kept task the file marks completed but orch does not: a ticked box is
+    no receipt, so orch's state stands (`orch done` records the work)."""
+    from orchestrator.plans import warning_dict
+
+    found = []
+    for spec in new:
+        old = previous.get(spec["id"])
+        if old is not None and spec["status"] == "completed" and old["status"] != "completed":
+            status = old["status"]
+            message = f"{spec['id']} is marked done in the file but is {status} in orch: orch's state stands"
+            found.append(warning_dict(PlanError(str(source), spec["line"], "status", message)))
+    return found
 
 
 def _check_acyclic(tasks: list[dict[str, Any]], source: Path) -> None:
@@ -573,6 +594,7 @@ def _task_row(
         "plan": task["plan"],
         "milestone": task.get("milestone"),
         "specialist": task.get("specialist"),
+        "story": task.get("story"),
     }
 
 

@@ -1,4 +1,4 @@
-"""Plan files in three formats, read into one normalised, validated dict.
+"""Plan files in five formats, read into one normalised, validated dict.
 
 `load_plan` detects the format, parses it, and checks the plan as a whole: unique ids, known
 dependencies, no cycles, declared milestones. Every failure is a `PlanError` naming file, line and
@@ -12,35 +12,53 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import PlanError
-from orchestrator.plans import native, subtasks, taskdoc
+from orchestrator.plans import kiro, native, speckit, subtasks, taskdoc
 from orchestrator.plans.drafts import Draft, ParsedPlan, check_duplicates
 from orchestrator.plans.values import check_id, convert, parse_estimate, slugify
 
-__all__ = ["load_plan", "parse_estimate"]
+__all__ = ["load_plan", "parse_estimate", "warning_dict"]
 
 _FORMATS = (
     "expected a native plan (YAML frontmatter with 'id' or 'title', then '## id: Title' sections), "
-    "a 'Task N:' document ('### Task 1: Title' headings), or a JSON subtask list (a .json file)"
+    "a 'Task N:' document ('### Task 1: Title' headings), a spec-kit task list ('- [ ] T001 …' lines), "
+    "a Kiro task list ('- [ ] 1. Title' lines), or a JSON subtask list (a .json file)"
 )
 
 _EMPTY = {
     "native": "a task is a '## id: Title' section",
     "taskdoc": "a task is a '### Task N: Title' heading",
     "subtasks": "the subtask list is empty",
+    "speckit": "a task is a '- [ ] T001 Description' line",
+    "kiro": "a task is a '- [ ] 1. Title' line",
 }
 
 
 def load_plan(
-    path: str | Path, *, external_ids: frozenset[str] = frozenset(), plan_id: str | None = None
+    path: str | Path,
+    *,
+    external_ids: frozenset[str] = frozenset(),
+    plan_id: str | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """The plan in `path`, normalised and validated.
+    """The plan in `path`, normalised and validated, with the `warnings` its parser worked around.
 
     `external_ids` are the ids of tasks in other plans, which a dependency may name; `plan_id`
-    overrides the id the file gives (or the slug of its name).
+    overrides the id the file gives (or the slug of its name). With `strict`, the first warning (by
+    line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
     """
     file = str(path)
     parsed = _parse(_read(Path(path), file), file, external_ids)
-    return _finish(parsed, Path(path), plan_id, external_ids)
+    parsed.warnings.sort(key=lambda warning: warning.line or 0)
+    if strict and parsed.warnings:
+        raise parsed.warnings[0]
+    loaded = _finish(parsed, Path(path), plan_id, external_ids)
+    loaded["warnings"] = [warning_dict(warning) for warning in parsed.warnings]
+    return loaded
+
+
+def warning_dict(warning: PlanError) -> dict[str, Any]:
+    """A warning as `--json` output shows it; `text` is the line the CLI prints on stderr."""
+    return {"line": warning.line, "field": warning.field, "message": warning.detail, "text": str(warning)}
 
 
 def _read(path: Path, file: str) -> str:
@@ -56,7 +74,9 @@ def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
     """Detect the format of `text` and parse it.
 
     Markdown whose frontmatter names the plan is native unless it has more `Task N:` headings than
-    `## id: Title` ones; then, and without such frontmatter, it is a "Task N:" document.
+    `## id: Title` ones; then, and without such frontmatter, it is a "Task N:" document. Only a file
+    that is neither, yet has a `- [ ] T001 …` line, is a spec-kit list; failing that, one with a
+    `- [ ] 1. …` line is a Kiro list: so no file the older formats read changes format.
     """
     if file.lower().endswith(".json"):
         return subtasks.parse(text, file, external_ids)
@@ -68,6 +88,10 @@ def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
         return native.parse(front, file)
     if task_headings:
         return taskdoc.parse(body, file)
+    if speckit.count_task_lines(body):
+        return speckit.parse(body, file)
+    if kiro.count_task_lines(body):
+        return kiro.parse(body, file)
     if front is not None and named:
         return native.parse(front, file)
     raise PlanError(file, 1, None, f"unrecognised plan format: {_FORMATS}")
@@ -90,6 +114,7 @@ def _finish(
         "milestones": _milestones(parsed, file),
         "gates": parsed.gates,
         "description": parsed.description,
+        **parsed.extra,
     }
     return {"schema": 1, "plan": plan, "tasks": [draft.task for draft in parsed.drafts]}
 

@@ -71,6 +71,12 @@ class ParsedPlan:
     gates: list[dict[str, Any]] = field(default_factory=list)
     milestones_declared: bool = False
     line: int = 1
+    warnings: list[PlanError] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def warn(self, file: str, line: int | None, label: str | None, message: str) -> None:
+        """Note a fault the parser worked around; `--strict` turns the first one into the error."""
+        self.warnings.append(PlanError(file, line, label, message))
 
 
 def new_task(task_id: str, title: str, line: int) -> dict[str, Any]:

@@ -47,3 +47,38 @@ def test_the_subtask_list_example(tmp_path: Path) -> None:
         "user-authentication": ["database-schema-design"],
         "sec-tests": ["user-authentication"],
     }
+
+
+def test_the_spec_kit_example(tmp_path: Path) -> None:
+    text = re.search(r"```markdown\n(# Tasks: Photo Albums.*?)```\n", DOC, re.S)
+    assert text
+    plan = _load(tmp_path, "tasks.md", text.group(1))
+    found = {t["id"]: (t["status"], t["depends_on"], t["priority"]) for t in plan["tasks"]}
+    assert found == {
+        "T001": ("completed", [], "medium"),
+        "T002": ("queued", ["T001"], "medium"),
+        "T003": ("queued", ["T002"], "medium"),
+        "T004": ("queued", ["T003"], "high"),
+        "T005": ("queued", ["T004"], "high"),
+        "T006": ("queued", ["T004"], "high"),
+        "T007": ("queued", ["T005", "T006"], "high"),
+        "T008": ("queued", ["T003"], "medium"),
+        "T009": ("queued", ["T007", "T008"], "medium"),
+    }
+    assert plan["tasks"][3]["fields"]["test_first"] is True
+    assert list(plan["plan"]["sections"]) == ["Dependencies & Execution Order"]
+
+
+def test_the_kiro_example(tmp_path: Path) -> None:
+    text = re.search(r"```markdown\n(# Implementation Plan.*?)```\n", DOC, re.S)
+    assert text
+    plan = _load(tmp_path, "tasks.md", text.group(1))
+    found = {t["id"]: (t["status"], t["depends_on"]) for t in plan["tasks"]}
+    assert found == {
+        "T1": ("completed", []),
+        "T2": ("queued", ["T2.2"]),
+        "T2.1": ("queued", ["T1"]),
+        "T2.2": ("queued", ["T2.1"]),
+        "T3": ("queued", ["T2"]),
+    }
+    assert plan["tasks"][2]["fields"]["requirements"] == ["2.1", "3.3", "1.2"]
