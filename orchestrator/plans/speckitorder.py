@@ -4,7 +4,8 @@ Between phases: Setup, Foundational and every other phase that is not a user sto
 that waits for everything before it; a user-story phase waits only for the barrier before it, so
 stories run in parallel and Polish waits for all of them. Inside a phase, `### ` sub-headings run in
 turn; a task without `[P]` waits for the tasks before it in its sub-heading, a `[P]` task only for
-the last task without `[P]` (or the sub-heading's start), so a run of `[P]` tasks is parallel.
+the sub-heading's start (the phase's, without sub-headings), as issue #17 and spec-kit's "[P]: can
+run in parallel (different files, no dependencies)" have it.
 """
 
 from __future__ import annotations
@@ -171,15 +172,18 @@ def story_dependencies(sections: dict[str, str]) -> dict[str, list[str]]:
 
 
 def _link_phase(phase: Phase, entry: list[str]) -> list[str]:
-    """Link a phase's tasks in order, starting from `entry`; the ids whose completion ends it."""
-    base, run, group = list(entry), list[str](), 0
+    """Link a phase's tasks in order, starting from `entry`; the ids whose completion ends it.
+
+    In each group a `[P]` task waits only for the group's start; a task without `[P]` waits for
+    every task before it in the group (the last one without `[P]` and the `[P]` ones since)."""
+    start, last, run, group = list(entry), list[str](), list[str](), 0
     for item in phase.items:
         if item.group != group:
-            base, run, group = (run or base), [], item.group
+            start, last, run, group = (last + run) or start, [], [], item.group
         if item.parallel:
-            item.draft.task["depends_on"] = list(base)
+            item.draft.task["depends_on"] = list(start)
             run.append(item.draft.task["id"])
         else:
-            item.draft.task["depends_on"] = list(run or base)
-            base, run = [item.draft.task["id"]], []
-    return run or base
+            item.draft.task["depends_on"] = (last + run) or list(start)
+            last, run = [item.draft.task["id"]], []
+    return (last + run) or start

@@ -56,8 +56,8 @@ def test_the_spec_kit_example(tmp_path: Path) -> None:
     found = {t["id"]: (t["status"], t["depends_on"], t["priority"]) for t in plan["tasks"]}
     assert found == {
         "T001": ("completed", [], "medium"),
-        "T002": ("queued", ["T001"], "medium"),
-        "T003": ("queued", ["T002"], "medium"),
+        "T002": ("queued", [], "medium"),
+        "T003": ("queued", ["T001", "T002"], "medium"),
         "T004": ("queued", ["T003"], "high"),
         "T005": ("queued", ["T004"], "high"),
         "T006": ("queued", ["T004"], "high"),

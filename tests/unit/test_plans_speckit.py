@@ -82,14 +82,14 @@ def test_tests_first_notes_flag_their_phase(plan: dict[str, Any]) -> None:
 
 def test_the_phase_order_and_parallel_marks_become_dependencies(plan: dict[str, Any]) -> None:
     deps = {task_id: task["depends_on"] for task_id, task in tasks(plan).items()}
-    assert deps["T001"] == [] and deps["T002"] == ["T001"] and deps["T003"] == ["T002"]
-    assert deps["T004"] == ["T003"], "Foundational waits for Setup"
-    assert deps["T005"] == deps["T006"] == ["T004"], "[P] tasks wait for the last task without [P]"
-    assert deps["T007"] == deps["T008"] == ["T005", "T006"], "a story waits for Foundational"
+    assert deps["T001"] == [] and deps["T002"] == ["T001"] and deps["T003"] == [], "[P]: no wait in its phase"
+    assert deps["T004"] == ["T002", "T003"], "Foundational waits for Setup"
+    assert deps["T005"] == deps["T006"] == ["T002", "T003"], "[P] tasks wait only for their phase's start"
+    assert deps["T007"] == deps["T008"] == ["T004", "T005", "T006"], "a story waits for Foundational"
     assert deps["T009"] == ["T007", "T008"], "a ### sub-heading waits for the one before it"
     assert deps["T011"] == ["T009", "T010"]
-    assert deps["T013"] == ["T005", "T006"], "stories are independent of each other"
-    assert deps["T015"] == ["T005", "T006", "T011"], "'after T011' adds an edge"
+    assert deps["T013"] == ["T004", "T005", "T006"], "stories are independent of each other"
+    assert deps["T015"] == ["T004", "T005", "T006", "T011"], "'after T011' adds an edge"
     assert deps["T017"] == ["T012", "T014", "T016"], "Polish waits for every story"
 
 
@@ -100,7 +100,7 @@ def test_a_setup_only_file(tmp_path: Path) -> None:
     assert plan["plan"]["id"] == "002-feature"
     assert [(t["id"], t["status"], t["depends_on"]) for t in plan["tasks"]] == [
         ("T001", "queued", []),
-        ("T002", "completed", ["T001"]),
+        ("T002", "completed", []),
     ]
 
 

@@ -40,10 +40,8 @@ def test_next_follows_setup_foundational_stories_then_polish(repo: Path, orch: O
     added(repo, orch)
     assert ready(orch) == ["T003"], "only Setup is ready (T001 and T002 are ticked)"
     finish(orch, "T003")
-    assert ready(orch) == ["T004"]
-    finish(orch, "T004")
-    assert ready(orch) == ["T005", "T006"], "[P] tasks are ready together"
-    finish(orch, "T005", "T006")
+    assert ready(orch) == ["T004", "T005", "T006"], "[P] tasks start with their phase"
+    finish(orch, "T004", "T005", "T006")
     assert ready(orch) == ["T007", "T008", "T013"], "every story starts once Foundational is done"
     finish(orch, "T007", "T008", "T009", "T010", "T011", "T013", "T014")
     assert ready(orch) == ["T012", "T015"], "T015 waited for T011, as its text says"
