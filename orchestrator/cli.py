@@ -118,19 +118,16 @@ def _warn(loaded: dict[str, Any]) -> None:
 @strict_option
 def plan_convert(file: Path, plan_id: str | None, strict: bool) -> None:
     """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr."""
-    from orchestrator.plans import load_plan
-
-    loaded = load_plan(file, plan_id=plan_id, external_ids=_known_ids(), strict=strict)
+    loaded = workflow.load_against(_known_tasks(), file, plan_id, strict)
     _warn(loaded)
     emit(loaded)
 
 
-def _known_ids() -> frozenset[str]:
+def _known_tasks() -> list[dict[str, Any]]:
     try:
-        store = Store.discover()
-        return frozenset(t["id"] for t in store.summaries())
+        return Store.discover().summaries()
     except OrchError:
-        return frozenset()
+        return []
 
 
 @plan.command("add")

@@ -114,12 +114,9 @@ def add_plan(
     killed half-way leaves its plan file marked `incomplete`, which `complete_plan` finishes (and
     which a new `orch plan add` of the same plan replaces without --replace). The result's
     `warnings` are the parser's, then any task the file marks done that orch does not (orch wins)."""
-    from orchestrator.plans import load_plan
-
     with store.locked():
         existing = store.tasks()
-        outside = _ids_outside(existing, None)
-        normalised = load_plan(source, plan_id=plan_id, external_ids=outside, strict=strict)
+        normalised = load_against(existing, source, plan_id, strict)
         pid = normalised["plan"]["id"]
         old = store.plan(pid)
         if old is not None and not replace and not old.get("incomplete"):
@@ -149,6 +146,21 @@ def complete_plan(store: Store, plan_id: str, actor: str) -> str:
         return f"removed plan {plan_id}: its add was killed before anything but the plan file was written"
     add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, source_name=plan.get("source"))
     return f"completed the interrupted add of plan {plan_id} from {sources[0].name}"
+
+
+def load_against(
+    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False
+) -> dict[str, Any]:
+    """The plan in `source`, its dependencies checked against `tasks` (the repo's). A spec-kit or
+    Kiro list whose ids were scoped because they clash (plans/scoped.py) is read again without its
+    own plan's tasks, so re-adding a plan never scopes it against itself."""
+    from orchestrator.plans import load_plan
+
+    normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(tasks, None), strict=strict)
+    pid = normalised["plan"]["id"]
+    if normalised["plan"].get("id_prefix") and any(t["plan"] == pid for t in tasks):
+        normalised = load_plan(source, plan_id=pid, external_ids=_ids_outside(tasks, pid), strict=strict)
+    return normalised
 
 
 def _ids_outside(tasks: list[dict[str, Any]], plan_id: str | None) -> frozenset[str]:

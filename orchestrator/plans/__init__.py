@@ -14,6 +14,7 @@ from typing import Any
 from orchestrator.errors import PlanError
 from orchestrator.plans import kiro, native, speckit, subtasks, taskdoc
 from orchestrator.plans.drafts import Draft, ParsedPlan, check_duplicates
+from orchestrator.plans.scoped import scope_ids
 from orchestrator.plans.values import check_id, convert, parse_estimate, slugify
 
 __all__ = ["load_plan", "parse_estimate", "warning_dict"]
@@ -105,6 +106,7 @@ def _finish(
         raise PlanError(file, parsed.line, "tasks", f"the plan has no tasks: {_EMPTY[parsed.format]}")
     pid = plan_id or parsed.id or slugify(path.stem) or "plan"
     convert(lambda value: check_id(value, "plan id"), pid, file, None, "plan id")
+    scope_ids(parsed, pid, external_ids, file)
     _validate(parsed, file, external_ids)
     plan = {
         "id": pid,

@@ -27,11 +27,12 @@ def export(plan: dict[str, Any], tasks: list[dict[str, Any]], source: str | None
 def _ticked(source: str, plan: dict[str, Any], tasks: list[dict[str, Any]]) -> str:
     """The saved source with each task line's box set from the task's status."""
     done = {task["id"]: task["status"] == "completed" for task in tasks}
+    prefix = f"{plan['id_prefix']}-" if plan.get("id_prefix") else ""  # see plans/scoped.py
     lines = source.split("\n")
     for draft in speckit.parse(source, str(plan.get("source") or "tasks.md")).drafts:
-        index = int(draft.task["line"]) - 1
-        if draft.task["id"] in done and 0 <= index < len(lines):
-            lines[index] = _box(lines[index], done[draft.task["id"]])
+        index, task_id = int(draft.task["line"]) - 1, prefix + draft.task["id"]
+        if task_id in done and 0 <= index < len(lines):
+            lines[index] = _box(lines[index], done[task_id])
     return "\n".join(lines)
 
 

@@ -112,3 +112,25 @@ def test_warnings_go_to_stderr_and_strict_refuses_naming_the_line(repo: Path, or
         code, _out, err = orch("plan", command, "--strict", "tasks.md")
         assert code == 2 and "tasks.md:6: id: task without an id" in err
     assert json.loads(orch("status", "--json")[1])["tasks"] == []
+
+
+def test_a_second_feature_numbered_from_t001_loads_under_its_number(repo: Path, orch: Orch) -> None:
+    added(repo, orch)
+    second = repo / "specs/002-browse/tasks.md"
+    second.parent.mkdir(parents=True)
+    second.write_text("# Tasks: Browse\n\n## Phase 1: Setup\n\n"
+                      "- [ ] T001 [P] Add the route in src/browse.ts\n"
+                      "- [ ] T002 Test it in tests/browse.test.ts\n")
+    code, _out, err = orch("plan", "add", "specs/002-browse/tasks.md")
+    assert code == 0, err
+    assert "T001, T002 are taken by another plan" in err and "002-<id>" in err
+    assert "002-T001" in ready(orch) and "T003" in ready(orch)
+    status = json.loads(orch("status", "--json", "--plan", "002-browse")[1])
+    rows = {row["id"]: row for row in status["tasks"]}
+    assert sorted(rows) == ["002-T001", "002-T002"] and rows["002-T002"]["depends_on"] == ["002-T001"]
+    finish(orch, "002-T001")
+    code, exported, _err = orch("plan", "export", "002-browse")
+    assert code == 0 and "- [x] T001 [P] Add the route" in exported and "- [ ] T002 Test it" in exported
+    second.write_text(exported)
+    assert orch("plan", "add", "specs/002-browse/tasks.md", "--replace")[0] == 0
+    assert json.loads(orch("show", "002-T001", "--json")[1])["status"] == "completed"
