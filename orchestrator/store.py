@@ -190,6 +190,13 @@ class Store:
         snapshot.save(str(self.dir), str(self.runtime), snapshot.fingerprint(str(self.dir)), tasks)
         index.rebuild(str(self.dir), str(self.runtime), tasks, index.stamp(str(self.dir)))
 
+    def flush_derived(self) -> None:
+        """Bring the snapshot and the index up to date now, inside a locked block, so that reads
+        later in the block (the milestone check after a transition) find them current."""
+        if self._changes:
+            self._refresh_derived()
+            self._changes, self._stamp_before = {}, snapshot.fingerprint(str(self.dir))
+
     def delete_task(self, task_id: str) -> None:
         self.task_path(task_id).unlink(missing_ok=True)
         self._changes[task_id] = None
