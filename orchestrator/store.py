@@ -172,30 +172,24 @@ class Store:
         write_json(self.task_path(task["id"]), task, durable=durable)
         self._changes[task["id"]] = task
 
-    def _refresh_derived(self) -> None:
+    def _refresh_derived(self) -> str:
         """After writing tasks under the lock: bring the snapshot and the hooks' file index up to
-        date now (from the previous snapshot plus this block's changes when that snapshot was
-        current), so neither the next read nor the next tool call pays for a full scan."""
-        prior = snapshot.load_stamped(str(self.dir), str(self.runtime))
-        if prior is not None and prior[0] == self._stamp_before:
-            by_id = {task["id"]: task for task in prior[1]}
-            for task_id, task in self._changes.items():
-                if task is None:
-                    by_id.pop(task_id, None)
-                else:
-                    by_id[task_id] = task
-            tasks = list(by_id.values())
-        else:
+        date now, so neither the next read nor the next tool call pays for a full scan. The
+        snapshot gains a delta of this block's changes when it was current before the block
+        (`snapshot.extend`); the index re-reads only the files that changed (`indexfiles`)."""
+        after = snapshot.fingerprint(str(self.dir))
+        if not snapshot.extend(str(self.dir), str(self.runtime), self._stamp_before, self._changes, after):
             tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
-        snapshot.save(str(self.dir), str(self.runtime), snapshot.fingerprint(str(self.dir)), tasks)
-        index.rebuild(str(self.dir), str(self.runtime), tasks, index.stamp(str(self.dir)))
+            after = snapshot.fingerprint(str(self.dir))
+            snapshot.save(str(self.dir), str(self.runtime), after, tasks)
+        index.rebuild(str(self.dir), str(self.runtime))
+        return after
 
     def flush_derived(self) -> None:
         """Bring the snapshot and the index up to date now, inside a locked block, so that reads
         later in the block (the milestone check after a transition) find them current."""
         if self._changes:
-            self._refresh_derived()
-            self._changes, self._stamp_before = {}, snapshot.fingerprint(str(self.dir))
+            self._changes, self._stamp_before = {}, self._refresh_derived()
 
     def delete_task(self, task_id: str) -> None:
         self.task_path(task_id).unlink(missing_ok=True)
