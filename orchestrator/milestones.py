@@ -98,26 +98,30 @@ def _milestone_due(plan: dict[str, Any], milestone: dict[str, Any], members: lis
 
 class _Plan:
     """The tags the plan's state calls for after a transition, found without reading every task
-    file: the summaries snapshot (one file) gives each task's status and milestone, one git call
-    lists the plan's tags, and a tag that exists is never made again; whole task files are read
-    only for the members of a completed milestone not yet tagged (their gate results), or for
-    every task when a plan-wide tag is about to be made (once per plan)."""
+    file. Only a transition that finishes a task can complete a milestone or the plan, so only
+    then (or while the start tag is missing) is the plan's state read at all: the summaries
+    snapshot (one file) gives each task's status and milestone, one git call lists the plan's
+    tags, and a tag that exists is never made again; whole task files are read only for the
+    members of a completed milestone not yet tagged (their gate results), or for every task when
+    a plan-wide tag is about to be made (once per plan). A milestone a merge completed is tagged
+    at the next transition that finishes a task of the plan."""
 
-    def __init__(self, store: Store, plan: dict[str, Any]) -> None:
-        self.store, self.plan = store, plan
-        self.store.flush_derived()
+    def __init__(self, store: Store, plan: dict[str, Any], task: dict[str, Any], existing: set[str]) -> None:
+        self.store, self.plan, self.existing = store, plan, existing
+        starts = task["status"] == "in_progress" and f"{slug(plan['id'])}-start" not in existing
+        wanted = starts or task["status"] in FINISHED
         ids = plan.get("task_ids")
-        wanted = set(ids) if isinstance(ids, list) else None
-        self.rows = [t for t in store.summaries()
-                     if (t["id"] in wanted if wanted is not None else t["plan"] == plan["id"])]
+        members = set(ids) if isinstance(ids, list) else None
+        self.rows = [t for t in (store.flushed_summaries() if wanted else [])
+                     if (t["id"] in members if members is not None else t["plan"] == plan["id"])]
 
     def whole(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = (self.store.task_or_none(row["id"]) for row in rows)
         return [t for t in found if t is not None]
 
-    def due(self, task: dict[str, Any], existing: set[str]) -> list[Due]:
+    def due(self, task: dict[str, Any]) -> list[Due]:
         """Every tag due after `task` moved that does not exist yet, in the order they are made."""
-        pid, base, made = self.plan["id"], slug(self.plan["id"]), []
+        pid, base, made, existing = self.plan["id"], slug(self.plan["id"]), [], self.existing
         if task["status"] == "in_progress" and f"{base}-start" not in existing:
             title = f"orch: plan {pid} started ({task['id']} in progress)"
             made.append(Due(f"{base}-start", "start", title, self.whole(self.rows)))
@@ -164,7 +168,7 @@ def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str
             return []
         uncommitted = not state["clean"] and any(
             not path.startswith(".orch/") for path in gitops.changed_files(store.root, None))
-        due = _Plan(store, plan).due(task, gitops.tag_names(store.root, slug(plan["id"])))
+        due = _Plan(store, plan, task, gitops.tag_names(store.root, slug(plan["id"]))).due(task)
     except (ImportError, OSError, OrchError):  # no usable git or state: nothing to tag now
         return []
     note = DIRTY_NOTE if uncommitted else None

@@ -30,13 +30,14 @@ def summary(task: dict[str, Any]) -> dict[str, Any]:
     return {key: task.get(key) for key in SUMMARY_KEYS}
 
 
-def load(state_dir: str, runtime_dir: str, name: str = NAME) -> list[dict[str, Any]] | None:
+def load(state_dir: str, runtime_dir: str, name: str = NAME,
+         current: str | None = None) -> list[dict[str, Any]] | None:
     """The tasks of snapshot `name` (NAME: whole tasks; SUMMARY: `summary` of each) if it is
-    current, else None."""
+    current (its stamp is `current`, when the caller knows it), else None."""
     found = load_stamped(state_dir, runtime_dir, name)
     if found is None:
         return None
-    now = fingerprint(state_dir)
+    now = fingerprint(state_dir) if current is None else current
     if found[0] == now:
         return found[1]
     delta = _delta(state_dir, runtime_dir)
@@ -128,6 +129,29 @@ def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str
     for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
         write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
                    durable=False)
+
+
+def advance(state_dir: str, before: str, sizes: dict[str, int | None]) -> str:
+    """The fingerprint after a locked block wrote the task files `sizes` names ({task id: its size
+    before, None when it did not exist}) onto a folder whose fingerprint was `before`: a stat of
+    each of those files instead of every file. A deleted file may have been the newest: then, as
+    when `before` is no fingerprint, every file is counted again."""
+    parts = before.split(":")
+    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+        return fingerprint(state_dir)
+    count, newest, size = int(parts[1]), int(parts[2]), int(parts[3])
+    folder = os.path.join(state_dir, "tasks")
+    for task_id, old in sizes.items():
+        try:
+            info = os.stat(os.path.join(folder, f"{task_id}.json"))
+        except FileNotFoundError:
+            return fingerprint(state_dir)
+        count, size = count + (old is None), size - (old or 0) + info.st_size
+        newest = max(newest, info.st_mtime_ns)
+    try:
+        return f"{os.stat(folder).st_mtime_ns}:{count}:{newest}:{size}"
+    except FileNotFoundError:
+        return "0"
 
 
 def fingerprint(state_dir: str) -> str:

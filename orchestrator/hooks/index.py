@@ -192,7 +192,7 @@ def _view(state_dir: str, runtime_dir: str) -> View:
         lock.__exit__()
 
 
-def _refreshed(root: str, state_dir: str, *, wait: bool) -> View:
+def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None = None) -> View:
     """Holding the index lock: the current generation, brought up to date in place when only a
     few task files changed (`indexfiles`), else rebuilt whole; buckets in memory when the index
     cannot be written."""
@@ -205,7 +205,8 @@ def _refreshed(root: str, state_dir: str, *, wait: bool) -> View:
         folder = os.path.join(root, current[1])
         try:
             if indexfiles.refresh(folder, os.path.join(state_dir, "tasks"), RACY_NS,
-                                  lambda tasks, status: _entries(tasks, status, state_dir), bucket_file):
+                                  lambda tasks, status: _entries(tasks, status, state_dir), bucket_file,
+                                  only):
                 write_text(os.path.join(root, "current"), fastjson.dumps([generation, current[1]]),
                            durable=False)
                 return folder
@@ -250,15 +251,19 @@ def _current(root: str) -> list[str] | None:
 # -- building -----------------------------------------------------------------------------------
 
 
-def rebuild(state_dir: str, runtime_dir: str) -> None:
+def rebuild(state_dir: str, runtime_dir: str, before: str | None = None,
+            written: set[str] | None = None) -> None:
     """Bring the published index up to date with the task files, after orch wrote some of them
-    (reading only those that changed, see `indexfiles`). Needs the index lock: when it stays busy
-    past LOCK_DEADLINE, nothing is published and the next reader refreshes it."""
+    (reading only those that changed, see `indexfiles`): when the index was current at the stamp
+    `before` and the caller, holding the state lock since, wrote only the task files `written`,
+    only those are looked at. Needs the index lock: when it stays busy past LOCK_DEADLINE,
+    nothing is published and the next reader refreshes it."""
     root = index_dir(state_dir, runtime_dir)
     lock = _lock(root)
     if lock is not None:
         try:
-            _refreshed(root, state_dir, wait=False)
+            only = written if before is not None and _fresh(root, before) is not None else None
+            _refreshed(root, state_dir, wait=False, only=only)
         finally:
             lock.__exit__()
 

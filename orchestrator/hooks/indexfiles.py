@@ -74,12 +74,15 @@ def save_table(folder: str, table: Table) -> None:
     write_text(os.path.join(folder, TASKS), fastjson.dumps(table), durable=False)
 
 
-def changed(folder: str, table: Table, racy_ns: int) -> tuple[Table, set[str]] | None:
+def changed(folder: str, table: Table, racy_ns: int,
+            only: set[str] | None = None) -> tuple[Table, set[str]] | None:
     """(new rows of the files that differ from `table`, stems of the files gone), or None when
-    so many changed that a whole rebuild is as cheap."""
+    so many changed that a whole rebuild is as cheap. `only`: look at those files alone."""
     fresh: Table = {}
     seen: set[str] = set()
     since = time.time_ns() - racy_ns
+    if only is not None:
+        return _changed_only(folder, table, only, since)
     for entry, info in _entries(folder):
         stem = entry.name[:-5]
         seen.add(stem)
@@ -91,15 +94,30 @@ def changed(folder: str, table: Table, racy_ns: int) -> tuple[Table, set[str]] |
     return fresh, set(table) - seen
 
 
-def refresh(generation_dir: str, tasks_dir: str, racy_ns: int, entries_of: Any, file_of: Any) -> bool:
+def _changed_only(folder: str, table: Table, only: set[str], since: int) -> tuple[Table, set[str]]:
+    fresh: Table = {}
+    gone: set[str] = set()
+    for stem in only:
+        path = os.path.join(folder, f"{stem}.json")
+        try:
+            fresh[stem] = _row(path, os.stat(path), since)
+        except FileNotFoundError:
+            if stem in table:
+                gone.add(stem)
+    return fresh, gone
+
+
+def refresh(generation_dir: str, tasks_dir: str, racy_ns: int, entries_of: Any, file_of: Any,
+            only: set[str] | None = None) -> bool:
     """Bring the published generation in `generation_dir` up to date with the task files, in
     place; False when it has no table or too much changed (the caller rebuilds it whole).
     `entries_of(tasks, status)` gives `[(bucket, entry), ...]` of some tasks (`status`: of every
-    task), `file_of(bucket)` the bucket's file name. Holding the index lock."""
+    task), `file_of(bucket)` the bucket's file name; `only`: the stems of the only files that may
+    have changed (orch wrote them, holding the state lock). Holding the index lock."""
     table = read_json_or(os.path.join(generation_dir, TASKS), None)
     if not isinstance(table, dict):
         return False
-    found = changed(tasks_dir, table, racy_ns)
+    found = changed(tasks_dir, table, racy_ns, only)
     if found is None:
         return False
     fresh, gone = found
