@@ -65,7 +65,7 @@ class Settings:
     def make(cls, quick: bool) -> Settings:
         if quick:
             return cls(True, (100, 1000), hook_runs=5, hook_warmup=1, cli_runs=3, cli_warmup=1,
-                       importtime_runs=1, verb_runs=2, verb_warmup=1)
+                       importtime_runs=1, verb_runs=1, verb_warmup=0)
         return cls(False)
 
 
