@@ -210,7 +210,7 @@ def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None =
                 write_text(os.path.join(root, "current"), fastjson.dumps([generation, current[1]]),
                            durable=False)
                 return folder
-        except (OSError, ValueError, TypeError, IndexError):
+        except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
             pass  # a hand-damaged generation: rebuild it whole
     table, tasks = indexfiles.scan(os.path.join(state_dir, "tasks"), RACY_NS)
     buckets = _buckets(tasks, state_dir)

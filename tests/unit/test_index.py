@@ -288,3 +288,16 @@ def test_each_work_tree_keeps_its_own_snapshots(tmp_path: Path) -> None:
 def _save_tree(state: str, *tasks: dict[str, Any]) -> None:
     Path(state, "tasks").mkdir(parents=True)
     _save(state, *tasks)
+
+
+def test_a_damaged_file_table_means_a_whole_rebuild(indexed: tuple[str, str]) -> None:
+    from orchestrator.hooks import indexfiles
+
+    state, runtime = indexed
+    index.owners("x", state, runtime)
+    root = Path(index.index_dir(state, runtime))
+    current = json.loads((root / "current").read_text())
+    (root / current[1] / indexfiles.TASKS).write_text('{"auth.json": 7}')
+    _save(state, _task("extra", ["extra/*"]))
+    assert [e[1] for e in index.owners("extra/x", state, runtime)] == ["extra"]
+    assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]
