@@ -156,9 +156,9 @@ def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str
     """Create the tags that became due after `task`'s transition (state lock held by the caller).
 
     Returns the names created. Never fails the transition and never writes to stdout: no
-    repository, no commit yet or a merge/rebase in progress mean no tag now (a later transition
-    of the same kind, or of a task of the same milestone, catches up); a git error is one
-    warning line on stderr."""
+    repository, no commit yet or a merge/rebase in progress mean no tag now (a later start catches
+    up the start tag, a later transition that finishes a task of the plan the milestone and
+    complete tags); a git error is one warning line on stderr."""
     try:
         from orchestrator import gitops
 
