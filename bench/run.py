@@ -58,12 +58,14 @@ class Settings:
     cli_runs: int = 15
     cli_warmup: int = 2
     importtime_runs: int = 7
+    verb_runs: int = 9
+    verb_warmup: int = 1
 
     @classmethod
     def make(cls, quick: bool) -> Settings:
         if quick:
             return cls(True, (100, 1000), hook_runs=5, hook_warmup=1, cli_runs=3, cli_warmup=1,
-                       importtime_runs=1)
+                       importtime_runs=1, verb_runs=1, verb_warmup=0)
         return cls(False)
 
 
@@ -187,7 +189,7 @@ class BenchRepo:
         self.tasks = make_tasks(count)
         self.plan = os.path.join(self.root, "plan.md")
         self.timings: dict[str, list[float]] = {}
-        self.mine = self.waiting = self.tasks[0]
+        self.mine = self.waiting = self.spare = self.tasks[0]
 
     def build(self, session: str) -> None:
         os.makedirs(self.root)
@@ -209,7 +211,7 @@ class BenchRepo:
             self._orch_timed("move completed", "move", task.id, "completed", "--agent", SETUP_AGENT)
             done.add(task.id)
         ready = [t for t in self.tasks if t.id not in done and set(t.deps) <= done]
-        self.mine = ready[0]
+        self.mine, self.spare = ready[0], ready[3]
         self._orch_timed("start", "start", self.mine.id, "--agent", session)
         for task, agent in zip(ready[1:3], OTHER_AGENTS, strict=True):
             self._orch_timed("start", "start", task.id, "--agent", agent)
@@ -229,6 +231,16 @@ class BenchRepo:
 
     def path(self, rel: str) -> str:
         return os.path.join(self.root, rel)
+
+    def rewrite_one_task(self) -> None:
+        """Replace one task file by unlink-and-create, as `git pull` or `git checkout` does when
+        a commit changed it (here with the same content): the index must look at it again."""
+        path = os.path.join(self.root, ".orch", "tasks", f"{self.waiting.id}.json")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        os.unlink(path)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
     def touch_tasks(self) -> None:
         """Make the hooks' index stale, as any change of a task file does."""
@@ -291,6 +303,10 @@ def hook_cases(repo: BenchRepo, session: str) -> list[HookCase]:
                  "`git pull` or `git checkout` touching `.orch/` would), so the hook rebuilds its index "
                  "first",
                  f"`{own}`", "PreToolUse", own_write, "allow", before=repo.touch_tasks),
+        HookCase("write-own-pulled", "(f) as (a), one task file changed", "as (a), but one task file "
+                 "was replaced just before, as a `git pull` that changed it does (unlink and create), so "
+                 "the hook first brings its index up to date from that file", f"`{own}`", "PreToolUse",
+                 own_write, "allow", before=repo.rewrite_one_task),
     ]
 
 
@@ -414,6 +430,55 @@ def bench_cli(runner: Runner, small: BenchRepo, large: BenchRepo,
     return samples
 
 
+# -- the write verbs ---------------------------------------------------------------------------
+
+VERBS = ("start", "move", "block")
+
+
+def verb_steps(runner: Runner, repo: BenchRepo) -> list[tuple[str | None, list[str]]]:
+    """One round on the spare ready task: start it, move it back to queued, block it, unblock it
+    (not measured), so every round starts from the same state."""
+    task, agent = repo.spare.id, "bench-verbs"
+    return [("start", runner.orch_cmd("start", task, "--agent", agent)),
+            ("move", runner.orch_cmd("move", task, "queued", "--agent", agent)),
+            ("block", runner.orch_cmd("block", task, "--reason", "bench", "--agent", agent)),
+            (None, runner.orch_cmd("move", task, "queued", "--agent", agent))]
+
+
+def bench_verbs(runner: Runner, repos: list[BenchRepo], settings: Settings) -> dict[str, list[float]]:
+    """`orch start`, `orch move … queued` and `orch block` at every plan size, each preceded by an
+    `orch --version` baseline, the sizes interleaved round by round."""
+    samples: dict[str, list[float]] = {}
+    for round_no in range(settings.verb_warmup + settings.verb_runs):
+        for repo in repos:
+            for verb, argv in verb_steps(runner, repo):
+                base_ms, _ = runner.timed(runner.orch_cmd("--version"), repo.root)
+                ms, done = runner.timed(argv, repo.root)
+                if done.returncode != 0:
+                    raise SystemExit(f"bench: `{' '.join(argv)}` failed (exit {done.returncode}):\n"
+                                     f"{done.stderr.decode(errors='replace')[-2000:]}")
+                if verb is not None and round_no >= settings.verb_warmup:
+                    samples.setdefault(f"{verb} {repo.count}", []).append(ms)
+                    samples.setdefault(f"version {repo.count}", []).append(base_ms)
+    return samples
+
+
+def verb_table(samples: dict[str, list[float]], sizes: list[int]) -> list[str]:
+    small, large = sizes[0], sizes[-1]
+    head = " | ".join(f"{n:,} tasks ms" for n in sizes)
+    lines = [f"| command | {head} | ÷ `orch --version` at {large:,} | **{large:,} ÷ {small:,}** "
+             "| goal ≤ 1.5 |",
+             "|---|" + "---:|" * len(sizes) + "---:|---:|---|"]
+    for verb, label in (("start", "`orch start T`"), ("move", "`orch move T queued`"),
+                        ("block", "`orch block T --reason …`"), ("version", "`orch --version`")):
+        times = [med(samples[f"{verb} {n}"]) for n in sizes]
+        ratio = times[-1] / times[0]
+        goal = "" if verb == "version" else f"{'met' if ratio <= 1.5 else '**missed**'}"
+        lines.append(f"| {label} | " + " | ".join(f"{t:.0f}" for t in times) +
+                     f" | {times[-1] / med(samples[f'version {large}']):.2f} | **{ratio:.2f}** | {goal} |")
+    return lines
+
+
 # -- profiles ---------------------------------------------------------------------------------
 
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
@@ -472,6 +537,7 @@ class Results:
     imports: ImportProfile
     cprofile: str
     stages: list[tuple[str, float]]
+    verbs: dict[str, list[float]] = field(default_factory=dict)
     load: tuple[float, float] = (0.0, 0.0)
     elapsed: float = 0.0
     date: str = ""
@@ -623,6 +689,14 @@ def report(res: Results) -> str:
         *hook_table(res.hooks),
         *noise_note(res.hooks),
         "",
+        "### Write verbs: whole process, median, by plan size",
+        "",
+        f"{s.verb_runs} rounds after {s.verb_warmup} warm-up; in each, at every size, the spare ready task "
+        "is started, moved back to queued, blocked and unblocked (not measured), each command preceded by "
+        "`orch --version`.",
+        "",
+        *verb_table(res.verbs, [repo.count for repo in repos]),
+        "",
         f"### CLI: whole process, median; {large:,} tasks against {small:,}",
         "",
         *cli_table(res.cli, small, large),
@@ -706,6 +780,8 @@ def measure(runner: Runner, workdir: str, settings: Settings) -> Results:
         repo.build(session)
         log(f"  `orch plan add` took {repo.timings['plan add'][0]:.2f} s; measuring the hooks")
         hooks.append(bench_hooks(runner, repo, hook_cases(repo, session), settings))
+    log("measuring the write verbs")
+    verbs = bench_verbs(runner, [run.repo for run in hooks], settings)
     log("measuring the CLI")
     cli = bench_cli(runner, hooks[-2].repo, hooks[-1].repo, settings)
     log("profiling the PreToolUse hook")
@@ -713,7 +789,7 @@ def measure(runner: Runner, workdir: str, settings: Settings) -> Results:
     imports = import_profile(runner, profiled, case, settings.importtime_runs)
     log("measuring the hook in stages")
     steps = bench_stages(runner, profiled, case, settings)
-    return Results(settings, runner, hooks, cli, imports, cprofile(runner, profiled, case), steps)
+    return Results(settings, runner, hooks, cli, imports, cprofile(runner, profiled, case), steps, verbs)
 
 
 def main(argv: list[str]) -> int:

@@ -199,12 +199,24 @@ def create_tag(root: str | os.PathLike[str], name: str, message: str, ref: str =
         if _tag_exists(repo, name):
             return False
         try:
-            repo.git.tag("-a", "--cleanup=whitespace", "-m", message, name, ref)
+            _tag_from_file(repo, name, message, ref)
         except git.GitCommandError:
             if _tag_exists(repo, name):  # another process made it first
                 return False
             raise
         return True
+
+
+def _tag_from_file(repo: git.Repo, name: str, message: str, ref: str) -> None:
+    """`git tag -F`: a message listing 10,000 tasks is too long for one argument (E2BIG)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".tagmsg", delete=False) as handle:
+        handle.write(message)
+    try:
+        repo.git.tag("-a", "--cleanup=whitespace", "-F", handle.name, name, ref)
+    finally:
+        os.unlink(handle.name)
 
 
 def committed_text(root: str | os.PathLike[str], path: str) -> str | None:
@@ -222,6 +234,14 @@ def committed_text(root: str | os.PathLike[str], path: str) -> str | None:
 def tag_exists(root: str | os.PathLike[str], name: str) -> bool:
     with _repo(root) as repo:
         return _tag_exists(repo, name)
+
+
+def tag_names(root: str | os.PathLike[str], base: str) -> set[str]:
+    """The tags `<base>-start`, `<base>-complete` and `<base>/...` that exist, in one git call."""
+    with _repo(root) as repo:
+        out = repo.git.for_each_ref("--format=%(refname:strip=2)", f"refs/tags/{base}-start",
+                                    f"refs/tags/{base}-complete", f"refs/tags/{base}/")
+    return set(str(out).splitlines())
 
 
 def tag_commit(root: str | os.PathLike[str], name: str) -> str:

@@ -91,22 +91,55 @@ class Due(NamedTuple):
     tasks: list[dict[str, Any]]
 
 
-def due_tags(plan: dict[str, Any], tasks: list[dict[str, Any]], task: dict[str, Any]) -> list[Due]:
-    """Every tag the plan's state calls for after `task` moved (existing ones included)."""
-    pid, base = plan["id"], slug(plan["id"])
-    due = []
-    if task["status"] == "in_progress":
-        title = f"orch: plan {pid} started ({task['id']} in progress)"
-        due.append(Due(f"{base}-start", "start", title, tasks))
-    for milestone in _milestones(plan, tasks):
-        members = [t for t in tasks if t.get("milestone") == milestone["id"]]
-        if members and all(t["status"] == "completed" and gates_passed(t) for t in members):
-            title = f"orch: milestone {milestone['id']} of plan {pid} reached: {milestone.get('title', '')}"
-            due.append(Due(f"{base}/{slug(milestone['id'])}", "milestone", title.rstrip(": "), members))
-    statuses = [t["status"] for t in tasks]
-    if "completed" in statuses and all(status in FINISHED for status in statuses):
-        due.append(Due(f"{base}-complete", "complete", f"orch: plan {pid} complete", tasks))
-    return due
+def _milestone_due(plan: dict[str, Any], milestone: dict[str, Any], members: list[dict[str, Any]]) -> Due:
+    title = f"orch: milestone {milestone['id']} of plan {plan['id']} reached: {milestone.get('title', '')}"
+    return Due(f"{slug(plan['id'])}/{slug(milestone['id'])}", "milestone", title.rstrip(": "), members)
+
+
+class _Plan:
+    """The tags the plan's state calls for after a transition, found without reading every task
+    file. Only a transition that finishes a task can complete a milestone or the plan, so only
+    then (or while the start tag is missing) is the plan's state read at all: the summaries
+    snapshot (one file) gives each task's status and milestone, one git call lists the plan's
+    tags, and a tag that exists is never made again; whole task files are read only for the
+    members of a completed milestone not yet tagged (their gate results), or for every task when
+    a plan-wide tag is about to be made (once per plan). A milestone a merge completed is tagged
+    at the next transition that finishes a task of the plan."""
+
+    def __init__(self, store: Store, plan: dict[str, Any], task: dict[str, Any], existing: set[str]) -> None:
+        self.store, self.plan, self.existing = store, plan, existing
+        starts = task["status"] == "in_progress" and f"{slug(plan['id'])}-start" not in existing
+        wanted = starts or task["status"] in FINISHED
+        ids = plan.get("task_ids")
+        members = set(ids) if isinstance(ids, list) else None
+        self.rows = [t for t in (store.flushed_summaries() if wanted else [])
+                     if (t["id"] in members if members is not None else t["plan"] == plan["id"])]
+
+    def whole(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found = (self.store.task_or_none(row["id"]) for row in rows)
+        return [t for t in found if t is not None]
+
+    def due(self, task: dict[str, Any]) -> list[Due]:
+        """Every tag due after `task` moved that does not exist yet, in the order they are made."""
+        pid, base, made, existing = self.plan["id"], slug(self.plan["id"]), [], self.existing
+        if task["status"] == "in_progress" and f"{base}-start" not in existing:
+            title = f"orch: plan {pid} started ({task['id']} in progress)"
+            made.append(Due(f"{base}-start", "start", title, self.whole(self.rows)))
+        for milestone in _milestones(self.plan, self.rows):
+            name = f"{base}/{slug(milestone['id'])}"
+            members = [r for r in self.rows if r.get("milestone") == milestone["id"]]
+            if name in existing or not members or any(r["status"] != "completed" for r in members):
+                continue
+            whole = self.whole(members)
+            if len(whole) == len(members) and all(t["status"] == "completed" and gates_passed(t)
+                                                  for t in whole):
+                made.append(_milestone_due(self.plan, milestone, whole))
+        statuses = [r["status"] for r in self.rows]
+        if (f"{base}-complete" not in existing and "completed" in statuses
+                and all(status in FINISHED for status in statuses)):
+            made.append(Due(f"{base}-complete", "complete", f"orch: plan {pid} complete",
+                            self.whole(self.rows)))
+        return made
 
 
 def _milestones(plan: dict[str, Any], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,8 +156,9 @@ def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str
     """Create the tags that became due after `task`'s transition (state lock held by the caller).
 
     Returns the names created. Never fails the transition and never writes to stdout: no
-    repository, no commit yet or a merge/rebase in progress mean no tag now (a later transition
-    catches up); a git error is one warning line on stderr."""
+    repository, no commit yet or a merge/rebase in progress mean no tag now (a later start catches
+    up the start tag, a later transition that finishes a task of the plan the milestone and
+    complete tags); a git error is one warning line on stderr."""
     try:
         from orchestrator import gitops
 
@@ -132,26 +166,19 @@ def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str
         state = gitops.repo_state(store.root)
         if plan is None or not state["is_repo"] or state["head"] is None or state["operation"]:
             return []
-        tasks = _plan_tasks(store, plan)
         uncommitted = not state["clean"] and any(
             not path.startswith(".orch/") for path in gitops.changed_files(store.root, None))
+        due = _Plan(store, plan, task, gitops.tag_names(store.root, slug(plan["id"]))).due(task)
     except (ImportError, OSError, OrchError):  # no usable git or state: nothing to tag now
         return []
     note = DIRTY_NOTE if uncommitted else None
     made = []
-    for due in due_tags(plan, tasks, task):
-        message = _tag(store, plan, due, note)
+    for tag in due:
+        message = _tag(store, plan, tag, note)
         if message is not None:
-            _record_tag(store, plan, due, message, actor, task["id"])
-            made.append(due.name)
+            _record_tag(store, plan, tag, message, actor, task["id"])
+            made.append(tag.name)
     return made
-
-
-def _plan_tasks(store: Store, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    if isinstance(plan.get("task_ids"), list):
-        found = (store.task_or_none(task_id) for task_id in plan["task_ids"])
-        return [t for t in found if t is not None]
-    return [t for t in store.tasks() if t["plan"] == plan["id"]]
 
 
 def _tag(store: Store, plan: dict[str, Any], due: Due, note: str | None) -> str | None:

@@ -249,8 +249,8 @@ def _broken_index(folder: str) -> str | None:
     if not os.path.isdir(generation):
         return f"{current}: names no index generation"
     for entry in sorted(os.scandir(generation), key=lambda e: e.name):
-        if entry.name.endswith(".json") and entry.name != "%names.json":  # buckets; markers aside
-            reason = _unreadable(entry.path, list)
+        if entry.name.endswith(".json") and entry.name != "%names.json":  # buckets, the file table
+            reason = _unreadable(entry.path, dict if entry.name == "%tasks.json" else list)
             if reason:
                 return reason
     return None

@@ -19,6 +19,8 @@ from orchestrator.jsonfile import write_text
 
 NAME = "snapshot.json"
 SUMMARY = "summary.json"
+DELTA = "snapshot.delta.json"
+DELTA_LIMIT = 200  # tasks a delta holds before it is folded into the snapshots
 SUMMARY_KEYS = ("id", "title", "status", "priority", "specialist", "depends_on", "files", "milestone",
                 "estimate", "plan", "position")
 
@@ -31,13 +33,83 @@ def summary(task: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def load(state_dir: str, runtime_dir: str, name: str = NAME) -> list[dict[str, Any]] | None:
+def load(state_dir: str, runtime_dir: str, name: str = NAME,
+         current: str | None = None) -> list[dict[str, Any]] | None:
     """The tasks of snapshot `name` (NAME: whole tasks; SUMMARY: `summary` of each) if it is
-    current, else None."""
+    current (its stamp is `current`, when the caller knows it), else None."""
     found = load_stamped(state_dir, runtime_dir, name)
-    if found is None or found[0] != fingerprint(state_dir):
+    if found is None:
         return None
-    return found[1]
+    now = fingerprint(state_dir) if current is None else current
+    if found[0] == now:
+        return found[1]
+    delta = _delta(state_dir, runtime_dir)
+    if delta is None or delta[0] != found[0] or delta[1] != now:
+        return None
+    return _merged(found[1], delta[2], summary if name == SUMMARY else None)
+
+
+def _merged(tasks: list[dict[str, Any]], changes: dict[str, Any], shape: Any) -> list[dict[str, Any]]:
+    by_id = {task["id"]: task for task in tasks}
+    for task_id, task in changes.items():
+        if task is None:
+            by_id.pop(task_id, None)
+        else:
+            by_id[task_id] = shape(task) if shape else task
+    return list(by_id.values())
+
+
+def _delta(state_dir: str, runtime_dir: str) -> tuple[str, str, dict[str, Any]] | None:
+    """(stamp of the snapshots it extends, its own stamp, {task id: task or None}) of the delta."""
+    try:
+        with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), DELTA), "rb") as handle:
+            data = fastjson.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), dict):
+        return None
+    return str(data.get("base")), str(data.get("stamp")), data["tasks"]
+
+
+def extend(state_dir: str, runtime_dir: str, before: str, changes: dict[str, Any], after: str) -> bool:
+    """After a locked block that wrote `changes` ({task id: task, or None when deleted}): record
+    them in the delta, stamped `after`, without reading or rewriting the whole snapshots, when
+    they were current as of `before` (with the delta so far); fold the delta into them once it
+    holds DELTA_LIMIT tasks. False when they were not current: the caller rebuilds them."""
+    base = _peek_stamp(state_dir, runtime_dir)
+    delta = _delta(state_dir, runtime_dir)
+    held = delta[2] if delta is not None and delta[0] == base else {}
+    current = delta[1] if delta is not None and delta[0] == base else base
+    if base is None or current != before:
+        return False
+    held = {**held, **changes}
+    if len(held) <= DELTA_LIMIT:
+        text = fastjson.dumps({"base": base, "stamp": after, "tasks": held})
+        write_text(os.path.join(paths.worktree_dir(state_dir, runtime_dir), DELTA), text, durable=False)
+        return True
+    found = load_stamped(state_dir, runtime_dir)
+    if found is None or found[0] != base:
+        return False
+    save(state_dir, runtime_dir, after, _merged(found[1], held, None))
+    return True
+
+
+def _peek_stamp(state_dir: str, runtime_dir: str) -> str | None:
+    """The stamp both snapshots were written with, read from their first bytes (`save` writes it
+    first); None when they differ or cannot be read."""
+    stamps = set()
+    for name in (NAME, SUMMARY):
+        try:
+            with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
+                head = handle.read(256)
+        except OSError:
+            return None
+        prefix = b'{"stamp":"'
+        end = head.find(b'"', len(prefix))
+        if not head.startswith(prefix) or end < 0:
+            return None
+        stamps.add(head[len(prefix):end].decode("ascii", "replace"))
+    return stamps.pop() if len(stamps) == 1 else None
 
 
 def load_stamped(
@@ -60,6 +132,29 @@ def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str
     for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
         write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
                    durable=False)
+
+
+def advance(state_dir: str, before: str, sizes: dict[str, int | None]) -> str:
+    """The fingerprint after a locked block wrote the task files `sizes` names ({task id: its size
+    before, None when it did not exist}) onto a folder whose fingerprint was `before`: a stat of
+    each of those files instead of every file. A deleted file may have been the newest: then, as
+    when `before` is no fingerprint, every file is counted again."""
+    parts = before.split(":")
+    if len(parts) != 4 or not all(part.isdigit() for part in parts):
+        return fingerprint(state_dir)
+    count, newest, size = int(parts[1]), int(parts[2]), int(parts[3])
+    folder = os.path.join(state_dir, "tasks")
+    for task_id, old in sizes.items():
+        try:
+            info = os.stat(os.path.join(folder, f"{task_id}.json"))
+        except FileNotFoundError:
+            return fingerprint(state_dir)
+        count, size = count + (old is None), size - (old or 0) + info.st_size
+        newest = max(newest, info.st_mtime_ns)
+    try:
+        return f"{os.stat(folder).st_mtime_ns}:{count}:{newest}:{size}"
+    except FileNotFoundError:
+        return "0"
 
 
 def fingerprint(state_dir: str) -> str:

@@ -37,7 +37,9 @@ class Store:
         self.plans_dir = self.dir / "plans"
         self.config_path = self.dir / "config.json"
         self._changes: dict[str, dict[str, Any] | None] = {}
-        self._stamp_before = ""
+        self._stamp_before = self._index_before = ""
+        self._sizes: dict[str, int | None] = {}
+        self._holding = False
 
     @classmethod
     def discover(cls, cwd: str | os.PathLike[str] | None = None, *, initialised: bool = True) -> Store:
@@ -74,8 +76,12 @@ class Store:
         lock = filelock.FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT, preserve_lock_file=True)
         try:
             with lock:
-                self._changes, self._stamp_before = {}, snapshot.fingerprint(str(self.dir))
-                yield
+                self._begin(snapshot.fingerprint(str(self.dir)))
+                self._holding = True
+                try:
+                    yield
+                finally:
+                    self._holding = False
                 if self._changes:
                     self._refresh_derived()
         except filelock.Timeout as exc:
@@ -169,28 +175,54 @@ class Store:
         return self.tasks_dir / f"{task_id}.json"
 
     def save_task(self, task: dict[str, Any], *, durable: bool = True) -> None:
+        self._note_size(task["id"])
         write_json(self.task_path(task["id"]), task, durable=durable)
         self._changes[task["id"]] = task
 
-    def _refresh_derived(self) -> None:
+    def _begin(self, stamp: str) -> None:
+        """Start recording a locked block's task writes, as of the snapshot stamp `stamp`."""
+        self._changes, self._sizes, self._stamp_before = {}, {}, stamp
+        self._index_before = index.stamp(str(self.dir))
+
+    def _note_size(self, task_id: str) -> None:
+        """The size of the task's file before this block first wrote it (None: no file), from
+        which `snapshot.advance` derives the new stamp without a stat of every file."""
+        if task_id not in self._sizes:
+            try:
+                self._sizes[task_id] = os.stat(self.task_path(task_id)).st_size
+            except FileNotFoundError:
+                self._sizes[task_id] = None
+
+    def _refresh_derived(self) -> str:
         """After writing tasks under the lock: bring the snapshot and the hooks' file index up to
-        date now (from the previous snapshot plus this block's changes when that snapshot was
-        current), so neither the next read nor the next tool call pays for a full scan."""
-        prior = snapshot.load_stamped(str(self.dir), str(self.runtime))
-        if prior is not None and prior[0] == self._stamp_before:
-            by_id = {task["id"]: task for task in prior[1]}
-            for task_id, task in self._changes.items():
-                if task is None:
-                    by_id.pop(task_id, None)
-                else:
-                    by_id[task_id] = task
-            tasks = list(by_id.values())
-        else:
+        date now, so neither the next read nor the next tool call pays for a full scan. The
+        snapshot gains a delta of this block's changes when it was current before the block
+        (`snapshot.extend`); the index re-reads only the files that changed (`indexfiles`)."""
+        after = snapshot.advance(str(self.dir), self._stamp_before, self._sizes)
+        if not snapshot.extend(str(self.dir), str(self.runtime), self._stamp_before, self._changes, after):
             tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
-        snapshot.save(str(self.dir), str(self.runtime), snapshot.fingerprint(str(self.dir)), tasks)
-        index.rebuild(str(self.dir), str(self.runtime), tasks, index.stamp(str(self.dir)))
+            after = snapshot.fingerprint(str(self.dir))
+            snapshot.save(str(self.dir), str(self.runtime), after, tasks)
+        index.rebuild(str(self.dir), str(self.runtime), self._index_before, set(self._changes))
+        return after
+
+    def flush_derived(self) -> None:
+        """Bring the snapshot and the index up to date now, inside a locked block, so that reads
+        later in the block (the milestone check after a transition) find them current."""
+        if self._changes:
+            self._begin(self._refresh_derived())
+
+    def flushed_summaries(self) -> list[dict[str, Any]]:
+        """`summaries`; inside a locked block, after `flush_derived`, whose snapshot stamp is known
+        (no stat of every task file to check it)."""
+        if not self._holding:
+            return self.summaries()
+        self.flush_derived()
+        found = snapshot.load(str(self.dir), str(self.runtime), snapshot.SUMMARY, current=self._stamp_before)
+        return self._ordered(found) if found is not None else self.summaries()
 
     def delete_task(self, task_id: str) -> None:
+        self._note_size(task_id)
         self.task_path(task_id).unlink(missing_ok=True)
         self._changes[task_id] = None
 

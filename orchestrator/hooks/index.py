@@ -35,6 +35,7 @@ import time
 from orchestrator import fastjson, paths
 from orchestrator.errors import StateError
 from orchestrator.globs import WILDCARDS, glob_matches, may_match_below, segment_matches, split
+from orchestrator.hooks import indexfiles
 from orchestrator.jsonfile import read_json, read_json_or, write_text
 from orchestrator.runtime import FileLock
 
@@ -176,7 +177,7 @@ def _bucket_names(view: View) -> list[str] | None:
 
 
 def _view(state_dir: str, runtime_dir: str) -> View:
-    """The folder of the current generation, rebuilt first when it is stale (see the docstring);
+    """The folder of the current generation, refreshed first when it is stale (see the docstring);
     buckets built in memory when the index lock stays busy or the index cannot be written."""
     root = index_dir(state_dir, runtime_dir)
     folder = _fresh(root, stamp(state_dir))
@@ -186,15 +187,38 @@ def _view(state_dir: str, runtime_dir: str) -> View:
     if lock is None:
         return _buckets(load_tasks(os.path.join(state_dir, "tasks")), state_dir)
     try:
-        folder = _fresh(root, stamp(state_dir))  # another process may have rebuilt it meanwhile
-        if folder is None:
-            generation, tasks = _read_tasks(state_dir)
-            folder = _publish_or_none(root, generation, _buckets(tasks, state_dir))
-            if folder is None:
-                return _buckets(tasks, state_dir)
-        return folder
+        return _refreshed(root, state_dir, wait=True)
     finally:
         lock.__exit__()
+
+
+def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None = None) -> View:
+    """Holding the index lock: the current generation, brought up to date in place when only a
+    few task files changed (`indexfiles`), else rebuilt whole; buckets in memory when the index
+    cannot be written."""
+    generation = _settled_stamp(state_dir) if wait else stamp(state_dir)
+    folder = _fresh(root, generation)  # another process may have refreshed it meanwhile
+    if folder is not None:
+        return folder
+    current = _current(root)
+    if current is not None and _complete(os.path.join(root, current[1])):
+        folder = os.path.join(root, current[1])
+        try:
+            if indexfiles.refresh(folder, os.path.join(state_dir, "tasks"), RACY_NS,
+                                  lambda tasks, status: _entries(tasks, status, state_dir), bucket_file,
+                                  only):
+                write_text(os.path.join(root, "current"), fastjson.dumps([generation, current[1]]),
+                           durable=False)
+                return folder
+        except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+            pass  # a hand-damaged generation: rebuild it whole
+    table, tasks = indexfiles.scan(os.path.join(state_dir, "tasks"), RACY_NS)
+    buckets = _buckets(tasks, state_dir)
+    return _publish_or_none(root, generation, buckets, table) or buckets
+
+
+def _complete(folder: str) -> bool:
+    return os.path.exists(os.path.join(folder, COMPLETE))
 
 
 def _lock(root: str) -> FileLock | None:
@@ -212,7 +236,7 @@ def _fresh(root: str, generation: str) -> str | None:
     if current is None or current[0] != generation:
         return None
     folder = os.path.join(root, current[1])
-    return folder if os.path.exists(os.path.join(folder, COMPLETE)) else None
+    return folder if _complete(folder) else None
 
 
 def _current(root: str) -> list[str] | None:
@@ -227,21 +251,21 @@ def _current(root: str) -> list[str] | None:
 # -- building -----------------------------------------------------------------------------------
 
 
-def rebuild(state_dir: str, runtime_dir: str, tasks: list[dict[str, Any]] | None = None,
-            generation: str | None = None) -> str:
-    """Rebuild and publish the index from the task files (or from `tasks`, current as of
-    `generation`); returns the generation. Publishing needs the index lock: when it stays busy
-    past LOCK_DEADLINE, nothing is published and the next reader rebuilds."""
-    if tasks is None or generation is None:
-        generation, tasks = _read_tasks(state_dir)
+def rebuild(state_dir: str, runtime_dir: str, before: str | None = None,
+            written: set[str] | None = None) -> None:
+    """Bring the published index up to date with the task files, after orch wrote some of them
+    (reading only those that changed, see `indexfiles`): when the index was current at the stamp
+    `before` and the caller, holding the state lock since, wrote only the task files `written`,
+    only those are looked at. Needs the index lock: when it stays busy past LOCK_DEADLINE,
+    nothing is published and the next reader refreshes it."""
     root = index_dir(state_dir, runtime_dir)
     lock = _lock(root)
     if lock is not None:
         try:
-            _publish_or_none(root, generation, _buckets(tasks, state_dir))
+            only = written if before is not None and _fresh(root, before) is not None else None
+            _refreshed(root, state_dir, wait=False, only=only)
         finally:
             lock.__exit__()
-    return generation
 
 
 def keep_current(state_dir: str, runtime_dir: str, before: str) -> None:
@@ -275,25 +299,36 @@ def load_tasks(folder: str) -> list[dict[str, Any]]:
     return tasks
 
 
-def _read_tasks(state_dir: str) -> tuple[str, list[dict[str, Any]]]:
-    """(stamp, tasks) from the task files. File times are coarse on some kernels (a clock tick of
-    4 to 10 ms): a write later in the tick that set the stamp leaves the same stamp, so a read
-    during that tick could miss it unseen. A stamp that recent is first waited out."""
+def _settled_stamp(state_dir: str) -> str:
+    """The stamp of the task files, once it is not racily recent. File times are coarse on some
+    kernels (a clock tick of 4 to 10 ms): a write later in the tick that set the stamp leaves the
+    same stamp, so a read during that tick could miss it unseen. A stamp that recent is first
+    waited out."""
     for _attempt in range(RETRIES):  # writes that keep coming are read as they are
         generation = stamp(state_dir)
         wait = min(int(generation) + RACY_NS - time.time_ns(), RACY_NS)  # a future stamp: no hang
         if wait <= 0:
             break
         time.sleep(wait / 1e9)
-    return stamp(state_dir), load_tasks(os.path.join(state_dir, "tasks"))
+    return stamp(state_dir)
 
 
 def _buckets(tasks: list[dict[str, Any]], state_dir: str) -> Buckets:
-    """Entries of the unfinished tasks' globs (normalised; `..` ones dropped), by bucket;
-    lower-cased where the file system ignores case (`paths.repo_relative` lower-cases there)."""
-    fold = paths.case_insensitive(os.path.dirname(os.path.abspath(state_dir)))
+    """Entries of the unfinished tasks' globs, by bucket (see `_entries`)."""
     status = {t["id"]: t.get("status", "queued") for t in tasks}
     buckets: Buckets = {}
+    for bucket, entry in _entries(tasks, status, state_dir):
+        buckets.setdefault(bucket, []).append(entry)
+    return buckets
+
+
+def _entries(tasks: list[dict[str, Any]], status: dict[str, Any],
+             state_dir: str) -> list[tuple[str, list[Any]]]:
+    """(bucket, entry) of each glob of the unfinished `tasks` (normalised; `..` ones dropped),
+    the entry naming the dependencies not completed by `status`; lower-cased where the file
+    system ignores case (`paths.repo_relative` lower-cases there)."""
+    fold = paths.case_insensitive(os.path.dirname(os.path.abspath(state_dir)))
+    found = []
     for task in tasks:
         if task.get("status") in FINISHED:
             continue
@@ -303,21 +338,21 @@ def _buckets(tasks: list[dict[str, Any]], state_dir: str) -> Buckets:
             normal = "/".join(split(glob) or []) if isinstance(glob, str) else ""
             normal = normal.lower() if fold else normal
             if normal:
-                entry = [normal, task["id"], task.get("status"), task.get("title", ""), waits]
-                buckets.setdefault(bucket_of(normal), []).append(entry)
-    return buckets
+                found.append((bucket_of(normal), [normal, task["id"], task.get("status"),
+                                                  task.get("title", ""), waits]))
+    return found
 
 
-def _publish_or_none(root: str, generation: str, buckets: Buckets) -> str | None:
+def _publish_or_none(root: str, generation: str, buckets: Buckets, table: indexfiles.Table) -> str | None:
     """`_publish`, or None when the file system refuses (full disk, quota): the index is a
     cache, its readers then build in memory."""
     try:
-        return _publish(root, generation, buckets)
+        return _publish(root, generation, buckets, table)
     except OSError:
         return None
 
 
-def _publish(root: str, generation: str, buckets: Buckets) -> str:
+def _publish(root: str, generation: str, buckets: Buckets, table: indexfiles.Table) -> str:
     """Write a generation aside, mark it complete, publish it, prune the rest; holding the lock."""
     previous = _current(root)
     name = f"{generation}.{os.getpid()}.{time.monotonic_ns()}"
@@ -334,6 +369,7 @@ def _publish(root: str, generation: str, buckets: Buckets) -> str:
         _write(os.path.join(folder, file), fastjson.dumps(entries))
     if names:
         _write(os.path.join(folder, NAMES), fastjson.dumps(names))
+    _write(os.path.join(folder, indexfiles.TASKS), fastjson.dumps(table))
     _write(os.path.join(folder, COMPLETE), "")
     write_text(os.path.join(root, "current"), fastjson.dumps([generation, name]), durable=False)
     _prune(root, keep={name, previous[1] if previous else name})

@@ -31,7 +31,7 @@ def dirs(tmp_path: Path) -> tuple[str, str]:
 
 def _save(state: str, *tasks: dict[str, Any]) -> None:
     """Write task files, then date the tasks folder a second back: a stamp only just set is
-    waited out (`index._read_tasks`)."""
+    waited out (`index._settled_stamp`)."""
     for task in tasks:
         Path(state, "tasks", f"{task['id']}.json").write_text(json.dumps(task))
     settled = os.stat(Path(state, "tasks")).st_mtime_ns - 10**9
@@ -133,7 +133,45 @@ def test_each_work_tree_has_its_own_index(tmp_path: Path) -> None:
     assert len(generations) == 2, "one build per work tree, none after"
 
 
-def test_a_stale_index_is_rebuilt_and_pruned_to_two_generations(indexed: tuple[str, str]) -> None:
+def test_a_stale_index_is_refreshed_in_place_from_the_files_that_changed(indexed: tuple[str, str]) -> None:
+    state, runtime = indexed
+    root = Path(index.index_dir(state, runtime))
+    for k in range(4):
+        _save(state, _task(f"new{k}", [f"new{k}/*"]))
+        assert [e[1] for e in index.owners(f"new{k}/x", state, runtime)] == [f"new{k}"]
+    assert len([p for p in root.iterdir() if p.is_dir()]) == 1
+    _save(state, _task("auth", ["src/auth/"], status="completed"),
+          _task("dep", ["dep/*"]) | {"depends_on": ["new0"]})
+    assert index.owners("src/auth/x.js", state, runtime) == []
+    assert [e[4] for e in index.owners("dep/x", state, runtime)] == [["new0 (queued)"]]
+    _save(state, _task("new0", ["new0/*"], status="blocked"))  # the entries of its dependents too
+    assert [e[4] for e in index.owners("dep/x", state, runtime)] == [["new0 (blocked)"]]
+    Path(state, "tasks", "new1.json").unlink()
+    _save(state)
+    assert index.owners("new1/x", state, runtime) == []
+
+
+def test_a_file_rewritten_with_the_same_size_in_the_same_tick_is_read_again(indexed: tuple[str, str]) -> None:
+    """A file indexed within RACY_NS of its last write may change again in the same clock tick,
+    keeping its size and mtime: it is recorded as racy and read again at the next refresh."""
+    state, runtime = indexed
+    _save(state, _task("docs", ["./docs/*.md"]))  # written just now: racy when indexed
+    assert [e[3] for e in index.owners("docs/a.md", state, runtime)] == ["Docs"]
+    path = Path(state, "tasks", "docs.json")
+    info = os.stat(path)
+    path.write_text(path.read_text().replace('"Docs"', '"Dacs"'))  # in place: same size and inode
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # and, in a coarse tick, the same mtime
+    _save(state)
+    assert [e[3] for e in index.owners("docs/a.md", state, runtime)] == ["Dacs"]
+
+
+def test_many_changed_files_mean_a_whole_rebuild_pruned_to_two_generations(
+    indexed: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestrator.hooks import indexfiles
+
+    monkeypatch.setattr(indexfiles, "MIN_WHOLE", 0)
+    monkeypatch.setattr(indexfiles, "MAX_SHARE", 10**9)
     state, runtime = indexed
     root = Path(index.index_dir(state, runtime))
     for k in range(4):
@@ -250,3 +288,16 @@ def test_each_work_tree_keeps_its_own_snapshots(tmp_path: Path) -> None:
 def _save_tree(state: str, *tasks: dict[str, Any]) -> None:
     Path(state, "tasks").mkdir(parents=True)
     _save(state, *tasks)
+
+
+def test_a_damaged_file_table_means_a_whole_rebuild(indexed: tuple[str, str]) -> None:
+    from orchestrator.hooks import indexfiles
+
+    state, runtime = indexed
+    index.owners("x", state, runtime)
+    root = Path(index.index_dir(state, runtime))
+    current = json.loads((root / "current").read_text())
+    (root / current[1] / indexfiles.TASKS).write_text('{"auth.json": 7}')
+    _save(state, _task("extra", ["extra/*"]))
+    assert [e[1] for e in index.owners("extra/x", state, runtime)] == ["extra"]
+    assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]

@@ -182,3 +182,31 @@ def test_reads_use_a_snapshot_that_notices_any_change(planned: Path, orch: Orch)
     assert snapshot.load(str(planned / ".orch"), runtime) is None
     titles = {row["id"]: row["title"] for row in json.loads(orch("status", "--json")[1])["tasks"]}
     assert titles["B"] == "Backend, renamed by a merge"
+
+
+def test_a_write_extends_the_snapshot_with_a_delta_and_stamps_it_from_the_files_it_wrote(
+    planned: Path, orch: Orch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a write the snapshots are current without being rewritten: the new tasks are in the
+    delta, and the stamp derived from the written files' stats equals a full fingerprint."""
+    from orchestrator import snapshot
+    from orchestrator.store import Store
+
+    store = Store(planned)
+    state, runtime = str(store.dir), str(store.runtime)
+    store.tasks()  # a current snapshot to extend
+    folder = Path(planned / ".git" / "orch")
+    whole = {p: p.stat().st_mtime_ns for name in (snapshot.NAME, snapshot.SUMMARY)
+             for p in folder.glob(f"worktrees/*/{name}")}
+    assert len(whole) == 2
+    assert orch("start", "A", "--agent", "ag-1")[0] == 0
+    assert orch("block", "A", "--reason", "waiting", "--agent", "ag-1")[0] == 0
+    assert {p: p.stat().st_mtime_ns for p in whole} == whole
+    delta = snapshot._delta(state, runtime)
+    assert delta is not None and delta[1] == snapshot.fingerprint(state) and "A" in delta[2]
+    summaries = {t["id"]: t["status"] for t in snapshot.load(state, runtime, snapshot.SUMMARY) or []}
+    assert summaries["A"] == "blocked" and len(summaries) == 4
+    monkeypatch.setattr(snapshot, "DELTA_LIMIT", 0)  # the next write folds the delta in
+    assert orch("move", "A", "queued", "--agent", "ag-1")[0] == 0
+    found = snapshot.load(state, runtime)
+    assert found is not None and {t["id"]: t["status"] for t in found}["A"] == "queued"
