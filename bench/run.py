@@ -761,6 +761,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--python", default=default_python(),
                         help="interpreter orch is installed in (default: this one, else .venv/bin/python)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
+    parser.add_argument("--plan-add", action="store_true",
+                        help="only time `orch plan add` at 1,000 and 10,000 tasks (bench/planadd.py)")
+    parser.add_argument("--rounds", type=int,
+                        help="rounds of the --plan-add cases (default 3; 1 with --quick)")
     return parser.parse_args(argv)
 
 
@@ -794,6 +798,10 @@ def measure(runner: Runner, workdir: str, settings: Settings) -> Results:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.plan_add:
+        import planadd
+
+        return planadd.main(os.path.abspath(args.python), args.out, args.quick, args.rounds, args.keep)
     settings = Settings.make(args.quick)
     started, load0 = time.monotonic(), os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="orch-bench-")

@@ -12,6 +12,7 @@ an atomic replace here or a receipt appended by `receipts.append` (see `wrote`).
 from __future__ import annotations
 
 import os
+import sys
 
 from orchestrator import fastjson
 from orchestrator.errors import StateError
@@ -104,6 +105,28 @@ def fsync_folder(folder: str) -> None:
         return  # a file system that cannot sync a folder (EINVAL): nothing more to do
     finally:
         os.close(fd)
+
+
+def sync_all(files: list[str]) -> None:
+    """Make many writes made with `durable=False` durable at once: `files` (paths written or
+    deleted) and the entries of their folders. One `sync()` on Linux, where it waits until every
+    dirty page of every file system is on disk: for 10,000 files it took 0.1-0.2 s here against
+    4 s for an fsync per file. Elsewhere `sync()` may return before the data is written, so each
+    file that still exists and each folder is fsynced once."""
+    if sys.platform.startswith("linux"):
+        os.sync()
+        return
+    for path in files:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # deleted: its folder's sync below records that
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for folder in sorted({os.path.dirname(path) or "." for path in files}):
+        fsync_folder(folder)
 
 
 def wrote() -> None:

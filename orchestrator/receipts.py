@@ -84,11 +84,13 @@ def root_of(chain_heads: dict[str, str]) -> str:
 
 
 def append(state_dir: Path, chain: str, *, event: str, actor: str, task: str | None,
-           data: dict[str, Any], evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+           data: dict[str, Any], evidence: dict[str, Any] | None = None,
+           durable: bool = True) -> dict[str, Any]:
     """Append one record to `chain` and return it. The caller holds the state lock.
 
     The line is written with a single O_APPEND write, then fsynced: a reader sees the whole
-    line or none of it, and nothing already written is ever rewritten."""
+    line or none of it, and nothing already written is ever rewritten. With `durable=False` the
+    caller syncs many appends at once (`jsonfile.sync_all`) before writing what they explain."""
     path = chain_path(state_dir, chain)
     last = _last_record(path)
     record: dict[str, Any] = {
@@ -98,11 +100,11 @@ def append(state_dir: Path, chain: str, *, event: str, actor: str, task: str | N
         "data": data, "evidence": evidence or {},
     }
     record["hash"] = record_hash(record)
-    _append_line(path, canonical(record) + b"\n")
+    _append_line(path, canonical(record) + b"\n", durable)
     return record
 
 
-def _append_line(path: Path, line: bytes) -> None:
+def _append_line(path: Path, line: bytes, durable: bool = True) -> None:
     created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -110,10 +112,11 @@ def _append_line(path: Path, line: bytes) -> None:
         view = memoryview(line)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
-    if created:
+    if created and durable:
         fsync_folder(str(path.parent))
     wrote()
 

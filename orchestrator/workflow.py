@@ -250,8 +250,13 @@ def _write_plan(
     source: Path,
     actor: str,
 ) -> None:
-    """The plan file (marked incomplete) and its source first, then the tasks, the plan receipt,
-    and the plan file unmarked: whatever a kill leaves, the source saved says what to finish."""
+    """Load the plan in one durable commit (docs/receipts.md, "Loading a plan"):
+
+    1. the plan file marked incomplete and its source, each synced: the journal an interrupted add
+       is finished from (`complete_plan`), whatever a kill or power cut leaves after it;
+    2. the receipts of the tasks it adds, then one sync; the task files, then one sync: receipts
+       before the files they explain, as everywhere, but one sync per batch instead of one per file;
+    3. the plan receipt and the plan file unmarked, each synced: the commit."""
     from orchestrator import receipts
 
     plan = dict(normalised["plan"])
@@ -263,13 +268,7 @@ def _write_plan(
     text = source.read_text(encoding="utf-8")
     store.save_plan({**plan, "incomplete": True})
     store.save_plan_source(plan, text)
-    for task in tasks:
-        if task["id"] in previous or _adopt_added(store, task, plan["id"]):
-            store.save_task(task)
-        else:
-            save_transitions(store, task, task["history"][-1:])
-    for gone in set(previous) - {t["id"] for t in tasks}:
-        store.delete_task(gone)
+    _write_tasks(store, tasks, previous, plan["id"])
     receipts.append(
         store.dir,
         receipts.plan_chain(plan["id"]),
@@ -280,6 +279,28 @@ def _write_plan(
               **anchors.plan_record(tasks, plan)},
     )
     store.save_plan(plan)
+
+
+def _write_tasks(store: Store, tasks: list[dict[str, Any]], previous: dict[str, dict[str, Any]],
+                 plan_id: str) -> None:
+    """Step 2 of `_write_plan`: the "added" receipt of each new task, synced as one batch, then
+    every task file (and the deletion of those the plan dropped), synced as another."""
+    from orchestrator import receipts
+    from orchestrator.jsonfile import sync_all
+
+    added = [t for t in tasks if t["id"] not in previous and not _adopt_added(store, t, plan_id)]
+    for task in added:
+        entry = task["history"][-1]
+        data = {"from": entry["from"], "to": entry["to"], "note": entry["note"]}
+        receipts.append(store.dir, receipts.task_chain(task["id"]), event="transition", actor=entry["actor"],
+                        task=task["id"], data=data, durable=False)
+    sync_all([str(receipts.chain_path(store.dir, receipts.task_chain(t["id"]))) for t in added])
+    for task in tasks:
+        store.save_task(task, durable=False)
+    gone = set(previous) - {t["id"] for t in tasks}
+    for task_id in gone:
+        store.delete_task(task_id)
+    sync_all([str(store.task_path(task_id)) for task_id in [*(t["id"] for t in tasks), *gone]])
 
 
 def _adopt_added(store: Store, task: dict[str, Any], plan_id: str) -> bool:

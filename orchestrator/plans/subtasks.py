@@ -6,15 +6,16 @@ The array is decoded one item at a time so every error can name the line of the 
 
 from __future__ import annotations
 
-import difflib
+import bisect
+import functools
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.errors import PlanError
 from orchestrator.plans.drafts import Draft, ParsedPlan, apply_field, check_duplicates, new_task
+from orchestrator.plans.matcher import Candidate, Matcher
 from orchestrator.plans.schema import GATES, gate_dicts, validate
 from orchestrator.plans.values import check_id, check_list, check_strings, check_text, convert, slugify
 
@@ -159,10 +160,10 @@ def _steps(value: Any) -> list[dict[str, Any]]:
 
 def _resolve(drafts: list[Draft], file: str, external: frozenset[str]) -> None:
     """Turn each dependency reference (an id, a title, or a forgiving match of one) into an id."""
-    candidates = [_Candidate(draft.task["id"], draft.task["title"]) for draft in drafts]
+    matcher = Matcher([Candidate(draft.task["id"], draft.task["title"]) for draft in drafts], external)
     for draft in drafts:
         line, label = draft.spot("depends_on")
-        resolve = _resolver(candidates, external, draft.task["id"])
+        resolve = functools.partial(matcher.resolve, me=draft.task["id"])
         found = [convert(resolve, ref, file, line, label) for ref in draft.task["depends_on"]]
         draft.task["depends_on"] = list(dict.fromkeys(found))
 
@@ -199,73 +200,6 @@ def _milestones(value: Any) -> list[dict[str, str]]:
     return found
 
 
-# --- forgiving dependency references -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """A subtask a dependency may name, with its id and title in normalised words."""
-
-    id: str
-    title: str
-
-    @property
-    def names(self) -> tuple[str, str]:
-        return _words(self.id), _words(self.title)
-
-    def __str__(self) -> str:
-        return f"{self.title!r} ({self.id})"
-
-
-def _words(text: str) -> str:
-    """Lower-case words joined by single spaces: "Database_Schema-design" -> "database schema design"."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-def _resolver(candidates: list[_Candidate], external: frozenset[str], me: str) -> Callable[[str], str]:
-    """A function from a reference to a task id, or a ValueError naming the candidates."""
-
-    def resolve(ref: str) -> str:
-        key = _words(ref)
-        found = _pick(ref, [c for c in candidates if c.id == ref or key in c.names])
-        if found or ref in external:
-            return found or ref
-        others = [candidate for candidate in candidates if candidate.id != me] if key else []
-        for test in (_is_prefix, _is_word_subset):
-            found = _pick(ref, [candidate for candidate in others if test(key, candidate)])
-            if found:
-                return found
-        raise ValueError(_unknown(ref, candidates))
-
-    return resolve
-
-
-def _is_prefix(key: str, candidate: _Candidate) -> bool:
-    return any(name.startswith(key) for name in candidate.names)
-
-
-def _is_word_subset(key: str, candidate: _Candidate) -> bool:
-    return set(key.split()) <= set(" ".join(candidate.names).split())
-
-
-def _pick(ref: str, found: list[_Candidate]) -> str | None:
-    if len(found) > 1:
-        names = ", ".join(str(candidate) for candidate in found)
-        raise ValueError(f"ambiguous dependency {ref!r}: it matches {names}")
-    return found[0].id if found else None
-
-
-def _unknown(ref: str, candidates: list[_Candidate]) -> str:
-    by_name = {name: c for c in candidates for name in (c.id, c.title)}
-    close = difflib.get_close_matches(ref, list(by_name), n=3, cutoff=0.5)
-    if close:
-        hint = ", ".join(dict.fromkeys(str(by_name[name]) for name in close))
-        return f"unknown dependency {ref!r}: did you mean {hint}?"
-    known = ", ".join(str(candidate) for candidate in candidates[:8])
-    more = ", ..." if len(candidates) > 8 else ""
-    return f"unknown dependency {ref!r}: no subtask has that id or title (subtasks: {known}{more})"
-
-
 # --- offsets of JSON values ----------------------------------------------------------------------
 
 
@@ -276,7 +210,14 @@ def _skip(text: str, pos: int) -> int:
 
 
 def _line(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
+    """The line `offset` is on, from the offsets of the text's line breaks, found once per text:
+    counting them from the start for each of a large list's items took quadratic time."""
+    return bisect.bisect_left(_breaks(text), offset) + 1
+
+
+@functools.lru_cache(maxsize=1)
+def _breaks(text: str) -> list[int]:
+    return [found.start() for found in re.finditer("\n", text)]
 
 
 def _array_offsets(text: str, pos: int) -> list[int]:

@@ -23,3 +23,16 @@ def test_quick_bench_writes_its_report(tmp_path: Path) -> None:
     assert "| 1,000 | (a) PreToolUse Write, own task | allow (" in text
     assert "| 1,000 | (b) PreToolUse Write, task not ready | deny (" in text
     assert "`orch next --json`" in text and "orchestrator.hooks.entry" in text
+
+
+def test_quick_plan_add_bench_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "x.md"
+    out.write_text("# Benchmarks\n\n<!-- bench:begin -->\nkept\n<!-- bench:end -->\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--plan-add", "--quick",
+                           "--out", str(out), "--python", sys.executable],
+                          capture_output=True, text=True, timeout=SMOKE_LIMIT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert "<!-- bench:begin -->\nkept\n<!-- bench:end -->" in text
+    assert "<!-- bench:plan-add:begin -->" in text and "<!-- bench:plan-add:end -->" in text
+    assert "| JSON subtask list, dependencies by title | " in text
