@@ -102,10 +102,10 @@ def ready_python(environ: Mapping[str, str] | None = None) -> str | None:
     if not data:
         return None
     root = bootstrap.plugin_root()
-    pyproject = os.path.join(root, "pyproject.toml")
-    if not bootstrap.is_ready(data, pyproject):
-        wait_for_build(root, data, _wait_limit(env))
     venv = os.path.join(data, bootstrap.VENV)
+    if not bootstrap.is_ready(data, os.path.join(root, "pyproject.toml")):
+        wait_for_build(root, data, _wait_limit(env))
+        return bootstrap.venv_python(venv)  # a venv built just now, even where an old one ran us
     if os.path.realpath(sys.prefix) == os.path.realpath(venv):
         return None
     return bootstrap.venv_python(venv)

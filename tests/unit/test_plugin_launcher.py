@@ -223,3 +223,16 @@ def test_doctor_reports_the_plugin_install(tmp_path: Path, monkeypatch: pytest.M
     report = doctor.examine(store)
     [problem] = [p for p in report["problems"] if "install.log" in p["file"]]
     assert "pip exited 1" in problem["problem"] and "To retry by hand" in problem["problem"]
+
+
+def test_after_a_rebuild_the_cli_starts_afresh_under_the_new_venv(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old venv (other pins) may be what started us: its files are gone once the new one is
+    swapped in, so the CLI re-executes under the new venv even though the path is the same."""
+    data = tmp_path / "data"
+    waited: list[float] = []
+    monkeypatch.setattr(bootstrap, "is_ready", lambda *args: False)
+    monkeypatch.setattr(launcher, "wait_for_build", lambda root, d, limit: waited.append(limit))
+    monkeypatch.setattr(sys, "prefix", str(data / bootstrap.VENV))
+    python = launcher.ready_python({"CLAUDE_PLUGIN_DATA": str(data), "ORCH_INSTALL_WAIT": "7"})
+    assert python == bootstrap.venv_python(str(data / bootstrap.VENV)) and waited == [7.0]
