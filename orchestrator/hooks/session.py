@@ -32,6 +32,8 @@ def start(payload: Payload, ctx: Context) -> Decision:
     if bound is not None:
         lines += _bound_lines(bound)
     ready = graph.ready_tasks(sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0))))
+    reserved = ctx.runtime.dispatched()  # handed to a subagent by `orch dispatch`: not offered again
+    ready = [t for t in ready if t["id"] not in reserved]
     if ready:
         lines.append(
             "Ready next: "

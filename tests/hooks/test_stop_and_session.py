@@ -119,6 +119,18 @@ def test_session_start_briefing(planned: Path, orch: Orch) -> None:
     assert len(context) < 2000
 
 
+def test_session_start_briefing_leaves_out_dispatched_tasks(planned: Path, orch: Orch) -> None:
+    def ready_line() -> str:
+        run = run_hook("SessionStart", payload("SessionStart", cwd=str(planned), session_id="sess-2"))
+        context = run.json["hookSpecificOutput"]["additionalContext"]
+        return next((line for line in context.splitlines() if line.startswith("Ready next:")), "")
+
+    ready = [t["id"] for t in json.loads(orch("next", "--json")[1])["ready"]]
+    assert all(task_id in ready_line() for task_id in ready)
+    assert orch("dispatch", ready[0])[0] == 0
+    assert f"{ready[0]} " not in ready_line()
+
+
 def test_session_end_releases_the_sessions_leases(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "agent-a")
     write = payload(
