@@ -166,9 +166,10 @@ def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str
         state = gitops.repo_state(store.root)
         if plan is None or not state["is_repo"] or state["head"] is None or state["operation"]:
             return []
-        uncommitted = not state["clean"] and any(
-            not path.startswith(".orch/") for path in gitops.changed_files(store.root, None))
         due = _Plan(store, plan, task, gitops.tag_names(store.root, slug(plan["id"]))).due(task)
+        # listing every uncommitted file is a git call and grows with the repo: only for a tag
+        uncommitted = bool(due) and not state["clean"] and any(
+            not path.startswith(".orch/") for path in gitops.changed_files(store.root, None))
     except (ImportError, OSError, OrchError):  # no usable git or state: nothing to tag now
         return []
     note = DIRTY_NOTE if uncommitted else None

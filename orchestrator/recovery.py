@@ -18,6 +18,7 @@ from typing import Any
 
 from orchestrator import lifecycle, paths, receipts, snapshot
 from orchestrator.errors import OrchError
+from orchestrator.hooks import indexfiles
 from orchestrator.jsonfile import read_json, write_json
 from orchestrator.runtime import Runtime, now_iso
 from orchestrator.store import SCHEMA, TASK_KEYS, Store
@@ -250,7 +251,8 @@ def _broken_index(folder: str) -> str | None:
         return f"{current}: names no index generation"
     for entry in sorted(os.scandir(generation), key=lambda e: e.name):
         if entry.name.endswith(".json") and entry.name != "%names.json":  # buckets, the file table
-            reason = _unreadable(entry.path, dict if entry.name == "%tasks.json" else list)
+            tables = (indexfiles.TASKS, indexfiles.TASKS_DELTA)
+            reason = _unreadable(entry.path, dict if entry.name in tables else list)
             if reason:
                 return reason
     return None

@@ -9,6 +9,12 @@ buckets touched are those of the changed tasks' globs, old and new, and those of
 wait on a task whose status changed (their entries name its status). At 10,000 tasks a stat per
 file costs tens of milliseconds; reading and parsing every file cost a second.
 
+Rows changed by such a refresh go to `%tasks.delta.json` (`{"base": identity of the table file,
+"rows": {stem: row, or None when the file is gone}}`), applied over the table on reading; the
+table is rewritten whole, and the delta dropped, once the delta holds DELTA_LIMIT rows. So a write
+verb of the CLI, which refreshes the index from the one or two task files it wrote, does not
+encode and write 10,000 rows again.
+
 Staleness: the stamp that triggers a refresh is the tasks folder's mtime, waited out while it is
 racily recent (`index._settled_stamp`), as before. A row records a file's mtime only once it is
 older than `index.RACY_NS`: a file written in the same clock tick as the scan could change again
@@ -31,6 +37,8 @@ if TYPE_CHECKING:
     Table = dict[str, Row]
 
 TASKS = "%tasks.json"
+TASKS_DELTA = "%tasks.delta.json"  # rows changed since TASKS was written whole: {stem: row, or None if gone}
+DELTA_LIMIT = 200  # rows the delta holds before it is folded into TASKS
 NAMES = "%names.json"
 DIGESTED = "%h"
 MAX_SHARE = 4  # more than 1/MAX_SHARE of the files (and MIN_WHOLE) changed: a whole rebuild is as cheap
@@ -74,6 +82,47 @@ def save_table(folder: str, table: Table) -> None:
     write_text(os.path.join(folder, TASKS), fastjson.dumps(table), durable=False)
 
 
+def load_table(folder: str) -> tuple[Table, dict[str, Row | None]] | None:
+    """(the generation's table with its delta applied, the delta), or None when it has no table.
+    A delta applies to the table file it names (inode, size, mtime): one left over after a crash
+    while it was being folded is ignored."""
+    path = os.path.join(folder, TASKS)
+    table = read_json_or(path, None)
+    if not isinstance(table, dict):
+        return None
+    delta = read_json_or(os.path.join(folder, TASKS_DELTA), None)
+    if not isinstance(delta, dict) or delta.get("base") != _identity(path) or not isinstance(
+            delta.get("rows"), dict):
+        return table, {}
+    for stem, row in delta["rows"].items():
+        if row is None:
+            table.pop(stem, None)
+        else:
+            table[stem] = row
+    return table, delta["rows"]
+
+
+def _identity(path: str) -> str:
+    info = os.stat(path)
+    return f"{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def _save_changes(folder: str, table: Table, delta: dict[str, Row | None]) -> None:
+    """Record the changed rows in the delta, a small file, instead of rewriting the whole table
+    (encoding and writing 10,000 rows costs tens of milliseconds); fold it into the table once it
+    holds DELTA_LIMIT rows."""
+    path = os.path.join(folder, TASKS)
+    if len(delta) <= DELTA_LIMIT:
+        text = fastjson.dumps({"base": _identity(path), "rows": delta})
+        write_text(os.path.join(folder, TASKS_DELTA), text, durable=False)
+        return
+    save_table(folder, table)
+    try:
+        os.unlink(os.path.join(folder, TASKS_DELTA))
+    except FileNotFoundError:
+        pass
+
+
 def changed(folder: str, table: Table, racy_ns: int,
             only: set[str] | None = None) -> tuple[Table, set[str]] | None:
     """(new rows of the files that differ from `table`, stems of the files gone), or None when
@@ -114,9 +163,10 @@ def refresh(generation_dir: str, tasks_dir: str, racy_ns: int, entries_of: Any, 
     `entries_of(tasks, status)` gives `[(bucket, entry), ...]` of some tasks (`status`: of every
     task), `file_of(bucket)` the bucket's file name; `only`: the stems of the only files that may
     have changed (orch wrote them, holding the state lock). Holding the index lock."""
-    table = read_json_or(os.path.join(generation_dir, TASKS), None)
-    if not isinstance(table, dict):
+    loaded = load_table(generation_dir)
+    if loaded is None:
         return False
+    table, delta = loaded
     found = changed(tasks_dir, table, racy_ns, only)
     if found is None:
         return False
@@ -128,7 +178,7 @@ def refresh(generation_dir: str, tasks_dir: str, racy_ns: int, entries_of: Any, 
         del table[stem]
     table.update(fresh)
     _rewrite(generation_dir, table, old_rows, list(fresh.values()), entries_of, file_of)
-    save_table(generation_dir, table)
+    _save_changes(generation_dir, table, {**delta, **fresh, **dict.fromkeys(gone)})
     return True
 
 
@@ -138,7 +188,8 @@ def _rewrite(folder: str, table: Table, old_rows: list[Row], new_rows: list[Row]
     status = {row[3]: row[4] for row in table.values() if row[3] is not None}
     moved = _status_changes(old_rows, new_rows)
     redo = {row[3] for row in [*old_rows, *new_rows] if row[3] is not None}
-    redo |= {row[3] for row in table.values() if row[3] is not None and moved & set(row[7])}
+    if moved:
+        redo |= {row[3] for row in table.values() if row[3] is not None and not moved.isdisjoint(row[7])}
     now = [t for row in table.values() if row[3] in redo and (t := as_task(row)) is not None]
     before = [t for row in old_rows if (t := as_task(row)) is not None] + now
     buckets = {bucket for bucket, _entry in entries_of(before, status)}

@@ -301,3 +301,60 @@ def test_a_damaged_file_table_means_a_whole_rebuild(indexed: tuple[str, str]) ->
     _save(state, _task("extra", ["extra/*"]))
     assert [e[1] for e in index.owners("extra/x", state, runtime)] == ["extra"]
     assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]
+
+
+def test_refreshed_rows_go_to_the_delta_which_is_folded_when_full(
+    indexed: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh in place records the rows it changed in `%tasks.delta.json` and leaves the whole
+    table alone until the delta holds DELTA_LIMIT rows; later refreshes read both."""
+    from orchestrator.hooks import indexfiles
+
+    state, runtime = indexed
+    time.sleep(0.03)  # past index.RACY_NS: rows of files written just now are read at every refresh
+    index.owners("x", state, runtime)
+    root = Path(index.index_dir(state, runtime))
+    folder = root / json.loads((root / "current").read_text())[1]
+    table = (folder / indexfiles.TASKS).read_text()
+    monkeypatch.setattr(indexfiles, "DELTA_LIMIT", 2)
+    _save(state, _task("auth", ["src/auth/"], status="completed"))
+    time.sleep(0.03)
+    assert index.owners("src/auth/x.js", state, runtime) == []
+    assert (folder / indexfiles.TASKS).read_text() == table
+    delta = json.loads((folder / indexfiles.TASKS_DELTA).read_text())
+    assert list(delta["rows"]) == ["auth"] and delta["rows"]["auth"][4] == "completed"
+    Path(state, "tasks", "docs.json").unlink()
+    _save(state)
+    time.sleep(0.03)
+    assert index.owners("docs/a.md", state, runtime) == []
+    assert json.loads((folder / indexfiles.TASKS_DELTA).read_text())["rows"]["docs"] is None
+    _save(state, _task("auth", ["src/auth/"]))  # its row again: still two rows
+    time.sleep(0.03)
+    assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]
+    _save(state, _task("extra", ["extra/*"]))  # a third: folded into the table
+    time.sleep(0.03)
+    assert [e[1] for e in index.owners("extra/x", state, runtime)] == ["extra"]
+    assert not (folder / indexfiles.TASKS_DELTA).exists()
+    rows = json.loads((folder / indexfiles.TASKS).read_text())
+    assert "docs" not in rows and rows["auth"][4] == "queued" and "extra" in rows
+    assert [e[1] for e in index.owners("src/auth/x.js", state, runtime)] == ["auth"]
+
+
+def test_a_delta_of_another_table_file_is_ignored(indexed: tuple[str, str]) -> None:
+    """A delta left over from a fold cut short (the table rewritten, the delta not yet removed)
+    names another table file: its rows are not applied."""
+    from orchestrator.hooks import indexfiles
+
+    state, runtime = indexed
+    time.sleep(0.03)  # past index.RACY_NS: rows of files written just now are read at every refresh
+    index.owners("x", state, runtime)
+    root = Path(index.index_dir(state, runtime))
+    folder = root / json.loads((root / "current").read_text())[1]
+    _save(state, _task("auth", ["src/auth/"], status="completed"))
+    time.sleep(0.03)
+    assert index.owners("src/auth/x.js", state, runtime) == []
+    loaded = indexfiles.load_table(str(folder))
+    assert loaded is not None and loaded[0]["auth"][4] == "completed"
+    indexfiles.save_table(str(folder), json.loads((folder / indexfiles.TASKS).read_text()))
+    loaded = indexfiles.load_table(str(folder))
+    assert loaded is not None and loaded[0]["auth"][4] == "queued" and loaded[1] == {}

@@ -187,6 +187,21 @@ def test_uncommitted_work_is_noted_and_the_tag_points_at_head(tmp_path: Path) ->
     assert milestones.DIRTY_NOTE in messages["p/m1"]
 
 
+def test_uncommitted_files_are_listed_only_when_a_tag_is_due(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing them is a git call over the whole work tree: a transition that makes no tag skips it."""
+    store = make_project(tmp_path / "proj", layout=(("T1", "m1"), ("T2", None)))
+    (store.root / "work.py").write_text("unfinished = True\n")
+    listed: list[str | None] = []
+    real = gitops.changed_files
+    monkeypatch.setattr(gitops, "changed_files",
+                        lambda root, since: listed.append(since) or real(root, since))
+    assert step(store, "T1", "in_progress", commit=False)[0] == ["p-start"] and listed == [None]
+    assert step(store, "T1", "blocked", commit=False)[0] == [] and listed == [None]
+    assert step(store, "T2", "in_progress", commit=False)[0] == [] and listed == [None]
+
+
 def test_existing_tag_is_left_alone(tmp_path: Path) -> None:
     store = make_project(tmp_path / "proj")
     first = git(store.root, "rev-parse", "HEAD")
