@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Any
 
 from claude import REPO_ROOT, STRIPPED_PREFIXES
-from fakeapi import Block, first_user_text, tool_use
+from fakeapi import Block, Script, Turn, TurnFn, first_user_text, text, tool_use
 from orchfix import assert_no_plugin_build, plugin_data_dir, seed_plugin_venv
 
 VENV_BIN = Path(sys.executable).parent
@@ -223,6 +223,23 @@ class Model:
     def id(self, key: str) -> str:
         assert key in self.calls, f"the script never made the call {key!r} (made: {sorted(self.calls)})"
         return str(self.calls[key]["id"])
+
+
+def script_orch_calls(model: Model, *calls: tuple[str, ...], final: str = "Finished.") -> Script:
+    """Main lane: read the launcher from the expanded command, then one Bash call of the
+    launcher per turn (``(key, *args)``), then ``final``."""
+
+    def first(body: dict[str, Any]) -> list[Block]:
+        model.read_command(body)
+        key, *args = calls[0]
+        return [model.orch(key, *args)]
+
+    def later(key: str, args: list[str]) -> TurnFn:
+        return lambda body: [model.orch(key, *args)]
+
+    turns: list[Turn] = [first]
+    turns += [later(key, list(args)) for key, *args in calls[1:]]
+    return Script().main(*turns, [text(final)])
 
 
 def json_after(text: str, marker: str) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from claude import REPO_ROOT, ClaudeRun, Result, claude_env
-from commandfix import Model, json_after
+from commandfix import Model, json_after, script_orch_calls
 from fakeapi import FakeAPI, Script, last_user_text, text
 from orchfix import Plan, Task, task_row
 
@@ -81,17 +81,8 @@ def test_first_session_after_a_marketplace_install(
 
     # 1. /orch:plan, while the venv builds.
     model = Model()
-
-    def init(body: dict[str, Any]) -> list[dict[str, Any]]:
-        model.read_command(body)
-        return [model.orch("init", "init", "--no-hooks")]
-
-    fakeapi.script = Script().main(
-        init,
-        lambda body: [model.orch("add", "plan", "add", "plan.md")],
-        lambda body: [model.orch("next", "next")],
-        [text("Plan loaded.")],
-    )
+    calls = [("init", "init", "--no-hooks"), ("add", "plan", "add", "plan.md"), ("next", "next")]
+    fakeapi.script = script_orch_calls(model, *calls, final="Plan loaded.")
     plan_run = continued(claude_run, "/orch:plan plan.md", first=True, env=env)
     working = time.monotonic()
     expanded = model.first_prompt

@@ -43,6 +43,7 @@ from commandfix import (
     parse_json_output,
     plan_markdown,
     plugin_data_dir,
+    script_orch_calls,
     setup_orch,
     start_actor,
     task_file,
@@ -54,7 +55,6 @@ from fakeapi import (
     Block,
     FakeAPI,
     Script,
-    Turn,
     TurnFn,
     block_text,
     find_tool_result,
@@ -118,23 +118,6 @@ def assert_expanded(prompt: str, data: PluginData, *needles: str, launcher: bool
     assert "orch is still installing" not in prompt, prompt[:3000]
     for needle in needles:
         assert needle in prompt, f"{needle!r} not in the expanded command:\n{prompt[:3000]}"
-
-
-def script_orch_calls(model: Model, *calls: tuple[str, ...], final: str = "Finished.") -> Script:
-    """Main lane: read the launcher from the expanded command, then one Bash call of the
-    launcher per turn (``(key, *args)``), then ``final``."""
-
-    def first(body: dict[str, Any]) -> list[Block]:
-        model.read_command(body)
-        key, *args = calls[0]
-        return [model.orch(key, *args)]
-
-    def later(key: str, args: list[str]) -> TurnFn:
-        return lambda body: [model.orch(key, *args)]
-
-    turns: list[Turn] = [first]
-    turns += [later(key, list(args)) for key, *args in calls[1:]]
-    return Script().main(*turns, [text(final)])
 
 
 # --------------------------------------------------------------------------- 1. each command

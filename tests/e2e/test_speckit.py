@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from claude import REPO_ROOT, ClaudeRun
-from commandfix import Model, PluginData, claude_env_extra, json_after
+from commandfix import Model, PluginData, claude_env_extra, json_after, script_orch_calls
 from fakeapi import FakeAPI, Script, last_user_text, text
 from orchfix import task_row
 
@@ -63,17 +62,10 @@ def test_a_speckit_task_list_is_a_binding_plan(
     tasks_md.parent.mkdir(parents=True)
     tasks_md.write_text(TASKS_MD)
     model = Model()
-
-    def init(body: dict[str, Any]) -> list[dict[str, Any]]:
-        model.read_command(body)
-        return [model.orch("init", "init", "--no-hooks")]
-
-    fakeapi.script = Script().main(
-        init,
-        lambda body: [model.orch("convert", "plan", "convert", "specs/001-photo-albums/tasks.md")],
-        lambda body: [model.orch("add", "plan", "add", "specs/001-photo-albums/tasks.md")],
-        [text("Plan loaded.")],
-    )
+    tasks = "specs/001-photo-albums/tasks.md"
+    calls = [("init", "init", "--no-hooks"), ("convert", "plan", "convert", tasks),
+             ("add", "plan", "add", tasks)]
+    fakeapi.script = script_orch_calls(model, *calls, final="Plan loaded.")
     claude_run("/orch:plan specs/001-photo-albums/tasks.md", plugin_dir=REPO_ROOT, env=claude_env_extra())
     for key in ("init", "convert", "add"):
         assert not fakeapi.tool_result_is_error(model.id(key)), fakeapi.tool_result_text(model.id(key))
