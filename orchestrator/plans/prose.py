@@ -36,6 +36,8 @@ def named_paths(text: str) -> list[str]:
     for index, word in enumerate(words):
         token = word.strip(_EDGE).rstrip(".")
         after_place = index > 0 and words[index - 1].lower() in _PLACE_WORDS
+        if _route(token):
+            continue
         if "/" in token and (after_place or _looks_like_path(token, backticked=False)):
             found.append(token)
         elif after_place and _EXTENSION.search(token) and not _LIBRARY.fullmatch(token):
@@ -44,11 +46,17 @@ def named_paths(text: str) -> list[str]:
 
 
 def _looks_like_path(token: str, *, backticked: bool) -> bool:
-    if not token or "://" in token or token.startswith(("-", "$")) or token.count("/") > 12:
+    if not token or "://" in token or token.startswith(("-", "$")) or token.count("/") > 12 or _route(token):
         return False
     if backticked:
         return "/" in token or bool(_EXTENSION.search(token))
     return token.endswith("/") or bool(_EXTENSION.search(token.rsplit("/", 1)[-1]))
+
+
+def _route(token: str) -> bool:
+    """`/user/home`, `/api/albums/`: an absolute path without a file extension is a URL route (or a
+    folder outside the repo) in a task's sentence, never one of the repo's files."""
+    return token.startswith("/") and not _EXTENSION.search(token.rsplit("/", 1)[-1])
 
 
 def _normal(token: str) -> str | None:
