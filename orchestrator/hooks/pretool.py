@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks import index, orchcalls
+from orchestrator.hooks import index
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.lifecycle import ACTIVE
 from orchestrator.paths import case_insensitive
@@ -33,11 +33,15 @@ def decide(payload: Payload, ctx: Context) -> Decision:
     if verdict is None and found is not None:
         verdict = _unseen(found) or _git_rules(found, ctx, paths)
     if verdict is None and calls:
+        from orchestrator.hooks import orchcalls  # only a Bash call that runs orch needs it
+
         verdict = orchcalls.check(calls, payload, ctx)
     if verdict is None and paths:
         rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None]
         verdict = _binding_rules(payload, ctx, rels)
     if verdict is None and calls:
+        from orchestrator.hooks import orchcalls
+
         orchcalls.offer(calls, payload, ctx)
     return verdict or NONE
 
