@@ -23,6 +23,7 @@ from claude import (  # noqa: E402
     git,
     run_claude,
 )
+from commandfix import PluginData  # noqa: E402
 from fakeapi import FakeAPI  # noqa: E402
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -111,6 +112,15 @@ def e2e_home(tmp_path: Path) -> Path:
     home = tmp_path / "home"
     home.mkdir()
     return home
+
+
+@pytest.fixture
+def plugin(e2e_home: Path) -> Iterator[PluginData]:
+    """The plugin's data folder (``--plugin-dir`` installs) with a ready venv, so no pip build
+    starts; afterwards, that none did."""
+    with PluginData(e2e_home) as data:
+        yield data
+    data.assert_no_builder()
 
 
 # (test id, seconds) of every run made through the ``claude_run`` fixture.

@@ -23,7 +23,7 @@ codes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +70,6 @@ TASKS = (
     Task("B", "Beta", files=["src/b.py"], gate="test -f src/b.py"),
     Task("C", "Gamma", files=["src/c.py"], depends_on=["A", "B"], gate="test -f src/c.py"),
 )
-
-
-@pytest.fixture
-def plugin(e2e_home: Path) -> Iterator[PluginData]:
-    """The plugin's data folder, with a ready venv so no pip build starts."""
-    with PluginData(e2e_home) as data:
-        yield data
-    data.assert_no_builder()
 
 
 # The session a test binds a task to before the run, so the run's own `orch done` is the holder's

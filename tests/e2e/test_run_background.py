@@ -12,7 +12,7 @@ while the tasks are still unstarted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,6 @@ from test_orch_commands import PLAN, TASKS, session_id
 pytestmark = pytest.mark.both_versions  # on the pinned Claude Code and on the newest
 
 WAIT = "Waiting for the wave's subagents to finish."
-
-
-@pytest.fixture
-def plugin(e2e_home: Path) -> Iterator[PluginData]:
-    with PluginData(e2e_home) as data:
-        yield data
-    data.assert_no_builder()
 
 
 class Main:

@@ -4,7 +4,6 @@ the Setup tasks only: spec-kit's phase order is orch's dependency graph."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,13 +45,6 @@ TASKS_MD = """# Tasks: Photo Albums
 
 - Setup first, then Foundational, then the stories, then Polish.
 """
-
-
-@pytest.fixture
-def plugin(e2e_home: Path) -> Iterator[PluginData]:
-    with PluginData(e2e_home) as data:
-        yield data
-    data.assert_no_builder()
 
 
 def test_a_speckit_task_list_is_a_binding_plan(

@@ -16,15 +16,14 @@ import pytest
 
 from orchestrator import bootstrap, launcher
 from orchestrator.hooks.entry import main as hook_main
+from tests.unit.test_plugin_files import plugin_env as files_plugin_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SH = shutil.which("sh") or "/bin/sh"
 
 
 def plugin_env(data: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ORCH"))}
-    env.update(CLAUDE_PLUGIN_ROOT=str(ROOT), CLAUDE_PLUGIN_DATA=str(data), PATH="/usr/bin:/bin", **extra)
-    return env
+    return files_plugin_env(ROOT, data, **{"PATH": "/usr/bin:/bin", **extra})
 
 
 def run_orch(data: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
