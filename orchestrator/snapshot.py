@@ -61,14 +61,8 @@ def _merged(tasks: list[dict[str, Any]], changes: dict[str, Any], shape: Any) ->
 
 def _delta(state_dir: str, runtime_dir: str) -> tuple[str, str, dict[str, Any]] | None:
     """(stamp of the snapshots it extends, its own stamp, {task id: task or None}) of the delta."""
-    try:
-        with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), DELTA), "rb") as handle:
-            data = fastjson.loads(handle.read())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("tasks"), dict):
-        return None
-    return str(data.get("base")), str(data.get("stamp")), data["tasks"]
+    data = _read(state_dir, runtime_dir, DELTA, dict)
+    return None if data is None else (str(data.get("base")), str(data.get("stamp")), data["tasks"])
 
 
 def extend(state_dir: str, runtime_dir: str, before: str, changes: dict[str, Any], after: str) -> bool:
@@ -116,14 +110,19 @@ def load_stamped(
     state_dir: str, runtime_dir: str, name: str = NAME
 ) -> tuple[str, list[dict[str, Any]]] | None:
     """(stamp, tasks) of the snapshot as written, current or not; None if missing or unreadable."""
+    data = _read(state_dir, runtime_dir, name, list)
+    return None if data is None else (str(data.get("stamp")), data["tasks"])
+
+
+def _read(state_dir: str, runtime_dir: str, name: str, tasks: type) -> dict[str, Any] | None:
+    """The JSON object in the work tree's file `name` whose `tasks` is a `tasks` (list or dict);
+    None when it is missing, unreadable or of another shape (the caller rebuilds)."""
     try:
         with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
             data = fastjson.loads(handle.read())
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
-        return None
-    return str(data.get("stamp")), data["tasks"]
+    return data if isinstance(data, dict) and isinstance(data.get("tasks"), tasks) else None
 
 
 def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str, Any]]) -> None:
