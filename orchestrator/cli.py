@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,25 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("orch: aborted", err=True)
         return 1
+    except OSError as exc:
+        if not jailed_write(exc):
+            raise
+        click.echo(f"orch: {JAILED_HINT} ({exc.strerror}: {exc.filename})", err=True)
+        return 1
     return result if isinstance(result, int) else 0
+
+
+JAILED_HINT = (
+    "this `orch` ran inside orch's write jail, where orch's own state is read-only, because it was "
+    "part of a longer Bash command. Run it as a Bash command of its own (`orch start T1`, not "
+    "`cd x && orch start T1` or `orch done T1 | tail`)"
+)
+
+
+def jailed_write(exc: OSError) -> bool:
+    import errno
+
+    return bool(os.environ.get("ORCH_JAILED")) and exc.errno in (errno.EROFS, errno.EBUSY)
 
 
 def emit(data: Any) -> None:
@@ -69,7 +88,7 @@ def init(no_hooks: bool) -> None:
     """Set up `.orch/` here and register orch's hooks with Claude Code (idempotent)."""
     import os
 
-    from orchestrator import install
+    from orchestrator import install, sandbox
 
     store = Store.discover(initialised=False)
     created = store.create()
@@ -79,6 +98,7 @@ def init(no_hooks: bool) -> None:
     elif not no_hooks:
         path = install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
+    sandbox.add(store.root, store.runtime)
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
 
@@ -86,10 +106,11 @@ def init(no_hooks: bool) -> None:
 @cli.command()
 def uninstall() -> None:
     """Remove exactly the hooks `orch init` added (`.orch/` is kept)."""
-    from orchestrator import install
+    from orchestrator import install, sandbox
 
     store = Store.discover(initialised=False)
     removed = install.uninstall(store.root)
+    sandbox.remove(store.root, store.runtime)
     click.echo("Removed orch's hooks." if removed else "No orch hooks were registered.")
 
 

@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": {
         "require_task": False,
         "strict": False,
+        "jail": "auto",
     },
     "wip": {},
     "lease_ttl_seconds": 1800,

@@ -28,6 +28,7 @@ class _Table(BaseModel):
 class Policy(_Table):
     require_task: bool = False
     strict: bool = False
+    jail: Literal["auto", "on", "off"] = "auto"
 
 
 class Stop(_Table):

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, NamedTuple
 
-from orchestrator import gatekinds
+from orchestrator import gatekinds, jail
 
 LineSink = Callable[[str], None]
 _Pump = Callable[[float, Callable[[], bool]], bool]  # (seconds, done) -> done before the deadline
@@ -333,7 +333,7 @@ def _omitted_marker(count: int) -> bytes:
 def _execute(command: str, workdir: Path, limit: _Limit, output: _Output) -> _Run:
     try:
         proc = subprocess.Popen(
-            _watched(["/bin/sh", "-c", command]),
+            _watched(jail.wrapped(["/bin/sh", "-c", command], str(workdir))),
             cwd=workdir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

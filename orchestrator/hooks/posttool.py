@@ -24,19 +24,26 @@ TAIL_CHARS = 3000
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
+    jailed = ""
     if payload.tool_name == "Bash":
         ctx.runtime.withdraw_grants(payload.tool_use_id)
+        from orchestrator import jail
+
+        jailed = jail.after_bash(payload, ctx)
     if payload.event == "PostToolUseFailure":
-        return NONE
+        return Decision(context=jailed) if jailed else NONE
     paths = pretool.targets(payload)[0]
     cwd = payload.cwd or ctx.root
     rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None and not pretool.in_state(r)]
     if not rels:
-        return NONE
+        return Decision(context=jailed) if jailed else NONE
     task = ctx.bound_task(payload.caller)
     if task is not None and task.get("status") in ACTIVE:
         _record_artifacts(ctx, task["id"], rels)
-    return _fast_checks(ctx, rels) or NONE
+    verdict = _fast_checks(ctx, rels)
+    if verdict is not None and jailed:
+        verdict.context = jailed
+    return verdict or (Decision(context=jailed) if jailed else NONE)
 
 
 def _record_artifacts(ctx: Context, task_id: str, rels: list[str]) -> None:

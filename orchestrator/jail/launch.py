@@ -1,0 +1,263 @@
+"""orch's write jail: run a command with some paths read-only, enforced by the kernel.
+
+Standalone on purpose (run by path as `python -S launch.py …`, standard library only, no
+`orchestrator` import): it starts before every Bash command of a jailed session, so it must cost
+little more than the interpreter's own start.
+
+How (Linux): a private mount namespace, entered with a user namespace when not root, in which
+each protected path is bind-mounted onto itself read-only; then a Landlock domain seals it (a
+Landlock-restricted process may not mount, unmount or remount, and may not reach into processes
+outside its domain through `/proc/PID/root`). Landlock alone cannot say "this tree writable except
+`.orch/`": its rights are inherited down a hierarchy, so a right to create files at the repo root is
+a right to create them in `.orch/` too. Read-only bind mounts have exactly the wanted meaning: no
+write, create, rename or delete beneath the path; everything else untouched.
+
+Usage:
+    launch.py probe                        exit 0 when this machine can jail, else 1 (reason on stderr)
+    launch.py run PATH… -- ARGV…           run ARGV with each PATH read-only
+    launch.py session DIR SHELL STRING     Claude Code's Bash: find the spec the PreToolUse hook left
+                                           in DIR for the command in STRING (the whole string Claude
+                                           Code's shell was running), apply it, exec SHELL -c STRING
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ctypes as CTypes
+    from types import ModuleType
+
+CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+# statvfs flags -> the mount flags a user namespace's copy of a mount must keep when remounted
+KEPT_FLAGS = ((2, 2), (4, 4), (8, 8), (1024, 1024), (2048, 2048), (4096, 1 << 21))
+SYS_CREATE_RULESET, SYS_RESTRICT_SELF = 444, 446
+LANDLOCK_MAKE_BLOCK = 1 << 11
+JAILED_ENV = "ORCH_JAILED"
+PREFIX = "orch jail: "
+UNJAILED = "running without the jail"
+
+
+class JailError(Exception):
+    pass
+
+
+def _libc() -> tuple[ModuleType, CTypes.CDLL]:
+    import ctypes
+
+    return ctypes, ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str, ctypes: ModuleType) -> None:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise JailError(f"{what}: {os.strerror(err)}")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def _enter_namespace(ctypes: ModuleType, libc: CTypes.CDLL) -> None:
+    uid, gid = os.geteuid(), os.getegid()
+    flags = CLONE_NEWNS if uid == 0 else CLONE_NEWNS | CLONE_NEWUSER
+    _check(libc.unshare(flags), "unshare", ctypes)
+    if uid != 0:
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+    # our mounts must not propagate back to the namespace we came from
+    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /", ctypes)
+
+
+def _read_only(path: str, ctypes: ModuleType, libc: CTypes.CDLL) -> None:
+    raw = os.fsencode(path)
+    _check(libc.mount(raw, raw, None, MS_BIND | MS_REC, None), f"bind {path}", ctypes)
+    kept = os.statvfs(path).f_flag
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+    for st_flag, ms_flag in KEPT_FLAGS:
+        if kept & st_flag:
+            flags |= ms_flag
+    _check(libc.mount(None, raw, None, flags, None), f"remount {path} read-only", ctypes)
+
+
+def _seal(ctypes: ModuleType, libc: CTypes.CDLL) -> None:
+    """A Landlock domain that refuses only making block devices: it changes no ordinary access,
+    but a process inside it may no longer change the mount topology (undo the read-only mounts)
+    nor open `/proc/PID/root` of a process outside it."""
+    attr = ctypes.c_uint64 * 2
+    handled = attr(LANDLOCK_MAKE_BLOCK, 0)
+    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(handled), 8, 0)
+    _check(ruleset, "landlock_create_ruleset", ctypes)
+    try:
+        _check(libc.syscall(SYS_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self", ctypes)
+    finally:
+        os.close(ruleset)
+
+
+def confine(paths: list[str]) -> None:
+    """Make each existing path read-only for this process and everything it starts."""
+    ctypes, libc = _libc()
+    _enter_namespace(ctypes, libc)
+    for path in sorted({os.path.realpath(p) for p in paths if os.path.lexists(p)}, key=len):
+        _read_only(path, ctypes, libc)
+    _seal(ctypes, libc)
+    os.environ[JAILED_ENV] = "1"
+
+
+def probe() -> int:
+    """Can this machine jail? Tried in a child, so this process stays as it was."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            confine([os.path.dirname(os.path.abspath(__file__))])
+            os._exit(0)
+        except (JailError, OSError) as exc:
+            sys.stderr.write(f"{exc}\n")
+            os._exit(1)
+    return 0 if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 else 1
+
+
+def read_spec(path: str) -> tuple[str, str, list[str]] | None:
+    """(mode, command, read-only paths) of a spec file: fields separated by NUL."""
+    try:
+        with open(path, "rb") as handle:
+            fields = os.fsdecode(handle.read()).split("\0")
+    except OSError:
+        return None
+    if len(fields) < 2 or fields[0] not in ("jail", "free"):
+        return None
+    return fields[0], fields[1], [f for f in fields[2:] if f]
+
+
+def choose(folder: str, string: str) -> tuple[str, list[str]]:
+    """The mode and read-only paths for the command inside `string`. The spec whose command the
+    string runs (the newest, consumed); when none matches (Claude Code changed the text), the
+    paths every pending spec protects, never `free`. Always at least the folder's `default`."""
+    default = read_spec(os.path.join(folder, "default"))
+    base = default[2] if default else []
+    session = os.path.join(folder, os.environ.get("CLAUDE_CODE_SESSION_ID", "") or "_")
+    try:
+        names = sorted(os.listdir(session), key=lambda n: _mtime(os.path.join(session, n)), reverse=True)
+    except OSError:
+        names = []
+    pending: list[tuple[str, str, list[str]]] = []
+    for name in names:
+        if name.startswith("."):
+            continue
+        spec = read_spec(os.path.join(session, name))
+        if spec is None:
+            continue
+        if _runs(string, spec[1]):
+            _remove(os.path.join(session, name))
+            return spec[0], base + spec[2]
+        pending.append(spec)
+    if not pending:
+        return "jail", base
+    common = set(pending[0][2]).intersection(*(set(p[2]) for p in pending[1:]))
+    return "jail", base + sorted(common)
+
+
+def _runs(string: str, command: str) -> bool:
+    quoted = "'" + command.replace("'", "'\\''") + "'"
+    return quoted in string or (len(command) > 0 and command in string)
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def session(folder: str, shell: str, string: str) -> int:
+    _heartbeat(folder)
+    mode, paths = choose(folder, string)
+    if mode == "jail":
+        try:
+            confine(paths)
+        except (JailError, OSError) as exc:
+            if _required(folder):
+                sys.stderr.write(f"{PREFIX}cannot jail this command ({exc}) and policy.jail is `on`: not "
+                                 "running it. Ask the human to fix the machine or set policy.jail auto.\n")
+                return 126
+            _say_once(folder, f"{PREFIX}{UNJAILED} ({exc})\n")
+    os.execv(shell, [shell, "-c", string])
+    return 127
+
+
+def _heartbeat(folder: str) -> None:
+    """Touch `<session>/.ran`: the hooks tell a call the launcher saw but could not match from one
+    it never saw."""
+    path = os.path.join(folder, os.environ.get("CLAUDE_CODE_SESSION_ID", "") or "_", ".ran")
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a"):
+            os.utime(path)
+    except OSError:
+        pass
+
+
+def _say_once(folder: str, line: str) -> None:
+    """Write `line` to stderr once per session (the hooks then say it to the model)."""
+    path = os.path.join(folder, os.environ.get("CLAUDE_CODE_SESSION_ID", "") or "_", ".unjailed")
+    if os.path.exists(path):
+        return
+    sys.stderr.write(line)
+    try:
+        with open(path, "w") as handle:
+            handle.write(line)
+    except OSError:
+        pass
+
+
+def _required(folder: str) -> bool:
+    return os.path.exists(os.path.join(folder, "required"))
+
+
+def run(args: list[str]) -> int:
+    if "--" not in args:
+        sys.stderr.write("usage: launch.py run PATH… -- ARGV…\n")
+        return 2
+    cut = args.index("--")
+    paths, argv = args[:cut], args[cut + 1:]
+    if not argv:
+        sys.stderr.write("usage: launch.py run PATH… -- ARGV…\n")
+        return 2
+    try:
+        confine(paths)
+    except (JailError, OSError) as exc:
+        sys.stderr.write(f"{PREFIX}cannot jail: {exc}\n")
+        return 126
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        sys.stderr.write(f"{PREFIX}{argv[0]}: {exc.strerror}\n")
+        return 127
+    return 127
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["probe"]:
+        return probe()
+    if argv[:1] == ["run"]:
+        return run(argv[1:])
+    if argv[:1] == ["session"] and len(argv) == 4:
+        return session(argv[1], argv[2], argv[3])
+    sys.stderr.write(__doc__ or "")
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
