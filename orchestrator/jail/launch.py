@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import ctypes as CTypes
     from types import ModuleType
 
+    Spec = tuple[str, str, list[str]]  # mode, command, the paths to hold read-only
+
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 # statvfs flags -> the mount flags a user namespace's copy of a mount must keep when remounted
@@ -122,7 +124,7 @@ def probe() -> int:
     return 0 if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 else 1
 
 
-def read_spec(path: str) -> tuple[str, str, list[str]] | None:
+def read_spec(path: str) -> Spec | None:
     """(mode, command, read-only paths) of a spec file: fields separated by NUL."""
     try:
         with open(path, "rb") as handle:
@@ -135,31 +137,43 @@ def read_spec(path: str) -> tuple[str, str, list[str]] | None:
 
 
 def choose(folder: str, string: str) -> tuple[str, list[str]]:
-    """The mode and read-only paths for the command inside `string`. The spec whose command the
-    string runs (the newest, consumed); when none matches (Claude Code changed the text), the
-    paths every pending spec protects, never `free`. Always at least the folder's `default`."""
+    """The mode and read-only paths for the command inside `string`: those of the spec whose
+    command the string runs (the newest is consumed). When several callers left the same command
+    (two subagents running `pytest` at once), only what all of them hold. When none matches (Claude
+    Code changed the text), what every pending spec holds, never `free`. Always the `default`."""
     default = read_spec(os.path.join(folder, "default"))
     base = default[2] if default else []
     session = os.path.join(folder, os.environ.get("CLAUDE_CODE_SESSION_ID", "") or "_")
+    matching, pending = _pending(session, string)
+    if matching:
+        _remove(matching[0][0])
+        modes = {spec[0] for _, spec in matching}
+        return ("free" if modes == {"free"} else "jail"), base + _common([spec for _, spec in matching])
+    return "jail", base + _common(pending)
+
+
+def _pending(session: str, string: str) -> tuple[list[tuple[str, Spec]], list[Spec]]:
+    """The session's specs, newest first: (path, spec) of those whose command `string` runs, and
+    all of them."""
     try:
         names = sorted(os.listdir(session), key=lambda n: _mtime(os.path.join(session, n)), reverse=True)
     except OSError:
         names = []
-    pending: list[tuple[str, str, list[str]]] = []
+    matching: list[tuple[str, Spec]] = []
+    every: list[Spec] = []
     for name in names:
-        if name.startswith("."):
-            continue
-        spec = read_spec(os.path.join(session, name))
-        if spec is None:
-            continue
-        if _runs(string, spec[1]):
-            _remove(os.path.join(session, name))
-            return spec[0], base + spec[2]
-        pending.append(spec)
-    if not pending:
-        return "jail", base
-    common = set(pending[0][2]).intersection(*(set(p[2]) for p in pending[1:]))
-    return "jail", base + sorted(common)
+        spec = None if name.startswith(".") else read_spec(os.path.join(session, name))
+        if spec is not None:
+            every.append(spec)
+            if _runs(string, spec[1]):
+                matching.append((os.path.join(session, name), spec))
+    return matching, every
+
+
+def _common(found: list[Spec]) -> list[str]:
+    if not found:
+        return []
+    return sorted(set(found[0][2]).intersection(*(set(spec[2]) for spec in found[1:])))
 
 
 def _runs(string: str, command: str) -> bool:

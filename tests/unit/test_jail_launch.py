@@ -158,3 +158,11 @@ def test_no_spec_at_all_still_holds_orchs_state(folder: Path) -> None:
 )
 def test_plain_orch_commands(command: str, free: bool) -> None:
     assert plain_orch(command) is free
+
+
+def test_the_same_command_of_two_callers_holds_only_what_both_hold(folder: Path) -> None:
+    specs.write(str(folder / "s1" / "t1"), "jail", "pytest -q", ["/repo/a.py", "/repo/c.py"])
+    specs.write(str(folder / "s1" / "t2"), "jail", "pytest -q", ["/repo/b.py", "/repo/c.py"])
+    mode, held = launch.choose(str(folder), cc_string("pytest -q"))
+    assert (mode, held) == ("jail", ["/repo/.orch", "/repo/.git/orch", "/repo/c.py"])
+    assert len(list((folder / "s1").iterdir())) == 1  # one consumed, the other left for its own call
