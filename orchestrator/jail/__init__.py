@@ -36,13 +36,13 @@ def session_started(ctx: Context, session: str, environ: Mapping[str, str]) -> s
 
 def before_bash(payload: Payload, ctx: Context) -> Decision | None:
     state = sessions.state(ctx.runtime.dir, payload.session_id)
-    free = plain_orch(payload.command())
     if state == sessions.JAILED:
+        free = plain_orch(payload.command())
         read_only = [] if free else specs.protected_for(ctx, payload.caller)
         path = specs.spec_path(ctx.runtime.dir, payload.session_id, payload.tool_use_id)
         specs.write(path, "free" if free else "jail", payload.command(), read_only)
         return None
-    if state and state != "off" and not free and sessions.mode(ctx.config) == "on":
+    if state and state != "off" and sessions.mode(ctx.config) == "on" and not plain_orch(payload.command()):
         from orchestrator.hooks.decision import Decision
 
         return Decision("deny", sessions.notice(state, "on") + " Ask the human to run this command, "
@@ -63,9 +63,15 @@ def after_bash(payload: Payload, ctx: Context) -> str:
         reason = "the kernel refused: " + output.split(launch.UNJAILED, 1)[1].split("\n", 1)[0].strip(" ()")
         sessions.mark(ctx.runtime.dir, payload.session_id, reason)
         return sessions.notice(reason, sessions.mode(ctx.config))
-    if any(mark in output for mark in REFUSED_MARKS):
+    if any(mark in output for mark in REFUSED_MARKS) and _names_held(ctx, payload, output):
         return refusal(ctx)
     return ""
+
+
+def _names_held(ctx: Context, payload: Payload, output: str) -> bool:
+    """The failed output names something the jail held (not some other read-only file system)."""
+    held = [ctx.state_dir, ctx.runtime.dir, *specs.protected_for(ctx, payload.caller)]
+    return any(os.path.relpath(path, ctx.root) in output for path in held)
 
 
 def refusal(ctx: Context) -> str:

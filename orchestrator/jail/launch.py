@@ -27,8 +27,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import ctypes as CTypes
-    from types import ModuleType
+    from typing import Any
 
     Spec = tuple[str, str, list[str]]  # mode, command, the paths to hold read-only
 
@@ -47,16 +46,43 @@ class JailError(Exception):
     pass
 
 
-def _libc() -> tuple[ModuleType, CTypes.CDLL]:
-    import ctypes
+class _Kernel:
+    """The system calls the jail makes. Through `_ctypes`, the C half of `ctypes`: importing
+    `ctypes` itself costs about 10 ms, most of the launcher's own time; `ctypes` where the
+    interpreter lacks what is used here."""
 
-    return ctypes, ctypes.CDLL(None, use_errno=True)
+    def __init__(self) -> None:
+        try:
+            self._bind_fast()
+        except (ImportError, AttributeError, TypeError):
+            self._bind_ctypes()
 
+    def _bind_fast(self) -> None:
+        c: Any = __import__("_ctypes")
+        long_ = type("Long", (c._SimpleCData,), {"_type_": "l"})
+        func = type("Func", (c.CFuncPtr,), {"_flags_": c.FUNCFLAG_CDECL | c.FUNCFLAG_USE_ERRNO,
+                                            "_restype_": long_})
+        library = type("Library", (), {"_handle": c.dlopen(None, os.RTLD_NOW)})
+        u64 = type("U64", (c._SimpleCData,), {"_type_": "Q"})
+        self.ulong: Any = type("ULong", (c._SimpleCData,), {"_type_": "L"})
+        self.attr: Any = type("RulesetAttr", (c.Array,), {"_type_": u64, "_length_": 3})
+        self.byref: Any = c.byref
+        self.errno: Any = c.get_errno
+        self._function: Any = lambda name: func((name, library))
 
-def _check(result: int, what: str, ctypes: ModuleType) -> None:
-    if result < 0:
-        err = ctypes.get_errno()
-        raise JailError(f"{what}: {os.strerror(err)}")
+    def _bind_ctypes(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self.ulong, self.byref, self.errno = ctypes.c_ulong, ctypes.byref, ctypes.get_errno
+        self.attr = ctypes.c_uint64 * 3
+        self._function = lambda name: getattr(libc, name)
+
+    def call(self, what: str, name: str, *args: object) -> int:
+        result = int(self._function(name)(*args))
+        if result < 0:
+            raise JailError(f"{what}: {os.strerror(self.errno())}")
+        return result
 
 
 def _write(path: str, text: str) -> None:
@@ -64,50 +90,50 @@ def _write(path: str, text: str) -> None:
         handle.write(text)
 
 
-def _enter_namespace(ctypes: ModuleType, libc: CTypes.CDLL) -> None:
+def _enter_namespace(kernel: _Kernel) -> None:
     uid, gid = os.geteuid(), os.getegid()
     flags = CLONE_NEWNS if uid == 0 else CLONE_NEWNS | CLONE_NEWUSER
-    _check(libc.unshare(flags), "unshare", ctypes)
+    kernel.call("unshare", "unshare", flags)
     if uid != 0:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
     # our mounts must not propagate back to the namespace we came from
-    _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /", ctypes)
+    kernel.call("mount --make-rprivate /", "mount", None, b"/", None, kernel.ulong(MS_REC | MS_PRIVATE), None)
 
 
-def _read_only(path: str, ctypes: ModuleType, libc: CTypes.CDLL) -> None:
+def _read_only(path: str, kernel: _Kernel) -> None:
     raw = os.fsencode(path)
-    _check(libc.mount(raw, raw, None, MS_BIND | MS_REC, None), f"bind {path}", ctypes)
+    kernel.call(f"bind {path}", "mount", raw, raw, None, kernel.ulong(MS_BIND | MS_REC), None)
     kept = os.statvfs(path).f_flag
     flags = MS_REMOUNT | MS_BIND | MS_RDONLY
     for st_flag, ms_flag in KEPT_FLAGS:
         if kept & st_flag:
             flags |= ms_flag
-    _check(libc.mount(None, raw, None, flags, None), f"remount {path} read-only", ctypes)
+    kernel.call(f"remount {path} read-only", "mount", None, raw, None, kernel.ulong(flags), None)
 
 
-def _seal(ctypes: ModuleType, libc: CTypes.CDLL) -> None:
+def _seal(kernel: _Kernel) -> None:
     """A Landlock domain that refuses only making block devices: it changes no ordinary access,
     but a process inside it may no longer change the mount topology (undo the read-only mounts)
     nor open `/proc/PID/root` of a process outside it."""
-    attr = ctypes.c_uint64 * 2
-    handled = attr(LANDLOCK_MAKE_BLOCK, 0)
-    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(handled), 8, 0)
-    _check(ruleset, "landlock_create_ruleset", ctypes)
+    handled = kernel.attr(LANDLOCK_MAKE_BLOCK, 0, 0)
+    ruleset = kernel.call("landlock_create_ruleset", "syscall", kernel.ulong(SYS_CREATE_RULESET),
+                          kernel.byref(handled), kernel.ulong(8), kernel.ulong(0))
     try:
-        _check(libc.syscall(SYS_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self", ctypes)
+        kernel.call("landlock_restrict_self", "syscall", kernel.ulong(SYS_RESTRICT_SELF), ruleset,
+                    kernel.ulong(0))
     finally:
         os.close(ruleset)
 
 
 def confine(paths: list[str]) -> None:
     """Make each existing path read-only for this process and everything it starts."""
-    ctypes, libc = _libc()
-    _enter_namespace(ctypes, libc)
+    kernel = _Kernel()
+    _enter_namespace(kernel)
     for path in sorted({os.path.realpath(p) for p in paths if os.path.lexists(p)}, key=len):
-        _read_only(path, ctypes, libc)
-    _seal(ctypes, libc)
+        _read_only(path, kernel)
+    _seal(kernel)
     os.environ[JAILED_ENV] = "1"
 
 

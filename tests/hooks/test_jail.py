@@ -253,3 +253,18 @@ def test_doctor_says_whether_this_machine_can_jail(claude: Claude, orch: Orch) -
     orch("config", "policy.jail", "off")
     assert "write jail: off" in orch("doctor")[1]
     assert "jail" not in line({"session_id": "another", "cwd": str(claude.repo)})
+
+
+def test_a_read_only_file_system_elsewhere_is_not_blamed_on_the_jail(claude: Claude, tmp_path: Path) -> None:
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root to make a read-only file system of its own")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    read_only = f'mount --bind {elsewhere} {elsewhere} && mount -o remount,ro,bind {elsewhere} && exec "$@"'
+    claude.wrapper = ["unshare", "-m", "--propagation", "private", "sh", "-c", read_only, "--"]
+    run = claude.bash(f"echo 1 > {elsewhere}/f")
+    assert run.code != 0 and "Read-only file system" in run.err
+    assert "write jail" not in run.context
+    claude.bash("printf 'echo 1 > .orch/x' > w.sh")
+    run = claude.bash("sh w.sh")
+    assert "write jail refused a write" in run.context  # the jail itself still works in there

@@ -166,3 +166,15 @@ def test_the_same_command_of_two_callers_holds_only_what_both_hold(folder: Path)
     mode, held = launch.choose(str(folder), cc_string("pytest -q"))
     assert (mode, held) == ("jail", ["/repo/.orch", "/repo/.git/orch", "/repo/c.py"])
     assert len(list((folder / "s1").iterdir())) == 1  # one consumed, the other left for its own call
+
+
+@can_jail
+def test_plain_ctypes_holds_too_where_the_fast_binding_is_missing(tree: Path) -> None:
+    code = ("import sys\nfrom orchestrator.jail import launch\n"
+            "def missing(self): raise ImportError('no _ctypes here')\n"
+            "launch._Kernel._bind_fast = missing\n"
+            "raise SystemExit(launch.main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", code, "run", str(tree / "held"), "--", "/bin/sh", "-c",
+                           "echo x > held/a.json"], cwd=tree, capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0 and "Read-only file system" in done.stderr
+    assert (tree / "held" / "a.json").read_text() == "{}"
