@@ -89,7 +89,7 @@ def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, 
 
 def _pull_andon(task: dict[str, Any], actor: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     failed = next(r for r in results if not r["passed"])
-    why = failed["error"] or f"exit code {failed['exit_code']}"
+    why = failed.get("why") or failed["error"] or f"exit code {failed['exit_code']}"
     task["andon"] = {
         "gate": failed["name"],
         "command": failed["command"],

@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": {
         "require_task": False,
         "strict": False,
+        "test_first": False,
     },
     "wip": {},
     "lease_ttl_seconds": 1800,

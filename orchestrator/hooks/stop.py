@@ -98,7 +98,7 @@ def _declared_outputs(gates: list[dict[str, Any]]) -> list[str]:
 
 
 def _describe(failure: dict[str, Any]) -> str:
-    why = failure.get("error") or f"exit code {failure.get('exit_code')}"
+    why = failure.get("why") or failure.get("error") or f"exit code {failure.get('exit_code')}"
     return f"gate '{failure.get('name')}' (`{failure.get('command')}`) failed: {why}"
 
 
