@@ -66,23 +66,36 @@ def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> d
         return failure
     failure = _run(ctx, task_id, gates)
     after = fingerprint.tree_entries(ctx.root, exclude=skipped)
-    key = fingerprint.after_run(before, after, _declared_outputs(gates))
+    task_file = os.path.relpath(os.path.join(ctx.state_dir, "tasks", f"{task_id}.json"), ctx.root)
+    key = fingerprint.after_run(before, after, [*_declared_outputs(gates), task_file])  # test runs
     write_json(cache_path, {"fingerprint": key, "gates": gates, "failure": failure}, durable=False)
     return failure
 
 
 def _run(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Run the gates within GATE_BUDGET, killing them if this hook is told to stop."""
+    """Run the gates within GATE_BUDGET, killing them if this hook is told to stop; the runs of
+    test gates are recorded on the task (`testruns`: a red one counts for test first)."""
     from pathlib import Path
 
     from orchestrator.gates import new_run_folder, run_gates, stopped_by_signals
 
     output_dir = new_run_folder(Path(ctx.runtime.dir) / "gate-output" / task_id / "stop")
+    mine = [{**gate, "task": task_id} for gate in gates]  # suggestions name `orch gate <task>`
     with stopped_by_signals():
         results = run_gates(
-            gates, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET
+            mine, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET
         )
+    _record_test_runs(ctx, task_id, results)
     return next((r for r in results if not r["passed"]), None)
+
+
+def _record_test_runs(ctx: Context, task_id: str, results: list[dict[str, Any]]) -> None:
+    from orchestrator import testruns
+    from orchestrator.hooks import taskfile
+
+    new = testruns.entries(results, "Stop")
+    if new:
+        taskfile.update(ctx, task_id, lambda task: testruns.add(task, new))
 
 
 def _inside(root: str, folder: str) -> list[str]:
