@@ -66,8 +66,7 @@ def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> d
         return failure
     failure = _run(ctx, task_id, gates)
     after = fingerprint.tree_entries(ctx.root, exclude=skipped)
-    task_file = os.path.relpath(os.path.join(ctx.state_dir, "tasks", f"{task_id}.json"), ctx.root)
-    key = fingerprint.after_run(before, after, [*_declared_outputs(gates), task_file])  # test runs
+    key = fingerprint.after_run(before, after, _declared_outputs(gates))
     write_json(cache_path, {"fingerprint": key, "gates": gates, "failure": failure}, durable=False)
     return failure
 
