@@ -29,7 +29,8 @@ def run_task_gates(
 def gate(
     store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
 ) -> list[dict[str, Any]]:
-    """`orch gate`: run the gates and record a receipt per result; the task is not changed."""
+    """`orch gate`: run the gates and record a receipt per result, and the runs of test gates on
+    the task (`testruns`); its status is not changed."""
     workflow.check_holder(store, task_id, actor, "gate")
     results = run_task_gates(store, store.task(task_id), on_line)
     with store.locked():

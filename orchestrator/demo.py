@@ -137,12 +137,15 @@ def _walk(repo: Path, echo: Echo) -> None:
 
 
 def _andon(repo: Path, echo: Echo) -> None:
-    _say(echo, "The security tests find a replayable refresh token: the gate fails and the andon is pulled.")
+    _say(echo, "`security-tests` is test first (`test_first: true` in the plan): `orch done` completes "
+               "it only after its test gate has failed since it started. The tester writes the test first.")
     _orch(echo, "start", "security-tests", "--agent", "agent-tester", "--brief")
     _write(repo, "tests/security/__init__.py", "")
     _write(repo, "tests/security/test_replay.py", FAILING_TEST)
+    _say(echo, "The security tests find a replayable refresh token: the gate fails and the andon is pulled.")
     _orch(echo, "done", "security-tests", "--agent", "agent-tester")
-    _say(echo, "The tester fixes the code path; `orch done` runs the gates again and completes the task.")
+    _say(echo, "The tester fixes the code path; `orch done` runs the gates again and completes the task: "
+               "red, then green, both in its report.")
     _write(repo, "tests/security/test_replay.py", FIXED_TEST)
     _orch(echo, "done", "security-tests", "--agent", "agent-tester")
 

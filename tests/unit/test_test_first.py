@@ -56,6 +56,9 @@ def test_a_green_done_with_no_red_before_is_refused(planned: Path, orch: Orch) -
     found = task(planned)
     assert found["status"] == "in_progress" and "andon" not in found
     assert [(r["source"], r["outcome"]) for r in found["test_runs"]] == [("orch done", "passed")]
+    assert orch("report", "A")[0] == 0
+    report = next((planned / "docs" / "reports").glob("web_task_A_*.md")).read_text()
+    assert "Test first: **no red run of a test gate since the task started**" in report
 
 
 def test_red_by_orch_gate_then_green_done_completes_and_the_report_shows_both(
