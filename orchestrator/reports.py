@@ -144,9 +144,12 @@ def _test_runs(store: Store, task: dict[str, Any]) -> dict[str, Any]:
     """The runs of the task's test gates, and whether test first held (`testruns`)."""
     from orchestrator import testruns
 
+    config = store.config()
+    gates = lifecycle.effective_gates(config, store.plan(task["plan"]), task)
     red = testruns.first_red(task)
-    green = testruns.first_green_after(task, red)
-    first = {"required": testruns.required(store.config(), task), "red": red, "green": green}
+    first = {"required": testruns.required(config, task), "red": red,
+             "green": testruns.first_green_after(task, red),
+             "has_test_gate": any(testruns.is_test_gate(gate) for gate in gates)}
     return {"test_runs": list(task.get("test_runs") or []), "test_first": first}
 
 

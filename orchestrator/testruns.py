@@ -90,19 +90,20 @@ def first_green_after(task: Mapping[str, Any], red: Mapping[str, Any] | None) ->
 
 def required(config: Mapping[str, Any], task: Mapping[str, Any]) -> bool:
     """Whether the test-first rule holds for the task: the policy, or the task's own field."""
-    policy, fields = config.get("policy"), task.get("fields")
-    flag = fields.get("test_first") if isinstance(fields, dict) else None  # "true" from a native plan
-    return (isinstance(policy, dict) and policy.get("test_first") is True) or (
-        flag is True or (isinstance(flag, str) and flag.strip().lower() in ("true", "yes"))
-    )
+    return _policy(config) or _field(task)
 
 
 def refusal(config: Mapping[str, Any], task: Mapping[str, Any], gates: list[dict[str, Any]]) -> str | None:
-    """Why `orch done` may not complete the task under test first, with what to do; None if it may."""
+    """Why `orch done` may not complete the task under test first, with what to do; None if it may.
+
+    A task with no test gate is refused under the policy; under its own field alone (a spec-kit
+    phase's flag, in a plan that may carry no gates) there is nothing to check, and its report says so."""
     if not required(config, task) or first_red(task) is not None:
         return None
     tid = task["id"]
     if not any(is_test_gate(gate) for gate in gates):
+        if not _policy(config):
+            return None
         return (f"test first: {tid} has no test gate (kind pytest or unittest, or a command running "
                 "pytest or python -m unittest): add one to its plan, then write a failing test")
     names = ", ".join(str(g.get("name")) for g in gates if is_test_gate(g))
@@ -110,6 +111,17 @@ def refusal(config: Mapping[str, Any], task: Mapping[str, Any], gates: list[dict
     return (f"test first: {tid}'s test gate ({names}) has not failed since the task started ({since}). "
             f"Write a test that fails for the missing behaviour, run `orch gate {tid}` to record it red, "
             f"then make it pass and run `orch done {tid}` again")
+
+
+def _policy(config: Mapping[str, Any]) -> bool:
+    policy = config.get("policy")
+    return isinstance(policy, dict) and policy.get("test_first") is True
+
+
+def _field(task: Mapping[str, Any]) -> bool:
+    fields = task.get("fields")
+    flag = fields.get("test_first") if isinstance(fields, dict) else None  # "true" from a native plan
+    return flag is True or (isinstance(flag, str) and flag.strip().lower() in ("true", "yes"))
 
 
 def _when(text: Any) -> datetime | None:

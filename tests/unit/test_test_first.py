@@ -135,3 +135,17 @@ def test_a_task_field_asks_for_test_first_without_the_policy(repo: Path, orch: O
     orch("start", "A")
     code, _out, err = orch("done", "A")
     assert code == 1 and "test first: A's test gate" in err
+
+
+def test_a_task_field_without_a_test_gate_completes_and_its_report_says_unchecked(
+    repo: Path, orch: Orch
+) -> None:
+    """A spec-kit plan carries no gates: its test-first phases must not make its tasks uncompletable."""
+    (repo / "plan.md").write_text("---\nid: w\ntitle: W\n---\n## A: Feature\n- test_first: true\n")
+    orch("init")
+    assert orch("plan", "add", "plan.md")[0] == 0
+    orch("start", "A")
+    code, out, err = orch("done", "A")
+    assert code == 0, out + err
+    report = next((repo / "docs" / "reports").glob("w_task_A_*.md")).read_text()
+    assert "Test first: not checked: the task has no test gate" in report
