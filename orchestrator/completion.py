@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from orchestrator import lifecycle, workflow
+from orchestrator import lifecycle, testruns, workflow
 from orchestrator.errors import OrchError, Refused
 from orchestrator.runtime import Runtime, now_iso
 from orchestrator.store import Store
@@ -29,11 +29,13 @@ def run_task_gates(
 def gate(
     store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
 ) -> list[dict[str, Any]]:
-    """`orch gate`: run the gates and record a receipt per result; the task is not changed."""
+    """`orch gate`: run the gates and record a receipt per result, and the runs of test gates on
+    the task (`testruns`); its status is not changed."""
     workflow.check_holder(store, task_id, actor, "gate")
     results = run_task_gates(store, store.task(task_id), on_line)
     with store.locked():
         _gate_receipts(store, task_id, actor, results)
+        _record_test_runs(store, store.task(task_id), results, "orch gate")
     return results
 
 
@@ -52,12 +54,15 @@ def done(
     workflow.check_holder(store, task_id, actor, "done")
     results = run_task_gates(store, task, on_line)
     passed = all(r["passed"] for r in results)
+    if passed:
+        _check_test_first(store, task_id, actor, results)
     with store.locked():
         task = store.task(task_id)
         _check_completable(task)
         task.setdefault("gate_results", []).append(results)
         task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
         _gate_receipts(store, task_id, actor, results)
+        testruns.add(task, testruns.entries(results, "orch done"))
         entries = _complete(store, task, actor) if passed else _pull_andon(task, actor, results)
         if passed:
             task["unfinished"] = list(_FINISH_STEPS)  # saved with the completion: resumable
@@ -65,6 +70,24 @@ def done(
         workflow.sync_runtime(Runtime(store.runtime), task)
         outcome = _finish(store, task, actor) if passed else {}
     return {"task": task, "results": results, "completed": passed, **outcome}
+
+
+def _check_test_first(store: Store, task_id: str, actor: str, results: list[dict[str, Any]]) -> None:
+    """Under test first, refuse a passing run that no red run of a test gate came before (the
+    passing run is still recorded: its receipts and its test runs)."""
+    with store.locked():
+        task = store.task(task_id)
+        refusal = testruns.refusal(store.config(), task, workflow.effective_gates(store, task))
+        if refusal is not None:
+            _gate_receipts(store, task_id, actor, results)
+            _record_test_runs(store, task, results, "orch done")
+    if refusal is not None:
+        raise Refused(refusal)
+
+
+def _record_test_runs(store: Store, task: dict[str, Any], results: list[dict[str, Any]], source: str) -> None:
+    if testruns.add(task, testruns.entries(results, source)):
+        store.save_task(task)
 
 
 def _check_completable(task: dict[str, Any]) -> None:
@@ -89,7 +112,7 @@ def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, 
 
 def _pull_andon(task: dict[str, Any], actor: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     failed = next(r for r in results if not r["passed"])
-    why = failed["error"] or f"exit code {failed['exit_code']}"
+    why = failed.get("why") or failed["error"] or f"exit code {failed['exit_code']}"
     task["andon"] = {
         "gate": failed["name"],
         "command": failed["command"],

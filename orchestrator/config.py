@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
         "require_task": False,
         "strict": False,
         "jail": "auto",
+        "test_first": False,
     },
     "wip": {},
     "lease_ttl_seconds": 1800,

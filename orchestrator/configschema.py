@@ -29,6 +29,7 @@ class Policy(_Table):
     require_task: bool = False
     strict: bool = False
     jail: Literal["auto", "on", "off"] = "auto"
+    test_first: bool = False
 
 
 class Stop(_Table):
@@ -71,7 +72,13 @@ class FastCheck(_Table):
 
     glob: str = Field(min_length=1)
     command: str = Field(min_length=1)
+    kind: str | None = None
     timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str | None) -> str | None:
+        return None if kind is None else Gate._known_kind(kind)
 
 
 class Config(_Table):

@@ -136,7 +136,21 @@ def task_context(store: Store, task: dict[str, Any], artifacts: list[str]) -> di
         "steps": [_step(step) for step in task["steps"]],
         "receipts": [_receipt_view(record) for record in records],
         "receipts_skipped": skipped,
+        **_test_runs(store, task),
     }
+
+
+def _test_runs(store: Store, task: dict[str, Any]) -> dict[str, Any]:
+    """The runs of the task's test gates, and whether test first held (`testruns`)."""
+    from orchestrator import testruns
+
+    config = store.config()
+    gates = lifecycle.effective_gates(config, store.plan(task["plan"]), task)
+    red = testruns.first_red(task)
+    first = {"required": testruns.required(config, task), "red": red,
+             "green": testruns.first_green_after(task, red),
+             "has_test_gate": any(testruns.is_test_gate(gate) for gate in gates)}
+    return {"test_runs": list(task.get("test_runs") or []), "test_first": first}
 
 
 def plan_context(store: Store, plan_id: str) -> dict[str, Any]:

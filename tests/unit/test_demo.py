@@ -20,6 +20,8 @@ def test_demo_walks_the_example_plan() -> None:
     assert "deny: orch: src/auth/api.py belongs to task login-api" in out
     assert "deny: orch: src/auth/tokens.py belongs to task tokens (Token service), which another agent" in out
     assert "Parallel wave (independent, disjoint files): tokens, login-ui" in out
+    assert "Ran 1 test in" in out and "Ran 0 tests" not in out  # the tests gate runs real tests
+    assert "`security-tests` is test first" in out
     assert "security-tests is blocked (andon)" in out
     assert "security-tests completed." in out
     assert "OK: " in out and "receipts verify" in out

@@ -165,6 +165,13 @@ def task(task_id: str, title: str, plan: str, position: int, **fields: Any) -> d
             "position": position, "history": [added], "artifacts": [], "gate_results": [], **fields}
 
 
+def recorded_run(at: str, source: str, outcome: str, exit_code: int, gate: str = "tests") -> dict[str, Any]:
+    """A run of a test gate as `testruns.entries` records it."""
+    command = "python -m pytest -q" if gate == "tests" else "python -m pytest -v tests/auth/test_tokens.py"
+    return {"at": at, "gate": gate, "command": command, "source": source, "outcome": outcome,
+            "exit_code": exit_code}
+
+
 def write_chain(store: Store, chain: str, entries: list[tuple[str, str, str, dict[str, Any]]],
                 task_id: str | None) -> None:
     """A receipt chain as `receipts.append` writes it: canonical JSON lines, each naming the last hash."""
@@ -246,6 +253,10 @@ def auth_tasks(root: Path) -> list[dict[str, Any]]:
                      "done": True, "notes": ["the index also serves the revoke-family query"]},
                     {"id": "2.3", "text": "Rollback script", "done": True, "notes": []}],
              artifacts=["src/auth/models.py", "migrations/0012_auth.sql"],
+             fields={"test_first": True},
+             test_runs=[recorded_run("2025-03-03T12:05:12.118+00:00", "Stop", "failed", 1),
+                        recorded_run("2025-03-03T12:20:39.512+00:00", "orch gate", "failed", 1),
+                        recorded_run("2025-03-03T12:51:07.020+00:00", "orch done", "passed", 0)],
              gate_results=[
                  [gate_result("tests", "python -m pytest -q", "pytest", passed=False, exit_code=1,
                               duration=1.204, started_at="2025-03-03T12:20:39.512+00:00",
@@ -270,6 +281,8 @@ def auth_tasks(root: Path) -> list[dict[str, Any]]:
              steps=[{"id": "3.1", "text": "Issue and verify access tokens", "done": True, "notes": []},
                     {"id": "3.2", "text": "Rotate refresh tokens", "done": False, "notes": []}],
              artifacts=["src/auth/tokens.py"],
+             test_runs=[recorded_run("2025-03-03T15:02:11.301+00:00", "orch gate", "failed", 1,
+                                     "token-tests")],
              gate_results=[[
                  gate_result("token-tests", "python -m pytest -v tests/auth/test_tokens.py", "pytest",
                              passed=False, exit_code=1, duration=2.418,
