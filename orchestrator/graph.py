@@ -44,12 +44,15 @@ def order_key(task: Task, position: int) -> OrderKey:
 def ready_tasks(tasks: list[Task]) -> list[Task]:
     """The queued tasks whose every dependency is completed, best first (`order_key`).
 
-    A missing or cancelled dependency keeps its dependents waiting."""
+    A missing or cancelled dependency keeps its dependents waiting. A parent (a task some task
+    names as its `parent`) is never ready: its children are the work."""
     status = {task["id"]: task["status"] for task in tasks}
+    parents = _parents(tasks)
     ready = [
         (order_key(task, position), task)
         for position, task in enumerate(tasks)
         if task["status"] == "queued"
+        and task["id"] not in parents
         and all(status.get(d) == "completed" for d in task.get("depends_on") or ())
     ]
     ready.sort(key=lambda pair: pair[0])
@@ -132,7 +135,8 @@ def waves(tasks: list[Task]) -> list[list[str]]:
     """
     by_id = _index(tasks)
     edges, keys = _edges(by_id), _keys(tasks)
-    queued = [tid for tid, task in by_id.items() if task["status"] == "queued"]
+    parents = _parents(tasks)
+    queued = [tid for tid, task in by_id.items() if task["status"] == "queued" and tid not in parents]
     masks = _reach_masks(queued, edges)
     waiting = {tid: len(unfinished_dependencies(by_id[tid], by_id)) for tid in queued}
     users = _dependents({tid: [d for d in edges[tid] if d in waiting] for tid in queued})
@@ -187,6 +191,10 @@ def wip_exceeded(tasks: list[Task], limits: dict[str, int], status: str) -> bool
 
 
 # --- graph walks -------------------------------------------------------------------------------
+
+
+def _parents(tasks: list[Task]) -> set[str]:
+    return {parent for task in tasks if (parent := task.get("parent"))}
 
 
 def _deps(task: Task) -> list[str]:

@@ -13,7 +13,7 @@ import re
 
 from orchestrator.plans.drafts import ParsedPlan
 
-SCOPED_FORMATS = ("speckit", "kiro")
+SCOPED_FORMATS = ("speckit", "kiro", "taskmaster")
 
 
 def scope_ids(parsed: ParsedPlan, plan_id: str, external_ids: frozenset[str], file: str) -> None:
@@ -27,6 +27,8 @@ def scope_ids(parsed: ParsedPlan, plan_id: str, external_ids: frozenset[str], fi
     for draft in parsed.drafts:
         draft.task["id"] = renamed[draft.task["id"]]
         draft.task["depends_on"] = [renamed.get(d, d) for d in draft.task["depends_on"]]
+        if draft.task.get("parent"):
+            draft.task["parent"] = renamed.get(draft.task["parent"], draft.task["parent"])
     parsed.extra["id_prefix"] = prefix
     shown = ", ".join(taken[:3]) + (" …" if len(taken) > 3 else "")
     parsed.warn(file, None, "id", f"task ids {shown} are taken by another plan: this plan's tasks are "
