@@ -46,20 +46,22 @@ def load_plan(
     plan_id: str | None = None,
     strict: bool = False,
     tag: str | None = None,
+    scope_prefix: str | None = None,
 ) -> dict[str, Any]:
     """The plan in `path`, normalised and validated, with the `warnings` its parser worked around.
 
     `external_ids` are the ids of tasks in other plans, which a dependency may name; `plan_id`
     overrides the id the file gives (or the slug of its name); `tag` picks the tag of a tagged
-    Taskmaster file (`plan_tags`). With `strict`, the first warning (by line) is raised as the
-    PlanError it describes, so a messy file is refused instead of loaded.
+    Taskmaster file (`plan_tags`); `scope_prefix` scopes the ids of any format when one clashes with
+    an external id (a sub-plan's children are `<parent>-<id>`). With `strict`, the first warning
+    (by line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
     """
     file = str(path)
     parsed = _parse(_read(Path(path), file), file, external_ids, tag)
     parsed.warnings.sort(key=lambda warning: warning.line or 0)
     if strict and parsed.warnings:
         raise parsed.warnings[0]
-    loaded = _finish(parsed, Path(path), plan_id, external_ids)
+    loaded = _finish(parsed, Path(path), plan_id, external_ids, scope_prefix)
     loaded["warnings"] = [warning_dict(warning) for warning in parsed.warnings]
     return loaded
 
@@ -130,14 +132,14 @@ def _json(text: str, file: str, external_ids: frozenset[str], tag: str | None) -
 
 
 def _finish(
-    parsed: ParsedPlan, path: Path, plan_id: str | None, external_ids: frozenset[str]
+    parsed: ParsedPlan, path: Path, plan_id: str | None, external_ids: frozenset[str], prefix: str | None
 ) -> dict[str, Any]:
     file = str(path)
     if not parsed.drafts:
         raise PlanError(file, parsed.line, "tasks", f"the plan has no tasks: {_EMPTY[parsed.format]}")
     pid = plan_id or parsed.id or slugify(path.stem) or "plan"
     convert(lambda value: check_id(value, "plan id"), pid, file, None, "plan id")
-    scope_ids(parsed, pid, external_ids, file)
+    scope_ids(parsed, pid, external_ids, file, prefix)
     inherit([draft.task for draft in parsed.drafts])
     _validate(parsed, file, external_ids)
     plan = {

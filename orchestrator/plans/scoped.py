@@ -16,13 +16,15 @@ from orchestrator.plans.drafts import ParsedPlan
 SCOPED_FORMATS = ("speckit", "kiro", "taskmaster")
 
 
-def scope_ids(parsed: ParsedPlan, plan_id: str, external_ids: frozenset[str], file: str) -> None:
-    """Prefix every task id (and every dependency on one) of `parsed` when any of them is taken."""
+def scope_ids(parsed: ParsedPlan, plan_id: str, external_ids: frozenset[str], file: str,
+              prefix: str | None = None) -> None:
+    """Prefix every task id (and every dependency on one) of `parsed` when any of them is taken.
+    A given `prefix` (a sub-plan's parent task) scopes a plan of any format, with that prefix."""
     local = [draft.task["id"] for draft in parsed.drafts]
     taken = sorted(set(local) & external_ids)
-    if parsed.format not in SCOPED_FORMATS or not taken:
+    if (prefix is None and parsed.format not in SCOPED_FORMATS) or not taken:
         return
-    prefix = id_prefix(plan_id)
+    prefix = prefix or id_prefix(plan_id)
     renamed = {task_id: f"{prefix}-{task_id}" for task_id in local}
     for draft in parsed.drafts:
         draft.task["id"] = renamed[draft.task["id"]]
