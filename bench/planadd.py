@@ -100,12 +100,12 @@ def section(samples: dict[str, list[float]], sizes: tuple[int, int], rounds: int
     ]) + "\n"
 
 
-def write_section(path: str, text: str) -> None:
-    """Replace the part of `path` between this bench's markers, or append it."""
+def write_section(path: str, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the part of `path` between a bench's markers (this one's by default), or append it."""
     with open(path, encoding="utf-8") as handle:
         current = handle.read()
-    if BEGIN in current and END in current:
-        current = current[:current.index(BEGIN)] + text.rstrip("\n") + current[current.index(END) + len(END):]
+    if begin in current and end in current:
+        current = current[:current.index(begin)] + text.rstrip("\n") + current[current.index(end) + len(end):]
     else:
         current = current.rstrip("\n") + "\n\n" + text
     with open(path, "w", encoding="utf-8") as handle:

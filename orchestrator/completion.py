@@ -87,9 +87,9 @@ def _parent_due(store: Store, task: dict[str, Any]) -> bool:
     children = hierarchy.children_of(store.summaries(), task["id"])
     if not children:
         return False
-    if hierarchy.children_done(children):
+    if hierarchy.children_finished(children):
         return True
-    waiting = ", ".join(hierarchy.open_children(children)[:5]) or "every child is cancelled"
+    waiting = ", ".join(hierarchy.open_children(children)[:5])
     raise Refused(f"{task['id']} is a parent task: it completes when its last child completes "
                   f"(open: {waiting})")
 

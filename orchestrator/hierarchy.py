@@ -25,10 +25,14 @@ def children_of(tasks: list[Task], task_id: str) -> list[Task]:
     return [task for task in tasks if task.get("parent") == task_id]
 
 
+def children_finished(children: list[Task]) -> bool:
+    """Every child is completed or cancelled: `orch done PARENT` may complete the parent."""
+    return bool(children) and all(child["status"] in FINISHED for child in children)
+
+
 def children_done(children: list[Task]) -> bool:
-    """Every child is finished and at least one completed: its parent may complete."""
-    finished = all(child["status"] in FINISHED for child in children)
-    return bool(children) and finished and any(child["status"] == "completed" for child in children)
+    """Every child is finished and at least one completed: its parent completes by itself."""
+    return children_finished(children) and any(child["status"] == "completed" for child in children)
 
 
 def open_children(children: list[Task]) -> list[str]:

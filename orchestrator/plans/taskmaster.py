@@ -45,11 +45,11 @@ def recognises(data: Any) -> bool:
 
 
 def tags(data: Any) -> list[str]:
-    """The tags of a tagged file, in file order ([] for the older form)."""
+    """The tags of a tagged file, in file order ([] for the older form): the top-level keys whose
+    value holds a `tasks` list (any other top-level key is ignored)."""
     if not isinstance(data, dict) or "tasks" in data:
         return []
-    found = [tag for tag, value in data.items() if _is_tag(value)]
-    return found if found and len(found) == len(data) else []
+    return [tag for tag, value in data.items() if _is_tag(value)]
 
 
 def _is_tag(value: Any) -> bool:
@@ -57,7 +57,7 @@ def _is_tag(value: Any) -> bool:
 
 
 def parse(data: Any, text: str, file: str, external: frozenset[str], tag: str | None) -> ParsedPlan:
-    """The plan of one tag (`tag`; the only one, or master, when None) or of an untagged file."""
+    """The plan of one tag (`tag`; when None, the file's only tag) or of an untagged file."""
     chosen = _tag(data, file, tag)
     block = data[chosen] if chosen else data
     metadata = block.get("metadata") or data.get("meta") or {}

@@ -140,3 +140,15 @@ def test_a_taskmaster_file_expands_a_task_two_levels_deep(repo: Path, orch: Orch
     assert code == 0, err
     assert "1 completed" in out and "setup completed" in out
     assert rows(orch)["setup"]["status"] == "completed"
+
+
+def test_all_children_cancelled_leaves_the_parent_to_a_human(repo: Path, orch: Orch) -> None:
+    setup_repo(repo, orch)
+    (repo / "auth-ok").write_text("")
+    code, _out, err = orch("dispatch", "auth", "--json")
+    assert code != 0 and "it is a parent task" in err
+    assert orch("cancel", "login")[0] == 0 and orch("cancel", "logout")[0] == 0
+    assert rows(orch)["auth"]["status"] == "queued", "nothing was completed: not completed by itself"
+    code, _out, err = orch("done", "auth")
+    assert code == 0, err
+    assert rows(orch)["auth"]["status"] == "completed"
