@@ -228,12 +228,13 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     """Show the loaded plan(s): tasks, dependencies, critical path."""
     from orchestrator import graph as graph_mod
     from orchestrator import mermaid
+    from orchestrator.hierarchy import with_child_edges
 
     store = Store.discover()
     plans = workflow.select_plan(store, plan_id)
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.tasks() if t["plan"] in wanted]
-    critical = graph_mod.critical_path(tasks)
+    critical = graph_mod.critical_path(with_child_edges(tasks))
     if graph == "mermaid":
         click.echo(mermaid.dependency_graph(tasks, critical[0]), nl=False)
     elif as_json:
@@ -248,7 +249,7 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     else:
         for one in plans:
             mine = [t for t in tasks if t["plan"] == one["id"]]
-            click.echo(render.plan_text(one, mine, graph_mod.critical_path(mine)))
+            click.echo(render.plan_text(one, mine, graph_mod.critical_path(with_child_edges(mine))))
 
 
 # -- read commands ----------------------------------------------------------------------------

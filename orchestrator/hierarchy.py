@@ -41,16 +41,17 @@ def open_children(children: list[Task]) -> list[str]:
 
 
 def with_child_edges(tasks: list[Task]) -> list[Task]:
-    """The tasks with each parent depending on its children, for cycle checks: a child that
-    depends on something waiting for its parent can never start."""
+    """The tasks with each parent depending on its children (copies; the others as they are), for
+    cycle checks (a child that depends on something waiting for its parent can never start) and the
+    critical path (which runs through a parent's children)."""
     extra: dict[str, list[str]] = {}
     for task in tasks:
         if task.get("parent"):
             extra.setdefault(task["parent"], []).append(task["id"])
     if not extra:
         return tasks
-    return [{"id": t["id"], "depends_on": [*(t.get("depends_on") or ()), *extra.get(t["id"], ())],
-             "status": t.get("status"), "priority": t.get("priority")} for t in tasks]
+    return [{**t, "depends_on": [*(t.get("depends_on") or ()), *extra[t["id"]]]} if t["id"] in extra else t
+            for t in tasks]
 
 
 def inherit(tasks: list[Task], outside: dict[str, Task] | None = None) -> None:

@@ -169,12 +169,14 @@ def restore_plan(store: Store, plan_id: str, actor: str) -> str:
 
 
 def _load_options(store: Store, plan_id: str, source: Path) -> tuple[str | None, str | None]:
-    """What the lost plan file said beyond its source, read back from its tasks: the tag of a tagged
-    Taskmaster file (the plan id is the tag's slug) and, for a sub-plan, the task it expands."""
+    """What the lost plan file said beyond its source, read back from its task files (the store's
+    views need the plan files): the tag of a tagged Taskmaster file (the plan id is the tag's slug)
+    and, for a sub-plan, the task it expands."""
+    from orchestrator.hooks.index import load_tasks
     from orchestrator.plans import plan_tags
     from orchestrator.plans.values import slugify
 
-    tasks = [task for task in store.tasks() if task["plan"] == plan_id]
+    tasks = [task for task in load_tasks(str(store.tasks_dir)) if task.get("plan") == plan_id]
     ids = {task["id"] for task in tasks}
     outside = [task["parent"] for task in tasks if task.get("parent") and task["parent"] not in ids]
     tag = next((tag for tag in plan_tags(source) if slugify(tag) == plan_id), None)

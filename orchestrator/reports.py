@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator import graph, lifecycle, mermaid, receipts
 from orchestrator.errors import InvalidInput
+from orchestrator.hierarchy import with_child_edges
 from orchestrator.jsonfile import write_text
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
         raise InvalidInput(f"no plan {plan_id!r} (plans: {known})")
     everything = [normalised(t) for t in store.tasks()]
     tasks = [t for t in everything if t["plan"] == plan_id]
-    critical, hours = graph.critical_path(tasks)
+    critical, hours = graph.critical_path(with_child_edges(tasks))
     by_id = {t["id"]: t for t in everything}
     done = sum(t["status"] == "completed" for t in tasks)
     return {

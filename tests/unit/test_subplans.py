@@ -152,3 +152,30 @@ def test_all_children_cancelled_leaves_the_parent_to_a_human(repo: Path, orch: O
     code, _out, err = orch("done", "auth")
     assert code == 0, err
     assert rows(orch)["auth"]["status"] == "completed"
+
+
+def test_the_critical_path_runs_through_the_children(repo: Path, orch: Orch) -> None:
+    setup_repo(repo, orch)
+    shown = json.loads(orch("plan", "show", "--json")[1])
+    assert shown["critical_path"]["tasks"] == ["setup", "login", "logout", "auth", "deploy"]
+
+
+def test_a_broken_sub_plan_file_is_rebuilt_as_a_sub_plan(repo: Path, orch: Orch) -> None:
+    setup_repo(repo, orch)
+    (repo / ".orch" / "plans" / "auth-work.json").write_text("[")
+    code, out, _err = orch("doctor", "--fix")
+    assert "plan auth-work: rebuilt from its saved source" in out, out
+    plan = json.loads((repo / ".orch" / "plans" / "auth-work.json").read_text())
+    assert plan["parent"] == "auth" and rows(orch)["login"]["parent"] == "auth"
+
+
+def test_a_broken_taskmaster_tag_plan_is_rebuilt_from_its_tag(repo: Path, orch: Orch) -> None:
+    tagged = Path(__file__).parent / "fixtures" / "taskmaster" / "tasks.json"
+    (repo / "tasks.json").write_text(tagged.read_text())
+    assert orch("init", "--no-hooks")[0] == 0
+    assert orch("plan", "add", "tasks.json")[0] == 0
+    (repo / ".orch" / "plans" / "feature-billing.json").write_text("[")
+    code, out, _err = orch("doctor", "--fix")
+    assert "plan feature-billing: rebuilt from its saved source" in out, out
+    plan = json.loads((repo / ".orch" / "plans" / "feature-billing.json").read_text())
+    assert plan["tag"] == "feature-billing"
