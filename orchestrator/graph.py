@@ -131,11 +131,13 @@ def waves(tasks: list[Task]) -> list[list[str]]:
     """The successive `parallel_wave`s of the rest of the plan, each marked completed in turn.
 
     Only queued tasks are simulated: tasks in progress, in review or testing stay as they are,
-    so their dependents never become ready here.
+    so their dependents never become ready here. A queued parent is not simulated: a dependency on
+    it is one on each of its children (it completes with them).
     """
+    parents = _parents(tasks)
+    tasks = _through_parents(tasks, parents)
     by_id = _index(tasks)
     edges, keys = _edges(by_id), _keys(tasks)
-    parents = _parents(tasks)
     queued = [tid for tid, task in by_id.items() if task["status"] == "queued" and tid not in parents]
     masks = _reach_masks(queued, edges)
     waiting = {tid: len(unfinished_dependencies(by_id[tid], by_id)) for tid in queued}
@@ -195,6 +197,29 @@ def wip_exceeded(tasks: list[Task], limits: dict[str, int], status: str) -> bool
 
 def _parents(tasks: list[Task]) -> set[str]:
     return {parent for task in tasks if (parent := task.get("parent"))}
+
+
+def _through_parents(tasks: list[Task], parents: set[str]) -> list[Task]:
+    """The tasks with each dependency on a queued parent replaced by its children, recursively."""
+    queued = {t["id"] for t in tasks if t["id"] in parents and t["status"] == "queued"}
+    if not queued:
+        return tasks
+    kids: dict[str, list[str]] = {}
+    for task in tasks:
+        if task.get("parent") in queued:
+            kids.setdefault(task["parent"], []).append(task["id"])
+
+    def expanded(deps: Iterable[str]) -> list[str]:
+        found, stack, seen = [], list(deps)[::-1], set()
+        while stack:
+            dep = stack.pop()
+            if dep not in seen:
+                seen.add(dep)
+                found += [] if dep in kids else [dep]
+                stack.extend(reversed(kids.get(dep, [])))
+        return found
+
+    return [{**t, "depends_on": expanded(_deps(t))} if queued.intersection(_deps(t)) else t for t in tasks]
 
 
 def _deps(task: Task) -> list[str]:

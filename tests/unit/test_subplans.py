@@ -179,3 +179,9 @@ def test_a_broken_taskmaster_tag_plan_is_rebuilt_from_its_tag(repo: Path, orch: 
     assert "plan feature-billing: rebuilt from its saved source" in out, out
     plan = json.loads((repo / ".orch" / "plans" / "feature-billing.json").read_text())
     assert plan["tag"] == "feature-billing"
+
+
+def test_waves_run_through_the_children(repo: Path, orch: Orch) -> None:
+    setup_repo(repo, orch)
+    shown = json.loads(orch("plan", "show", "--json")[1])
+    assert shown["waves"] == [["setup"], ["login"], ["logout"], ["deploy"]]
