@@ -765,8 +765,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument("--plan-add", action="store_true",
                         help="only time `orch plan add` at 1,000 and 10,000 tasks (bench/planadd.py)")
+    parser.add_argument("--imports", action="store_true",
+                        help="only time importing beads and Taskmaster files (bench/imports.py)")
     parser.add_argument("--rounds", type=int,
-                        help="rounds of the --plan-add cases (default 3; 1 with --quick)")
+                        help="rounds of the --plan-add or --imports cases (default 3; 1 with --quick)")
     parser.add_argument("--jail", action="store_true",
                         help="only the write jail: launcher, hook, headless Claude Code (bench/jail.py)")
     return parser.parse_args(argv)
@@ -810,6 +812,10 @@ def main(argv: list[str]) -> int:
         import jail
 
         return jail.main(os.path.abspath(args.python), args.out, args.quick, args.keep)
+    if args.imports:
+        import imports
+
+        return imports.main(os.path.abspath(args.python), args.out, args.quick, args.rounds, args.keep)
     settings = Settings.make(args.quick)
     started, load0 = time.monotonic(), os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="orch-bench-")

@@ -133,15 +133,25 @@ def _warn(loaded: dict[str, Any]) -> None:
         click.echo(f"orch: warning: {warning['text']}", err=True)
 
 
+def tag_option(func: Any) -> Any:
+    help_text = "Only this tag of a tagged Taskmaster tasks.json (default: a plan per tag)."
+    return click.option("--tag", help=help_text)(func)
+
+
 @plan.command("convert")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
+@tag_option
 @strict_option
-def plan_convert(file: Path, plan_id: str | None, strict: bool) -> None:
-    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr."""
-    loaded = workflow.load_against(_known_tasks(), file, plan_id, strict)
-    _warn(loaded)
-    emit(loaded)
+def plan_convert(file: Path, plan_id: str | None, tag: str | None, strict: bool) -> None:
+    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr.
+    A tagged Taskmaster file with several tags prints a list, a plan per tag."""
+    from orchestrator import tagged
+
+    loaded = tagged.load_plans(_known_tasks(), file, tag=tag, plan_id=plan_id, strict=strict)
+    for each in loaded:
+        _warn(each)
+    emit(loaded[0] if len(loaded) == 1 else loaded)
 
 
 def _known_tasks() -> list[dict[str, Any]]:
@@ -155,19 +165,57 @@ def _known_tasks() -> list[dict[str, Any]]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
 @click.option("--replace", is_flag=True, help="Replace the plan of the same id; kept tasks keep their state.")
+@tag_option
 @strict_option
 @json_option
-def plan_add(file: Path, plan_id: str | None, replace: bool, strict: bool, as_json: bool) -> None:
-    """Validate FILE and load it into `.orch/`."""
+def plan_add(file: Path, plan_id: str | None, replace: bool, tag: str | None, strict: bool,
+             as_json: bool) -> None:
+    """Validate FILE and load it into `.orch/` (a tagged Taskmaster file: a plan per tag)."""
+    from orchestrator import tagged
+
     store = Store.discover()
     actor = workflow.actor_for(store)
-    loaded = workflow.add_plan(store, file, replace=replace, plan_id=plan_id, actor=actor, strict=strict)
-    count = len(loaded["tasks"])
+    added = tagged.add_plans(store, file, tag=tag, plan_id=plan_id, replace=replace, actor=actor,
+                             strict=strict)
+    _added(added, file, as_json)
+
+
+def _added(added: list[dict[str, Any]], file: Path, as_json: bool) -> None:
+    for loaded in added:
+        _warn(loaded)
+    rows = [{"plan": loaded["plan"]["id"], "tasks": len(loaded["tasks"]), "warnings": loaded["warnings"]}
+            for loaded in added]
+    if as_json:
+        emit(rows[0] if len(rows) == 1 else rows)
+        return
+    for row in rows:
+        click.echo(f"Added plan {row['plan']!r} ({row['tasks']} tasks) from {file}. Next: `orch next`.")
+
+
+@plan.command("expand")
+@click.argument("task_id", metavar="TASK")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "plan_id", help="Id of the sub-plan (default: from the file).")
+@click.option("--replace", is_flag=True, help="Replace TASK's sub-plan; kept tasks keep their state.")
+@tag_option
+@strict_option
+@json_option
+def plan_expand(task_id: str, file: Path, plan_id: str | None, replace: bool, tag: str | None, strict: bool,
+                as_json: bool) -> None:
+    """Make TASK a parent whose children are the tasks of FILE (any plan format): they inherit its
+    dependencies and milestone, and TASK completes when its last child does and its gates pass."""
+    from orchestrator import subplans
+
+    store = Store.discover()
+    loaded = subplans.expand(store, task_id, file, plan_id=plan_id, replace=replace,
+                             actor=workflow.actor_for(store), strict=strict, tag=tag)
     _warn(loaded)
     if as_json:
-        emit({"plan": loaded["plan"]["id"], "tasks": count, "warnings": loaded["warnings"]})
+        emit({"plan": loaded["plan"]["id"], "parent": task_id, "tasks": len(loaded["tasks"]),
+              "warnings": loaded["warnings"]})
         return
-    click.echo(f"Added plan {loaded['plan']['id']!r} ({count} tasks) from {file}. Next: `orch next`.")
+    click.echo(f"Expanded {task_id} into plan {loaded['plan']['id']!r} ({len(loaded['tasks'])} child tasks) "
+               f"from {file}. Next: `orch next`.")
 
 
 @plan.command("export")
@@ -201,12 +249,13 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     """Show the loaded plan(s): tasks, dependencies, critical path."""
     from orchestrator import graph as graph_mod
     from orchestrator import mermaid
+    from orchestrator.hierarchy import with_child_edges
 
     store = Store.discover()
     plans = workflow.select_plan(store, plan_id)
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.tasks() if t["plan"] in wanted]
-    critical = graph_mod.critical_path(tasks)
+    critical = graph_mod.critical_path(with_child_edges(tasks))
     if graph == "mermaid":
         click.echo(mermaid.dependency_graph(tasks, critical[0]), nl=False)
     elif as_json:
@@ -221,7 +270,7 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     else:
         for one in plans:
             mine = [t for t in tasks if t["plan"] == one["id"]]
-            click.echo(render.plan_text(one, mine, graph_mod.critical_path(mine)))
+            click.echo(render.plan_text(one, mine, graph_mod.critical_path(with_child_edges(mine))))
 
 
 # -- read commands ----------------------------------------------------------------------------

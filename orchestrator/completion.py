@@ -50,7 +50,7 @@ def done(
             task = store.task(task_id)
             outcome = _finish(store, task, actor)
         return {"task": task, "results": [], "completed": True, "resumed": True, **outcome}
-    _check_completable(task)
+    _check_completable(store, task)
     workflow.check_holder(store, task_id, actor, "done")
     results = run_task_gates(store, task, on_line)
     passed = all(r["passed"] for r in results)
@@ -58,7 +58,7 @@ def done(
         _check_test_first(store, task_id, actor, results)
     with store.locked():
         task = store.task(task_id)
-        _check_completable(task)
+        _check_completable(store, task)
         task.setdefault("gate_results", []).append(results)
         task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
         _gate_receipts(store, task_id, actor, results)
@@ -69,6 +69,10 @@ def done(
         workflow.save_transitions(store, task, entries)
         workflow.sync_runtime(Runtime(store.runtime), task)
         outcome = _finish(store, task, actor) if passed else {}
+    if passed and task.get("parent"):
+        from orchestrator import rollup
+
+        outcome["parent"] = rollup.complete_parent(store, task, actor, on_line)
     return {"task": task, "results": results, "completed": passed, **outcome}
 
 
@@ -90,17 +94,35 @@ def _record_test_runs(store: Store, task: dict[str, Any], results: list[dict[str
         store.save_task(task)
 
 
-def _check_completable(task: dict[str, Any]) -> None:
+def _check_completable(store: Store, task: dict[str, Any]) -> None:
     if task["status"] in lifecycle.ACTIVE or (task["status"] == "blocked" and task.get("andon")):
+        return
+    if task["status"] == "queued" and _parent_due(store, task):
         return
     hint = f"start it first (`orch start {task['id']}`)" if task["status"] == "queued" else "nothing to do"
     raise Refused(f"{task['id']} is {task['status']}, not in progress: {hint}")
+
+
+def _parent_due(store: Store, task: dict[str, Any]) -> bool:
+    """A queued parent is completed by `orch done` once its children are; before, it is refused."""
+    from orchestrator import hierarchy
+
+    children = hierarchy.children_of(store.summaries(), task["id"])
+    if not children:
+        return False
+    if hierarchy.children_finished(children):
+        return True
+    waiting = ", ".join(hierarchy.open_children(children)[:5])
+    raise Refused(f"{task['id']} is a parent task: it completes when its last child completes "
+                  f"(open: {waiting})")
 
 
 def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, Any]]:
     steps = []
     if task["status"] == "blocked":
         steps.append(workflow.transition(task, "in_progress", actor, "andon cleared: gates pass"))
+    elif task["status"] == "queued":
+        steps.append(workflow.transition(task, "in_progress", actor, "its children are complete"))
     flow = store.config().get("workflow", {})
     for stage in ("review", "testing"):
         if flow.get(stage) and stage in lifecycle.TRANSITIONS[task["status"]]:

@@ -412,7 +412,10 @@ def _check_jail(store: Store, report: dict[str, Any]) -> None:
     """Can this machine run Bash commands in the write jail (probed afresh)?"""
     from orchestrator.jail import sessions
 
-    wanted = sessions.mode(store.config())
+    try:
+        wanted = sessions.mode(store.config())
+    except OrchError:  # a corrupt config is reported (and fixed) by its own check; hooks then read auto
+        wanted = "auto"
     if wanted == "off":
         report["info"].append("write jail: off (policy.jail); Bash commands are checked by analysis only")
         return

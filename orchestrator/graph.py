@@ -44,12 +44,15 @@ def order_key(task: Task, position: int) -> OrderKey:
 def ready_tasks(tasks: list[Task]) -> list[Task]:
     """The queued tasks whose every dependency is completed, best first (`order_key`).
 
-    A missing or cancelled dependency keeps its dependents waiting."""
+    A missing or cancelled dependency keeps its dependents waiting. A parent (a task some task
+    names as its `parent`) is never ready: its children are the work."""
     status = {task["id"]: task["status"] for task in tasks}
+    parents = _parents(tasks)
     ready = [
         (order_key(task, position), task)
         for position, task in enumerate(tasks)
         if task["status"] == "queued"
+        and task["id"] not in parents
         and all(status.get(d) == "completed" for d in task.get("depends_on") or ())
     ]
     ready.sort(key=lambda pair: pair[0])
@@ -128,11 +131,14 @@ def waves(tasks: list[Task]) -> list[list[str]]:
     """The successive `parallel_wave`s of the rest of the plan, each marked completed in turn.
 
     Only queued tasks are simulated: tasks in progress, in review or testing stay as they are,
-    so their dependents never become ready here.
+    so their dependents never become ready here. A queued parent is not simulated: a dependency on
+    it is one on each of its children (it completes with them).
     """
+    parents = _parents(tasks)
+    tasks = _through_parents(tasks, parents)
     by_id = _index(tasks)
     edges, keys = _edges(by_id), _keys(tasks)
-    queued = [tid for tid, task in by_id.items() if task["status"] == "queued"]
+    queued = [tid for tid, task in by_id.items() if task["status"] == "queued" and tid not in parents]
     masks = _reach_masks(queued, edges)
     waiting = {tid: len(unfinished_dependencies(by_id[tid], by_id)) for tid in queued}
     users = _dependents({tid: [d for d in edges[tid] if d in waiting] for tid in queued})
@@ -187,6 +193,33 @@ def wip_exceeded(tasks: list[Task], limits: dict[str, int], status: str) -> bool
 
 
 # --- graph walks -------------------------------------------------------------------------------
+
+
+def _parents(tasks: list[Task]) -> set[str]:
+    return {parent for task in tasks if (parent := task.get("parent"))}
+
+
+def _through_parents(tasks: list[Task], parents: set[str]) -> list[Task]:
+    """The tasks with each dependency on a queued parent replaced by its children, recursively."""
+    queued = {t["id"] for t in tasks if t["id"] in parents and t["status"] == "queued"}
+    if not queued:
+        return tasks
+    kids: dict[str, list[str]] = {}
+    for task in tasks:
+        if task.get("parent") in queued:
+            kids.setdefault(task["parent"], []).append(task["id"])
+
+    def expanded(deps: Iterable[str]) -> list[str]:
+        found, stack, seen = [], list(deps)[::-1], set()
+        while stack:
+            dep = stack.pop()
+            if dep not in seen:
+                seen.add(dep)
+                found += [] if dep in kids else [dep]
+                stack.extend(reversed(kids.get(dep, [])))
+        return found
+
+    return [{**t, "depends_on": expanded(_deps(t))} if queued.intersection(_deps(t)) else t for t in tasks]
 
 
 def _deps(task: Task) -> list[str]:

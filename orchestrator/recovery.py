@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 from orchestrator import lifecycle, paths, receipts, snapshot
@@ -160,10 +161,26 @@ def restore_plan(store: Store, plan_id: str, actor: str) -> str:
     sources = store.plan_sources(plan_id)
     if not sources:
         raise OrchError(f"plan {plan_id} has no saved source in {store.plans_dir}")
+    tag, parent = _load_options(store, plan_id, sources[0])
     with store.locked():
         store.delete_plan(plan_id)
-    workflow.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor)
+    workflow.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, tag=tag, parent=parent)
     return f"plan {plan_id}: rebuilt from its saved source {sources[0].name} (task progress kept)"
+
+
+def _load_options(store: Store, plan_id: str, source: Path) -> tuple[str | None, str | None]:
+    """What the lost plan file said beyond its source, read back from its task files (the store's
+    views need the plan files): the tag of a tagged Taskmaster file (the plan id is the tag's slug)
+    and, for a sub-plan, the task it expands."""
+    from orchestrator.hooks.index import load_tasks
+    from orchestrator.plans import plan_tags
+    from orchestrator.plans.values import slugify
+
+    tasks = [task for task in load_tasks(str(store.tasks_dir)) if task.get("plan") == plan_id]
+    ids = {task["id"] for task in tasks}
+    outside = [task["parent"] for task in tasks if task.get("parent") and task["parent"] not in ids]
+    tag = next((tag for tag in plan_tags(source) if slugify(tag) == plan_id), None)
+    return tag, outside[0] if outside else None
 
 
 def readable_plans(store: Store) -> list[dict[str, Any]]:

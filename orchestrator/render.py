@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator import terminal
+from orchestrator.hierarchy import tree_order
 from orchestrator.lifecycle import STATUSES
 
 MATRIX_STATUSES = ("queued", "in_progress", "review", "testing", "blocked", "completed", "cancelled")
@@ -38,18 +39,22 @@ def completion_matrix(tasks: list[dict[str, Any]]) -> str:
 
 
 def task_table(tasks: list[dict[str, Any]]) -> str:
+    """A row per task; a parent's children are listed under it, indented, and its title says how
+    many of them are done."""
     header = ["ID", "STATUS", "PRIORITY", "SPECIALIST", "DEPENDS ON", "BOUND TO", "TITLE"]
     rows, tints = [], []
-    for task in tasks:
+    rollup = _children_done(tasks)
+    for task, depth in tree_order(tasks):
+        title = f"[{task['story']}] {task['title']}" if task.get("story") else task["title"]
         rows.append(
             [
-                task["id"],
+                f"{'  ' * (depth - 1)}└ {task['id']}" if depth else task["id"],
                 task["status"],
                 task["priority"],
                 task.get("specialist") or "-",
                 ", ".join(task["depends_on"]) or "-",
                 _short(task["bound_to"]),
-                f"[{task['story']}] {task['title']}" if task.get("story") else task["title"],
+                f"{title} ({rollup[task['id']]})" if task["id"] in rollup else title,
             ]
         )
         tints.append(
@@ -64,6 +69,17 @@ def task_table(tasks: list[dict[str, Any]]) -> str:
             ]
         )
     return terminal.table(header, rows, tints)
+
+
+def _children_done(tasks: list[dict[str, Any]]) -> dict[str, str]:
+    """Parent id -> "n/m children done", over the listed tasks."""
+    counts: dict[str, list[int]] = {}
+    for task in tasks:
+        if task.get("parent"):
+            count = counts.setdefault(task["parent"], [0, 0])
+            count[0] += task["status"] == "completed"
+            count[1] += 1
+    return {parent: f"{done}/{total} children done" for parent, (done, total) in counts.items()}
 
 
 def next_text(view: dict[str, Any]) -> str:
@@ -207,7 +223,23 @@ def done_text(outcome: dict[str, Any]) -> str:
                 f"`orch done {task['id']}` again to run {', '.join(outcome['unfinished'])}.", "red"))
     else:
         parts.append(terminal.paint(f"{task['id']} is blocked (andon): {task.get('block_reason')}", "red"))
+    parts += parent_lines(outcome.get("parent"))
     return "\n".join(parts)
+
+
+def parent_lines(parent: dict[str, Any] | None) -> list[str]:
+    """What completing a task's last child did to its parent (and to that one's parent)."""
+    lines = []
+    while parent:
+        if parent["completed"]:
+            done = f"{parent['id']} completed: its last child is done and its gates pass."
+            lines.append(terminal.paint(done, "green"))
+        else:
+            why = (parent.get("andon") or {}).get("gate", "?")
+            lines.append(terminal.paint(f"{parent['id']} (the parent) is blocked (andon): its gate '{why}' "
+                                        f"failed; fix it and run `orch done {parent['id']}`.", "red"))
+        parent = parent.get("parent")
+    return lines
 
 
 def leases_text(view: dict[str, Any]) -> str:

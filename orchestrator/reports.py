@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator import graph, lifecycle, mermaid, receipts
 from orchestrator.errors import InvalidInput
+from orchestrator.hierarchy import with_child_edges
 from orchestrator.jsonfile import write_text
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ SLUG_LIMIT = 40
 TASK_DEFAULTS: dict[str, Any] = {
     "priority": "medium", "specialist": None, "depends_on": [], "files": [], "milestone": None,
     "estimate": None, "steps": [], "acceptance": [], "description": "", "sections": {}, "plan": "",
-    "history": [], "artifacts": [], "gate_results": [], "block_reason": None,
+    "history": [], "artifacts": [], "gate_results": [], "block_reason": None, "parent": None,
 }  # fmt: skip
 _HISTORY_KEYS = ("at", "actor", "from", "to", "note")
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
@@ -160,7 +161,7 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
         raise InvalidInput(f"no plan {plan_id!r} (plans: {known})")
     everything = [normalised(t) for t in store.tasks()]
     tasks = [t for t in everything if t["plan"] == plan_id]
-    critical, hours = graph.critical_path(tasks)
+    critical, hours = graph.critical_path(with_child_edges(tasks))
     by_id = {t["id"]: t for t in everything}
     done = sum(t["status"] == "completed" for t in tasks)
     return {
@@ -174,6 +175,7 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
         "critical": {"tasks": [by_id[tid] for tid in critical], "hours": hours_text(hours)},
         "remaining": _remaining(tasks, by_id),
         "blocked": _blocked(tasks),
+        "parents": _parents(tasks, everything),
     }
 
 
@@ -323,6 +325,21 @@ def _remaining(tasks: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]) ->
     return [{"task": task, "block_reason": task["block_reason"],
              "waiting_on": [f"{dep} ({state})" for dep, state in graph.unfinished_dependencies(task, by_id)]}
             for task in tasks if task["status"] not in lifecycle.FINISHED]
+
+
+def _parents(tasks: list[dict[str, Any]], everything: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each parent among `tasks` with its children (of any plan) rolled up: how many are done."""
+    children: dict[str, list[dict[str, Any]]] = {}
+    for task in everything:
+        if task["parent"]:
+            children.setdefault(task["parent"], []).append(task)
+    found = []
+    for task in (t for t in tasks if t["id"] in children):
+        kids = children[task["id"]]
+        done = sum(kid["status"] == "completed" for kid in kids)
+        found.append({"task": task, "children": kids, "done": done, "total": len(kids),
+                      "percent": _percent(done, len(kids)), "plans": sorted({kid["plan"] for kid in kids})})
+    return found
 
 
 def _blocked(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

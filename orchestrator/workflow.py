@@ -109,14 +109,18 @@ def add_plan(
     actor: str = "orch",
     source_name: str | None = None,
     strict: bool = False,
+    tag: str | None = None,
+    parent: str | None = None,
 ) -> dict[str, Any]:
     """Validate the plan file and load it into `.orch/`. Nothing is written on any error; an add
     killed half-way leaves its plan file marked `incomplete`, which `complete_plan` finishes (and
     which a new `orch plan add` of the same plan replaces without --replace). The result's
-    `warnings` are the parser's, then any task the file marks done that orch does not (orch wins)."""
+    `warnings` are the parser's, then any task the file marks done that orch does not (orch wins).
+    `tag` picks a tag of a tagged Taskmaster file; `parent` makes the plan a sub-plan of that task
+    (`subplans`)."""
     with store.locked():
         existing = store.tasks()
-        normalised = load_against(existing, source, plan_id, strict)
+        normalised = load_against(existing, source, plan_id, strict, tag, parent)
         pid = normalised["plan"]["id"]
         old = store.plan(pid)
         if old is not None and not replace and not old.get("incomplete"):
@@ -144,22 +148,31 @@ def complete_plan(store: Store, plan_id: str, actor: str) -> str:
         with store.locked():
             store.delete_plan(plan_id)
         return f"removed plan {plan_id}: its add was killed before anything but the plan file was written"
-    add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, source_name=plan.get("source"))
+    add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, source_name=plan.get("source"),
+             tag=plan.get("tag"), parent=plan.get("parent"))
     return f"completed the interrupted add of plan {plan_id} from {sources[0].name}"
 
 
 def load_against(
-    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False
+    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False,
+    tag: str | None = None, parent: str | None = None,
 ) -> dict[str, Any]:
     """The plan in `source`, its dependencies checked against `tasks` (the repo's). A spec-kit or
     Kiro list whose ids were scoped because they clash (plans/scoped.py) is read again without its
-    own plan's tasks, so re-adding a plan never scopes it against itself."""
+    own plan's tasks, so re-adding a plan never scopes it against itself. With `parent`, the plan
+    is that task's sub-plan (`subplans.attach`)."""
     from orchestrator.plans import load_plan
 
-    normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(tasks, None), strict=strict)
+    normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(tasks, None), strict=strict,
+                           tag=tag, scope_prefix=parent)
     pid = normalised["plan"]["id"]
     if normalised["plan"].get("id_prefix") and any(t["plan"] == pid for t in tasks):
-        normalised = load_plan(source, plan_id=pid, external_ids=_ids_outside(tasks, pid), strict=strict)
+        normalised = load_plan(source, plan_id=pid, external_ids=_ids_outside(tasks, pid), strict=strict,
+                               tag=tag, scope_prefix=parent)
+    if parent is not None:
+        from orchestrator import subplans
+
+        subplans.attach(normalised, tasks, parent)
     return normalised
 
 
@@ -201,7 +214,9 @@ def _state_kept(
 
 
 def _check_acyclic(tasks: list[dict[str, Any]], source: Path) -> None:
-    cycle = graph.find_cycle(tasks)
+    from orchestrator.hierarchy import with_child_edges
+
+    cycle = graph.find_cycle(with_child_edges(tasks))
     if cycle:
         raise InvalidInput(f"{source}: dependency cycle across plans: {' -> '.join(cycle)}")
 
@@ -342,6 +357,7 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         if _take_over(store, runtime, task, binding, holder):
             return task
         _check_startable(task, binding)
+        _check_not_parent(store, task)
         _check_anchored(store, task)
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
@@ -375,6 +391,10 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         save_transitions(store, task, [entry])
         sync_runtime(runtime, task)
         after_transitions(store, task, actor)
+    if target in lifecycle.FINISHED and task.get("parent"):
+        from orchestrator import rollup
+
+        rollup.complete_parent(store, task, actor)
     return task
 
 
@@ -493,6 +513,17 @@ def _check_startable(task: dict[str, Any], binding: dict[str, Any] | None) -> No
             f"since {held.get('since', '?')}"
         )
     lifecycle.check_transition(task["id"], task["status"], "in_progress")
+
+
+def _check_not_parent(store: Store, task: dict[str, Any]) -> None:
+    from orchestrator import hierarchy
+
+    children = hierarchy.children_of(store.summaries(), task["id"])
+    if children:
+        waiting = ", ".join(hierarchy.open_children(children)[:5]) or "none"
+        raise Refused(f"{task['id']} is a parent task: its {len(children)} children are the work (open: "
+                      f"{waiting}); it completes by itself when its last child completes and its own gates "
+                      "pass. Start a child instead (`orch next` lists ready work).")
 
 
 def _check_anchored(store: Store, task: dict[str, Any]) -> None:
@@ -628,6 +659,7 @@ def _task_row(
         "milestone": task.get("milestone"),
         "specialist": task.get("specialist"),
         "story": task.get("story"),
+        "parent": task.get("parent"),
     }
 
 
