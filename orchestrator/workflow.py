@@ -639,4 +639,6 @@ def _ready_row(task: dict[str, Any]) -> dict[str, Any]:
         "plan": task["plan"],
         "specialist": task.get("specialist"),
         "estimate": task.get("estimate"),
+        "category": task.get("category"),
+        "due": task.get("due"),
     }

@@ -31,6 +31,8 @@ def test_next_lists_only_ready_tasks_and_a_wave(planned: Path, orch: Orch) -> No
                 "plan": "web",
                 "specialist": "implementer",
                 "estimate": None,
+                "category": None,
+                "due": None,
             }
         ],
         "dispatched": [],
