@@ -12,6 +12,7 @@ import click
 from orchestrator import __version__, render, workflow
 from orchestrator.errors import InvalidInput, OrchError
 from orchestrator.jsonfile import readable
+from orchestrator.schedule import Schedule
 from orchestrator.store import Store
 
 
@@ -194,7 +195,7 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
                 "plans": plans,
                 "tasks": tasks,
                 "critical_path": {"tasks": critical[0], "hours": critical[1]},
-                "waves": graph_mod.waves(tasks),
+                "waves": graph_mod.waves(tasks, Schedule.from_config(store.config())),
             }
         )
     else:

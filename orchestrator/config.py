@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "gates": [],
     "fast_checks": [],
     "commit_on_done": False,
+    "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
 }
 
 

@@ -45,6 +45,24 @@ class Dispatch(_Table):
     ttl: float = Field(default=300, gt=0, allow_inf_nan=False)
 
 
+class Schedule(_Table):
+    """How ready work is ordered (`orchestrator.schedule`)."""
+
+    strategy: Literal["priority", "fifo", "shortest", "deadline", "critical-path"] = "priority"
+    mix: dict[str, int] = {}
+    wip: dict[str, int] = {}
+
+    @field_validator("mix", "wip")
+    @classmethod
+    def _counts(cls, counts: dict[str, int]) -> dict[str, int]:
+        for category, count in counts.items():
+            if not category.strip():
+                raise ValueError("a category name must not be empty")
+            if count < 0:
+                raise ValueError(f"the number for {category!r} must be 0 or more")
+        return counts
+
+
 class Gate(_Table):
     """A repo-wide gate (see `orchestrator.gates`)."""
 
@@ -85,6 +103,7 @@ class Config(_Table):
     fast_checks: list[FastCheck] = []
     commit_on_done: bool = False
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
+    schedule: Schedule = Schedule()
 
     @field_validator("wip")
     @classmethod

@@ -17,6 +17,7 @@ from orchestrator import config as config_mod
 from orchestrator.errors import InvalidInput, OrchError, PlanError, Refused
 from orchestrator.jsonfile import readable
 from orchestrator.runtime import Runtime, is_live, now_iso
+from orchestrator.schedule import Schedule, category_key
 from orchestrator.store import SCHEMA, Store
 
 KEEP_ON_ADD = frozenset({"completed", "cancelled"})
@@ -346,6 +347,7 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
+        _check_category_wip(store, task)
         entry = transition(task, "in_progress", holder, None)
         runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
@@ -533,6 +535,15 @@ def _check_wip(store: Store, status: str) -> None:
         )
 
 
+def _check_category_wip(store: Store, task: dict[str, Any]) -> None:
+    """Refuse to start `task` when its category has as many tasks active as `schedule.wip` allows."""
+    order = Schedule.from_config(store.config())
+    category = category_key(task.get("category"))
+    if category in order.wip and order.room(store.summaries()).get(category, 1) <= 0:
+        raise Refused(f"WIP limit reached: at most {order.wip[category]} {category!r} task(s) may be active "
+                      "(in_progress, review, testing) at once; finish one first")
+
+
 def _check_no_gates(store: Store, task_id: str) -> None:
     task = store.task(task_id)
     if effective_gates(store, task):
@@ -580,14 +591,15 @@ def next_view(store: Store, plan_id: str | None = None, parallel: int | None = N
     wanted = {p["id"] for p in select_plan(store, plan_id)}
     tasks = store.summaries()
     reserved = Runtime(store.runtime).dispatched()
-    ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
+    order = Schedule.from_config(store.config())
+    ready = [t for t in graph.ready_tasks(tasks, order) if t["plan"] in wanted]
     view: dict[str, Any] = {
         "ready": [_ready_row(t) for t in ready if t["id"] not in reserved],
         "dispatched": [reservation_row(t["id"], reserved[t["id"]]) for t in ready if t["id"] in reserved],
     }
     if parallel is not None:
         mine = [t for t in tasks if t["plan"] in wanted or t["status"] == "completed"]
-        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved))
+        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved), schedule=order)
     return view
 
 
