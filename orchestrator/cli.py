@@ -118,17 +118,27 @@ def _warn(loaded: dict[str, Any]) -> None:
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
 @strict_option
 def plan_convert(file: Path, plan_id: str | None, strict: bool) -> None:
-    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr."""
-    loaded = workflow.load_against(_known_tasks(), file, plan_id, strict)
+    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr, and a
+    note naming the specialists inferred from task titles (`specialist_inferred` in the JSON)."""
+    tasks, rules = _repo_context()
+    loaded = workflow.load_against(tasks, file, plan_id, strict, rules)
     _warn(loaded)
+    inferred = [f"{t['id']} {t['specialist']}" for t in loaded["tasks"] if t.get("specialist_inferred")]
+    if inferred:
+        click.echo(f"orch: note: specialist inferred from the title (the plan names none): "
+                   f"{', '.join(inferred)}", err=True)
     emit(loaded)
 
 
-def _known_tasks() -> list[dict[str, Any]]:
+def _repo_context() -> tuple[list[dict[str, Any]], dict[str, list[str]] | None]:
+    """The repo's tasks and specialist rules; none and the built-in rules outside a repo."""
+    from orchestrator import roles
+
     try:
-        return Store.discover().summaries()
+        store = Store.discover()
+        return store.summaries(), roles.rules_of(store.config())
     except OrchError:
-        return []
+        return [], roles.BUILT_IN
 
 
 @plan.command("add")

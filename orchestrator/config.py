@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "fast_checks": [],
     "commit_on_done": False,
     "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
+    "specialists": {"infer": True, "rules": {}},
 }
 
 

@@ -63,6 +63,21 @@ class Schedule(_Table):
         return counts
 
 
+class Specialists(_Table):
+    """Specialists inferred from a task's text when it names none (`orchestrator.roles`)."""
+
+    infer: bool = True
+    rules: dict[str, list[str]] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, rules: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role, words in rules.items():
+            if not role.strip() or any(not word.strip("* ") for word in words):
+                raise ValueError(f"the rule for {role!r} needs a role name and non-empty words")
+        return rules
+
+
 class Gate(_Table):
     """A repo-wide gate (see `orchestrator.gates`)."""
 
@@ -104,6 +119,7 @@ class Config(_Table):
     commit_on_done: bool = False
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
     schedule: Schedule = Schedule()
+    specialists: Specialists = Specialists()
 
     @field_validator("wip")
     @classmethod

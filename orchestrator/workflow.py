@@ -16,6 +16,8 @@ from orchestrator import anchors, callers, graph, lifecycle
 from orchestrator import config as config_mod
 from orchestrator.errors import InvalidInput, OrchError, PlanError, Refused
 from orchestrator.jsonfile import readable
+from orchestrator.roles import BUILT_IN as BUILT_IN_RULES
+from orchestrator.roles import rules_of
 from orchestrator.runtime import Runtime, is_live, now_iso
 from orchestrator.schedule import Schedule, category_key
 from orchestrator.store import SCHEMA, Store
@@ -117,7 +119,7 @@ def add_plan(
     `warnings` are the parser's, then any task the file marks done that orch does not (orch wins)."""
     with store.locked():
         existing = store.tasks()
-        normalised = load_against(existing, source, plan_id, strict)
+        normalised = load_against(existing, source, plan_id, strict, rules_of(store.config()))
         pid = normalised["plan"]["id"]
         old = store.plan(pid)
         if old is not None and not replace and not old.get("incomplete"):
@@ -150,17 +152,22 @@ def complete_plan(store: Store, plan_id: str, actor: str) -> str:
 
 
 def load_against(
-    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False
+    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False,
+    specialist_rules: dict[str, list[str]] | None = BUILT_IN_RULES,
 ) -> dict[str, Any]:
-    """The plan in `source`, its dependencies checked against `tasks` (the repo's). A spec-kit or
-    Kiro list whose ids were scoped because they clash (plans/scoped.py) is read again without its
-    own plan's tasks, so re-adding a plan never scopes it against itself."""
+    """The plan in `source`, its dependencies checked against `tasks` (the repo's), specialists
+    inferred by `specialist_rules` (`orchestrator.roles`). A spec-kit or Kiro list whose ids were
+    scoped because they clash (plans/scoped.py) is read again without its own plan's tasks, so
+    re-adding a plan never scopes it against itself."""
+    from functools import partial
+
     from orchestrator.plans import load_plan
 
-    normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(tasks, None), strict=strict)
+    load = partial(load_plan, source, strict=strict, specialist_rules=specialist_rules)
+    normalised = load(plan_id=plan_id, external_ids=_ids_outside(tasks, None))
     pid = normalised["plan"]["id"]
     if normalised["plan"].get("id_prefix") and any(t["plan"] == pid for t in tasks):
-        normalised = load_plan(source, plan_id=pid, external_ids=_ids_outside(tasks, pid), strict=strict)
+        normalised = load(plan_id=pid, external_ids=_ids_outside(tasks, pid))
     return normalised
 
 

@@ -11,6 +11,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+from orchestrator import roles
 from orchestrator.errors import PlanError
 from orchestrator.plans import kiro, native, speckit, subtasks, taskdoc
 from orchestrator.plans.drafts import Draft, ParsedPlan, check_duplicates
@@ -40,15 +41,19 @@ def load_plan(
     external_ids: frozenset[str] = frozenset(),
     plan_id: str | None = None,
     strict: bool = False,
+    specialist_rules: roles.Rules | None = roles.BUILT_IN,
 ) -> dict[str, Any]:
     """The plan in `path`, normalised and validated, with the `warnings` its parser worked around.
 
     `external_ids` are the ids of tasks in other plans, which a dependency may name; `plan_id`
     overrides the id the file gives (or the slug of its name). With `strict`, the first warning (by
     line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
+    A task that names no specialist gets one inferred from its title by `specialist_rules`
+    (`orchestrator.roles`; None: the implementer, not inferred).
     """
     file = str(path)
     parsed = _parse(_read(Path(path), file), file, external_ids)
+    _infer_specialists(parsed.drafts, specialist_rules)
     parsed.warnings.sort(key=lambda warning: warning.line or 0)
     if strict and parsed.warnings:
         raise parsed.warnings[0]
@@ -96,6 +101,16 @@ def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
     if front is not None and named:
         return native.parse(front, file)
     raise PlanError(file, 1, None, f"unrecognised plan format: {_FORMATS}")
+
+
+def _infer_specialists(drafts: list[Draft], rules: roles.Rules | None) -> None:
+    """Give each task that names no specialist the one `rules` infer from its title; mark every
+    task with `specialist_inferred`."""
+    for draft in drafts:
+        guessed = rules is not None and "specialist" not in draft.spots
+        if guessed:
+            draft.task["specialist"] = roles.infer(draft.task["title"], rules or {})
+        draft.task["specialist_inferred"] = guessed
 
 
 def _finish(

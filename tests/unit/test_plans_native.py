@@ -137,7 +137,7 @@ def test_task_fields(plan: dict[str, Any]) -> None:
     assert list(arch) == [
         "id", "title", "status", "priority", "specialist", "depends_on", "files", "milestone",
         "estimate", "due", "category", "steps", "acceptance", "description", "sections", "gates", "fields",
-        "line",
+        "line", "specialist_inferred",
     ]  # fmt: skip
     assert (arch["id"], arch["title"], arch["line"]) == ("arch", "Payment architecture", 16)
     assert (arch["status"], arch["priority"], arch["specialist"]) == ("queued", "high", "architect")
