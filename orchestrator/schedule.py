@@ -46,7 +46,7 @@ class Schedule:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Schedule:
         """The config's `schedule` table; a value broken by a hand edit falls back to its default
-        (the hooks read the file without its schema, and `orch doctor` names the fault)."""
+        (the hooks read the file without its schema; the next `orch config KEY VALUE` names it)."""
         table = config.get("schedule")
         table = table if isinstance(table, dict) else {}
         strategy = table.get("strategy")
@@ -167,25 +167,28 @@ def _rank(task: Task) -> int:
 def _chains(tasks: list[Task], by_hours: bool) -> dict[str, float]:
     """For each open task, the longest chain of open tasks that depend on it, even through others:
     counted in tasks, or (`by_hours`) in estimated hours with the task's own included (no estimate:
-    1 h). One walk from the tasks nothing open depends on; a task in a cycle counts 0."""
-    open_ids = {task["id"]: task for task in tasks if task.get("status") not in _FINISHED}
-    deps = {tid: (set(task.get("depends_on") or ()) & open_ids.keys()) - {tid}
-            for tid, task in open_ids.items()}
-    users = {tid: 0 for tid in open_ids}
+    1 h). One walk from the tasks nothing open depends on; a task in a cycle is left out (0)."""
+    deps = {task["id"]: task.get("depends_on") or () for task in tasks if task.get("status") not in _FINISHED}
+    users = dict.fromkeys(deps, 0)
     for found in deps.values():
         for dep in found:
-            users[dep] += 1
-    todo = [tid for tid, count in users.items() if count == 0]
-    below = {tid: 0.0 for tid in open_ids}
+            if dep in users:
+                users[dep] += 1
+    own = {task["id"]: _weight(task) for task in tasks if task["id"] in deps} if by_hours else None
+    step = 0.0 if by_hours else 1.0
+    below = dict.fromkeys(deps, 0.0)
     chain: dict[str, float] = {}
+    todo = [tid for tid, count in users.items() if count == 0]
     while todo:
         tid = todo.pop()
-        chain[tid] = below[tid] + (_weight(open_ids[tid]) if by_hours else 0.0)
+        length = chain[tid] = below[tid] + (own[tid] if own is not None else 0.0)
         for dep in deps[tid]:
-            below[dep] = max(below[dep], chain[tid] + (0.0 if by_hours else 1.0))
-            users[dep] -= 1
-            if users[dep] == 0:
-                todo.append(dep)
+            if dep in users:
+                if length + step > below[dep]:
+                    below[dep] = length + step
+                users[dep] -= 1
+                if users[dep] == 0:
+                    todo.append(dep)
     return chain
 
 

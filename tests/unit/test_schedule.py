@@ -122,11 +122,12 @@ def test_the_config_table_is_read_leniently() -> None:
 
 
 def test_keys_are_linear_at_ten_thousand_tasks() -> None:
+    """A walk per task (quadratic) would take minutes here; the bound leaves room for a busy machine."""
     plan = [task(f"t{k}", estimate=k % 5, depends_on=[f"t{k - 1}"] if k % 10 else []) for k in range(10_000)]
     for strategy in STRATEGIES:
         started = time.perf_counter()
         ready = ready_tasks(plan, Schedule(strategy, {"feature": 1}))
-        assert len(ready) == 1000 and time.perf_counter() - started < 1.0, strategy
+        assert len(ready) == 1000 and time.perf_counter() - started < 5.0, strategy
 
 
 # --- through the CLI ------------------------------------------------------------------------------
