@@ -215,7 +215,8 @@ def _index(tasks: list[Task]) -> dict[str, Task]:
 
 
 def _keys(tasks: list[Task]) -> dict[str, OrderKey]:
-    return _DEFAULT.keys(tasks)
+    """Tie-breaks without the chain walk: priority, estimate, plan order."""
+    return {task["id"]: priority_key(task, position) for position, task in enumerate(tasks)}
 
 
 def _edges(by_id: dict[str, Task]) -> _Edges:

@@ -19,10 +19,11 @@ from orchestrator.jsonfile import readable
 from orchestrator.roles import BUILT_IN as BUILT_IN_RULES
 from orchestrator.roles import rules_of
 from orchestrator.runtime import Runtime, is_live, now_iso
-from orchestrator.schedule import Schedule, category_key
+from orchestrator.schedule import ACTIVE, Schedule, category_key
 from orchestrator.store import SCHEMA, Store
 
 KEEP_ON_ADD = frozenset({"completed", "cancelled"})
+_SEEN_ACROSS_PLANS = ACTIVE | {"completed"}  # what a wave of one plan needs to know of the others
 UNBIND_ON = frozenset({"completed", "cancelled", "queued"})
 
 
@@ -605,7 +606,8 @@ def next_view(store: Store, plan_id: str | None = None, parallel: int | None = N
         "dispatched": [reservation_row(t["id"], reserved[t["id"]]) for t in ready if t["id"] in reserved],
     }
     if parallel is not None:
-        mine = [t for t in tasks if t["plan"] in wanted or t["status"] == "completed"]
+        # other plans' completed tasks meet dependencies, their active ones count for category WIP
+        mine = [t for t in tasks if t["plan"] in wanted or t["status"] in _SEEN_ACROSS_PLANS]
         view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved), schedule=order)
     return view
 

@@ -210,6 +210,15 @@ def test_a_category_wip_limit_refuses_orch_start(shop: Path, orch: Orch) -> None
     assert next_ids(orch, "--parallel", "2")[1] == ["c"]
 
 
+def test_a_category_wip_limit_counts_the_active_tasks_of_every_plan(shop: Path, orch: Orch) -> None:
+    ops = "---\nid: ops\n---\n## o1: Fix the backup job\n- category: bug\n- files: ops/x\n"
+    (shop / "ops.md").write_text(ops)
+    assert orch("plan", "add", "ops.md")[0] == 0
+    assert orch("config", "schedule.wip", '{"bug": 1}')[0] == 0
+    assert orch("start", "o1", "--agent", "ag-1")[0] == 0
+    assert next_ids(orch, "--plan", "shop", "--parallel", "4")[1] == ["c", "a"]
+
+
 def test_an_unknown_strategy_is_a_usage_error_listing_the_names(shop: Path, orch: Orch) -> None:
     before = (shop / ".orch" / "config.json").read_bytes()
     code, out, err = orch("config", "schedule.strategy", "bogus")
