@@ -197,6 +197,7 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.tasks() if t["plan"] in wanted]
     critical = graph_mod.critical_path(tasks)
+    order = Schedule.from_config(store.config())
     if graph == "mermaid":
         click.echo(mermaid.dependency_graph(tasks, critical[0]), nl=False)
     elif as_json:
@@ -205,13 +206,14 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
                 "plans": plans,
                 "tasks": tasks,
                 "critical_path": {"tasks": critical[0], "hours": critical[1]},
-                "waves": graph_mod.waves(tasks, Schedule.from_config(store.config())),
+                "waves": graph_mod.waves(tasks, order),
             }
         )
     else:
         for one in plans:
             mine = [t for t in tasks if t["plan"] == one["id"]]
-            click.echo(render.plan_text(one, mine, graph_mod.critical_path(mine)))
+            waves = graph_mod.waves(mine, order)
+            click.echo(render.plan_text(one, mine, graph_mod.critical_path(mine), waves))
 
 
 # -- read commands ----------------------------------------------------------------------------

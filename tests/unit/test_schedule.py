@@ -199,6 +199,7 @@ def test_plan_show_waves_follow_the_schedule(shop: Path, orch: Orch) -> None:
     assert orch("config", "schedule.wip", '{"bug": 1}')[0] == 0
     waves = json.loads(orch("plan", "show", "--json")[1])["waves"]
     assert waves == [["b", "c", "a"], ["d"]]
+    assert orch("plan", "show")[1].endswith("  1. b, c, a\n  2. d\n")
 
 
 def test_a_category_wip_limit_refuses_orch_start(shop: Path, orch: Orch) -> None:
