@@ -105,7 +105,7 @@ class Lanes:
         heapq.heappush(self._heaps[self.lane(task)], (self._keys[task["id"]], task["id"], task))
 
     def pop(self) -> Task:
-        """The head of the lane due next (IndexError when every lane is empty)."""
+        """The head of the lane due next (ValueError when every lane is empty)."""
         lane = min((lane for lane, heap in self._heaps.items() if heap), key=self._due)
         return heapq.heappop(self._heaps[lane])[2]
 
