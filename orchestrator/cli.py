@@ -13,6 +13,7 @@ import click
 from orchestrator import __version__, render, workflow
 from orchestrator.errors import InvalidInput, OrchError
 from orchestrator.jsonfile import readable
+from orchestrator.schedule import Schedule
 from orchestrator.store import Store
 
 
@@ -144,21 +145,35 @@ def tag_option(func: Any) -> Any:
 @tag_option
 @strict_option
 def plan_convert(file: Path, plan_id: str | None, tag: str | None, strict: bool) -> None:
-    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr.
-    A tagged Taskmaster file with several tags prints a list, a plan per tag."""
+    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr, and a
+    note naming the specialists inferred from task titles (`specialist_inferred` in the JSON). A
+    tagged Taskmaster file with several tags prints a list, a plan per tag."""
     from orchestrator import tagged
 
-    loaded = tagged.load_plans(_known_tasks(), file, tag=tag, plan_id=plan_id, strict=strict)
+    tasks, rules = _repo_context()
+    loaded = tagged.load_plans(tasks, file, tag=tag, plan_id=plan_id, strict=strict, rules=rules)
     for each in loaded:
         _warn(each)
+        _note_inferred(each)
     emit(loaded[0] if len(loaded) == 1 else loaded)
 
 
-def _known_tasks() -> list[dict[str, Any]]:
+def _note_inferred(loaded: dict[str, Any]) -> None:
+    inferred = [f"{t['id']} {t['specialist']}" for t in loaded["tasks"] if t.get("specialist_inferred")]
+    if inferred:
+        click.echo(f"orch: note: specialist inferred from the title (the plan names none): "
+                   f"{', '.join(inferred)}", err=True)
+
+
+def _repo_context() -> tuple[list[dict[str, Any]], dict[str, list[str]] | None]:
+    """The repo's tasks and specialist rules; none and the built-in rules outside a repo."""
+    from orchestrator import roles
+
     try:
-        return Store.discover().summaries()
+        store = Store.discover()
+        return store.summaries(), roles.rules_of(store.config())
     except OrchError:
-        return []
+        return [], roles.BUILT_IN
 
 
 @plan.command("add")
@@ -256,6 +271,7 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.tasks() if t["plan"] in wanted]
     critical = graph_mod.critical_path(with_child_edges(tasks))
+    order = Schedule.from_config(store.config())
     if graph == "mermaid":
         click.echo(mermaid.dependency_graph(tasks, critical[0]), nl=False)
     elif as_json:
@@ -264,13 +280,14 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
                 "plans": plans,
                 "tasks": tasks,
                 "critical_path": {"tasks": critical[0], "hours": critical[1]},
-                "waves": graph_mod.waves(tasks),
+                "waves": graph_mod.waves(tasks, order),
             }
         )
     else:
         for one in plans:
             mine = [t for t in tasks if t["plan"] == one["id"]]
-            click.echo(render.plan_text(one, mine, graph_mod.critical_path(with_child_edges(mine))))
+            waves = graph_mod.waves(mine, order)
+            click.echo(render.plan_text(one, mine, graph_mod.critical_path(with_child_edges(mine)), waves))
 
 
 # -- read commands ----------------------------------------------------------------------------

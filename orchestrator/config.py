@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "gates": [],
     "fast_checks": [],
     "commit_on_done": False,
+    "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
+    "specialists": {"infer": True, "rules": {}},
 }
 
 

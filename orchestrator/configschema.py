@@ -47,6 +47,39 @@ class Dispatch(_Table):
     ttl: float = Field(default=300, gt=0, allow_inf_nan=False)
 
 
+class Schedule(_Table):
+    """How ready work is ordered (`orchestrator.schedule`)."""
+
+    strategy: Literal["priority", "fifo", "shortest", "deadline", "critical-path"] = "priority"
+    mix: dict[str, int] = {}
+    wip: dict[str, int] = {}
+
+    @field_validator("mix", "wip")
+    @classmethod
+    def _counts(cls, counts: dict[str, int]) -> dict[str, int]:
+        for category, count in counts.items():
+            if not category.strip():
+                raise ValueError("a category name must not be empty")
+            if count < 0:
+                raise ValueError(f"the number for {category!r} must be 0 or more")
+        return counts
+
+
+class Specialists(_Table):
+    """Specialists inferred from a task's text when it names none (`orchestrator.roles`)."""
+
+    infer: bool = True
+    rules: dict[str, list[str]] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, rules: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role, words in rules.items():
+            if not role.strip() or any(not word.strip("* ") for word in words):
+                raise ValueError(f"the rule for {role!r} needs a role name and non-empty words")
+        return rules
+
+
 class Gate(_Table):
     """A repo-wide gate (see `orchestrator.gates`)."""
 
@@ -93,6 +126,8 @@ class Config(_Table):
     fast_checks: list[FastCheck] = []
     commit_on_done: bool = False
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
+    schedule: Schedule = Schedule()
+    specialists: Specialists = Specialists()
 
     @field_validator("wip")
     @classmethod

@@ -122,7 +122,8 @@ def clock(iso: str) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
-def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple[list[str], float]) -> str:
+def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple[list[str], float],
+              waves: list[list[str]] | None = None) -> str:
     lines = [f"{terminal.paint(plan['title'], 'bold')} (plan {plan['id']}, {len(tasks)} tasks)"]
     for task in tasks:
         deps = f" <- {', '.join(task['depends_on'])}" if task["depends_on"] else ""
@@ -130,6 +131,9 @@ def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple
     path, hours = critical
     if path:
         lines.append(f"\nCritical path ({hours:g}h): {' -> '.join(path)}")
+    if waves:
+        lines.append("\nWaves of the queued work, in the order `orch next` gives:")
+        lines.extend(f"  {number}. {', '.join(wave)}" for number, wave in enumerate(waves, start=1))
     return "\n".join(lines)
 
 

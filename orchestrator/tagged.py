@@ -11,6 +11,7 @@ from typing import Any
 
 from orchestrator import workflow
 from orchestrator.errors import InvalidInput
+from orchestrator.roles import BUILT_IN
 from orchestrator.store import Store
 
 
@@ -22,10 +23,13 @@ def add_plans(store: Store, source: Path, *, tag: str | None = None, plan_id: st
 
 
 def load_plans(tasks: list[dict[str, Any]], source: Path, *, tag: str | None = None,
-               plan_id: str | None = None, strict: bool = False) -> list[dict[str, Any]]:
-    """`orch plan convert`: the normalised plan of each tag, checked against the repo's `tasks`."""
+               plan_id: str | None = None, strict: bool = False,
+               rules: dict[str, list[str]] | None = BUILT_IN) -> list[dict[str, Any]]:
+    """`orch plan convert`: the normalised plan of each tag, checked against the repo's `tasks`,
+    specialists inferred by `rules`."""
     chosen = _tags(source, tag, plan_id)
-    return [workflow.load_against(tasks, source, plan_id, strict, each) for each in chosen]
+    return [workflow.load_against(tasks, source, plan_id, strict, each, specialist_rules=rules)
+            for each in chosen]
 
 
 def _tags(source: Path, tag: str | None, plan_id: str | None) -> list[str | None]:

@@ -16,10 +16,14 @@ from orchestrator import anchors, callers, graph, lifecycle
 from orchestrator import config as config_mod
 from orchestrator.errors import InvalidInput, OrchError, PlanError, Refused
 from orchestrator.jsonfile import readable
+from orchestrator.roles import BUILT_IN as BUILT_IN_RULES
+from orchestrator.roles import rules_of
 from orchestrator.runtime import Runtime, is_live, now_iso
+from orchestrator.schedule import ACTIVE, Schedule, category_key
 from orchestrator.store import SCHEMA, Store
 
 KEEP_ON_ADD = frozenset({"completed", "cancelled"})
+_SEEN_ACROSS_PLANS = ACTIVE | {"completed"}  # what a wave of one plan needs to know of the others
 UNBIND_ON = frozenset({"completed", "cancelled", "queued"})
 
 
@@ -120,7 +124,7 @@ def add_plan(
     (`subplans`)."""
     with store.locked():
         existing = store.tasks()
-        normalised = load_against(existing, source, plan_id, strict, tag, parent)
+        normalised = load_against(existing, source, plan_id, strict, tag, parent, rules_of(store.config()))
         pid = normalised["plan"]["id"]
         old = store.plan(pid)
         if old is not None and not replace and not old.get("incomplete"):
@@ -156,19 +160,23 @@ def complete_plan(store: Store, plan_id: str, actor: str) -> str:
 def load_against(
     tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False,
     tag: str | None = None, parent: str | None = None,
+    specialist_rules: dict[str, list[str]] | None = BUILT_IN_RULES,
 ) -> dict[str, Any]:
-    """The plan in `source`, its dependencies checked against `tasks` (the repo's). A spec-kit or
-    Kiro list whose ids were scoped because they clash (plans/scoped.py) is read again without its
-    own plan's tasks, so re-adding a plan never scopes it against itself. With `parent`, the plan
-    is that task's sub-plan (`subplans.attach`)."""
+    """The plan in `source`, its dependencies checked against `tasks` (the repo's), specialists
+    inferred by `specialist_rules` (`orchestrator.roles`). A spec-kit or Kiro list whose ids were
+    scoped because they clash (plans/scoped.py) is read again without its own plan's tasks, so
+    re-adding a plan never scopes it against itself. With `parent`, the plan is that task's
+    sub-plan (`subplans.attach`)."""
+    from functools import partial
+
     from orchestrator.plans import load_plan
 
-    normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(tasks, None), strict=strict,
-                           tag=tag, scope_prefix=parent)
+    load = partial(load_plan, source, strict=strict, tag=tag, scope_prefix=parent,
+                   specialist_rules=specialist_rules)
+    normalised = load(plan_id=plan_id, external_ids=_ids_outside(tasks, None))
     pid = normalised["plan"]["id"]
     if normalised["plan"].get("id_prefix") and any(t["plan"] == pid for t in tasks):
-        normalised = load_plan(source, plan_id=pid, external_ids=_ids_outside(tasks, pid), strict=strict,
-                               tag=tag, scope_prefix=parent)
+        normalised = load(plan_id=pid, external_ids=_ids_outside(tasks, pid))
     if parent is not None:
         from orchestrator import subplans
 
@@ -362,6 +370,7 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
+        _check_category_wip(store, task)
         entry = transition(task, "in_progress", holder, None)
         runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
@@ -564,6 +573,15 @@ def _check_wip(store: Store, status: str) -> None:
         )
 
 
+def _check_category_wip(store: Store, task: dict[str, Any]) -> None:
+    """Refuse to start `task` when its category has as many tasks active as `schedule.wip` allows."""
+    order = Schedule.from_config(store.config())
+    category = category_key(task.get("category"))
+    if category in order.wip and order.room(store.summaries()).get(category, 1) <= 0:
+        raise Refused(f"WIP limit reached: at most {order.wip[category]} {category!r} task(s) may be active "
+                      "(in_progress, review, testing) at once; finish one first")
+
+
 def _check_no_gates(store: Store, task_id: str) -> None:
     task = store.task(task_id)
     if effective_gates(store, task):
@@ -611,14 +629,16 @@ def next_view(store: Store, plan_id: str | None = None, parallel: int | None = N
     wanted = {p["id"] for p in select_plan(store, plan_id)}
     tasks = store.summaries()
     reserved = Runtime(store.runtime).dispatched()
-    ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
+    order = Schedule.from_config(store.config())
+    ready = [t for t in graph.ready_tasks(tasks, order) if t["plan"] in wanted]
     view: dict[str, Any] = {
         "ready": [_ready_row(t) for t in ready if t["id"] not in reserved],
         "dispatched": [reservation_row(t["id"], reserved[t["id"]]) for t in ready if t["id"] in reserved],
     }
     if parallel is not None:
-        mine = [t for t in tasks if t["plan"] in wanted or t["status"] == "completed"]
-        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved))
+        # other plans' completed tasks meet dependencies, their active ones count for category WIP
+        mine = [t for t in tasks if t["plan"] in wanted or t["status"] in _SEEN_ACROSS_PLANS]
+        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved), schedule=order)
     return view
 
 
@@ -671,4 +691,6 @@ def _ready_row(task: dict[str, Any]) -> dict[str, Any]:
         "plan": task["plan"],
         "specialist": task.get("specialist"),
         "estimate": task.get("estimate"),
+        "category": task.get("category"),
+        "due": task.get("due"),
     }

@@ -19,6 +19,7 @@ LIMIT = 2000
 
 def start(payload: Payload, ctx: Context) -> Decision:
     from orchestrator import graph
+    from orchestrator.schedule import Schedule
 
     ctx.runtime.mark_session(payload.session_id)
     tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
@@ -31,7 +32,8 @@ def start(payload: Payload, ctx: Context) -> Decision:
     bound = ctx.bound_task(payload.caller)
     if bound is not None:
         lines += _bound_lines(bound)
-    ready = graph.ready_tasks(sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0))))
+    in_plan_order = sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0)))
+    ready = graph.ready_tasks(in_plan_order, Schedule.from_config(ctx.config))
     reserved = ctx.runtime.dispatched()  # handed to a subagent by `orch dispatch`: not offered again
     ready = [t for t in ready if t["id"] not in reserved]
     if ready:

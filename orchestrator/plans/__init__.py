@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from orchestrator import roles
 from orchestrator.errors import PlanError
 from orchestrator.hierarchy import inherit, with_child_edges
 from orchestrator.plans import beads, kiro, native, speckit, subtasks, taskdoc, taskmaster
@@ -47,6 +48,7 @@ def load_plan(
     strict: bool = False,
     tag: str | None = None,
     scope_prefix: str | None = None,
+    specialist_rules: roles.Rules | None = roles.BUILT_IN,
 ) -> dict[str, Any]:
     """The plan in `path`, normalised and validated, with the `warnings` its parser worked around.
 
@@ -55,9 +57,12 @@ def load_plan(
     Taskmaster file (`plan_tags`); `scope_prefix` scopes the ids of any format when one clashes with
     an external id (a sub-plan's children are `<parent>-<id>`). With `strict`, the first warning
     (by line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
+    A task that names no specialist gets one inferred from its title by `specialist_rules`
+    (`orchestrator.roles`; None: the implementer, not inferred).
     """
     file = str(path)
     parsed = _parse(_read(Path(path), file), file, external_ids, tag)
+    _infer_specialists(parsed.drafts, specialist_rules)
     parsed.warnings.sort(key=lambda warning: warning.line or 0)
     if strict and parsed.warnings:
         raise parsed.warnings[0]
@@ -129,6 +134,16 @@ def _json(text: str, file: str, external_ids: frozenset[str], tag: str | None) -
     if taskmaster.recognises(data):
         return taskmaster.parse(data, text, file, external_ids, tag)
     return subtasks.parse(text, file, external_ids)
+
+
+def _infer_specialists(drafts: list[Draft], rules: roles.Rules | None) -> None:
+    """Give each task that names no specialist the one `rules` infer from its title; mark every
+    task with `specialist_inferred`."""
+    for draft in drafts:
+        guessed = rules is not None and "specialist" not in draft.spots
+        if guessed:
+            draft.task["specialist"] = roles.infer(draft.task["title"], rules or {})
+        draft.task["specialist_inferred"] = guessed
 
 
 def _finish(
