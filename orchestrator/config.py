@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": {
         "require_task": False,
         "strict": False,
+        "require_acceptance": False,
     },
     "wip": {},
     "lease_ttl_seconds": 1800,
@@ -20,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "gates": [],
     "fast_checks": [],
     "commit_on_done": False,
+    "andon": {"fix_task": False},
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator import gatekinds
+from orchestrator import fixtask, gatekinds
 from orchestrator.errors import InvalidInput
 from orchestrator.lifecycle import STATUSES
 
@@ -28,6 +28,7 @@ class _Table(BaseModel):
 class Policy(_Table):
     require_task: bool = False
     strict: bool = False
+    require_acceptance: bool = False
 
 
 class Stop(_Table):
@@ -43,6 +44,24 @@ class Dispatch(_Table):
     """How long `orch dispatch` keeps a task from `orch next` while its subagent starts."""
 
     ttl: float = Field(default=300, gt=0, allow_inf_nan=False)
+
+
+class Andon(_Table):
+    """What a gate that pulls the andon adds: `fix_task` true (or a title template) opens a fix task."""
+
+    fix_task: bool | str = False
+
+    @field_validator("fix_task")
+    @classmethod
+    def _title_template(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("a fix task title template must not be empty (or use true)")
+            try:
+                fixtask.title_for(value, {"id": "T1", "title": "Title"}, "tests")
+            except InvalidInput as exc:
+                raise ValueError(str(exc).partition(": ")[2]) from exc
+        return value
 
 
 class Gate(_Table):
@@ -85,6 +104,7 @@ class Config(_Table):
     fast_checks: list[FastCheck] = []
     commit_on_done: bool = False
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
+    andon: Andon = Andon()
 
     @field_validator("wip")
     @classmethod

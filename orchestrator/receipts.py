@@ -491,5 +491,18 @@ def summarise(record: dict[str, Any]) -> str:
         return f"commit {str(data.get('sha') or '')[:12]}"
     if event == "tag":
         return f"tag {data.get('tag')}"
+    return _summarise_evidence(event, data)
+
+
+def _summarise_evidence(event: object, data: dict[str, Any]) -> str:
+    """An acceptance tick, an andon's why and fix task, a plan amended by one."""
+    if event == "check":
+        return f"ticked acceptance {data.get('item')}: {data.get('text')} (evidence: {data.get('evidence')})"
+    if event == "why":
+        return f"andon why {data.get('n')} (gate {data.get('gate')}): {data.get('text')}"
+    if event == "fix_task":
+        return f"andon fix task {data.get('fix_task')} (gate {data.get('gate')})"
+    if event == "plan_amended":
+        return f"plan amended: added {data.get('added')} ({data.get('reason')})"
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return f"{event} {text if len(text) <= 80 else text[:77] + '...'}"

@@ -39,10 +39,15 @@ RUNTIME_FIXES = {
 
 
 def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
-    """Roll `task` back or forward to the status and history its chain records (in place).
+    """Roll `task` back or forward to the status, history, acceptance ticks and andon whys its
+    chain records (in place; nested values are replaced, never changed). Returns what changed."""
+    changes = [found for found in (_roll_status(task, records), _sync_evidence(task, records)) if found]
+    return f"{task['id']}: {'; '.join(changes)}" if changes else None
 
-    History entries that match the chain's transitions one for one are kept; missing ones are
-    rebuilt from their receipts, extra ones (no receipt) dropped. Returns what changed, or None."""
+
+def _roll_status(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """History entries that match the chain's transitions one for one are kept; missing ones are
+    rebuilt from their receipts, extra ones (no receipt) dropped."""
     steps = receipts.transitions(records)
     status = str(steps[-1]["data"].get("to")) if steps else "queued"
     raw = task.get("history")
@@ -53,8 +58,31 @@ def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None
     task["history"] = [_entry(history, n, step) for n, step in enumerate(steps)]
     task["status"] = status
     _sync_block(task, records)
-    return (f"{task['id']}: {before} -> {status}, {len(history)} -> {len(task['history'])} history "
+    return (f"{before} -> {status}, {len(history)} -> {len(task['history'])} history "
             "entries, as its receipts record")
+
+
+def _sync_evidence(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """The acceptance ticks (`check` receipts) and the open andon's whys and fix task (`why`,
+    `fix_task` receipts since the last move into blocked)."""
+    from orchestrator import acceptance, andon
+
+    changed = []
+    ticks = acceptance.ticks_from(records)
+    if ticks != (task.get("checks") or []):
+        task["checks"] = ticks
+        changed.append(f"{len(ticks)} acceptance tick(s)")
+    record = task.get("andon")
+    if task.get("status") == "blocked" and isinstance(record, dict):
+        current = andon.current_from(records)
+        if (record.get("whys") or []) != current["whys"] or record.get("fix_task") != current.get("fix_task"):
+            kept = {key: value for key, value in record.items() if key != "fix_task"}
+            task["andon"] = {**kept, **current}
+            fix = current.get("fix_task")
+            if fix and fix not in (task.get("depends_on") or []):
+                task["depends_on"] = [*(task.get("depends_on") or []), fix]
+            changed.append(f"{len(current['whys'])} andon why(s)")
+    return f"{' and '.join(changed)} as its receipts record" if changed else None
 
 
 def roll_task(store: Store, task_id: str) -> str | None:

@@ -222,6 +222,8 @@ def _plan_tasks(
                 "gate_results",
                 "block_reason",
                 "andon",
+                "andons",
+                "checks",
                 "start_commit",
             ):
                 if key in old:
