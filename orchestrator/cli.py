@@ -472,13 +472,17 @@ def verify(as_json: bool) -> int:
 
 
 @cli.command()
+@click.option("--task", "task_id", help="Only this task's receipts (its ticks, andon whys, fix task, …).")
 @json_option
-def log(as_json: bool) -> None:
-    """The timeline: transitions, gates, commits and tags."""
+def log(task_id: str | None, as_json: bool) -> None:
+    """The timeline: transitions, gates, acceptance ticks, andon whys, commits and tags."""
     from orchestrator import receipts
 
     store = Store.discover()
     rows = receipts.timeline(store.dir, store.root)
+    if task_id:
+        store.task(task_id)  # an unknown task is an error, not an empty log
+        rows = [row for row in rows if row.get("task") == task_id]
     emit({"events": rows}) if as_json else click.echo(render.log_text(rows))
 
 

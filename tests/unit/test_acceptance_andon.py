@@ -219,11 +219,17 @@ def test_the_report_and_log_show_the_chain_after_the_andon_clears(web: Path, orc
     text = report(orch, "A")
     assert "### 1. Gate check failed (exit code 1): resolved" in text
     assert "2. the design step that writes it was skipped (alice, " in text
-    log = orch("log")[1]
+    log = orch("log", "--task", "A")[1]
     assert "andon why 1 (gate check): ok.txt was never written" in log
-    assert "andon why 2 (gate check): the design step that writes it was skipped" in log
     code, _out, err = orch("why", "A", "too late", *ALICE)
     assert code == 1 and "A has no andon pulled" in err
+    events = json.loads(orch("log", "--task", "A", "--json")[1])["events"]
+    assert {row["task"] for row in events} == {"A"}  # A's receipts only, no git tag rows
+    whys = [row["summary"] for row in events if row["event"] == "why"]
+    assert whys[1] == "andon why 2 (gate check): the design step that writes it was skipped"
+    kinds = [row["event"] for row in events if row["event"] in ("why", "gate")]
+    assert kinds == ["gate", "why", "why", "gate"]
+    assert orch("log", "--task", "Z")[0] == 2
 
 
 # -- andon.fix_task ---------------------------------------------------------------------------
