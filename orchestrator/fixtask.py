@@ -78,7 +78,7 @@ def _record(store: Store, task: dict[str, Any], fix: dict[str, Any], plan: dict[
     amended = {**plan, "task_ids": [*(plan.get("task_ids") or []), fix["id"]]}
     receipts.append(store.dir, receipts.plan_chain(task["plan"]), event="plan_amended", actor=actor,
                     task=None, data={"tasks": amended["task_ids"], "added": fix["id"],
-                                     "reason": entry["note"],
+                                     "reason": entry["note"], "spec": spec_of(fix),
                                      **anchors.plan_record([*plan_tasks, task, fix], amended)})
     receipts.append(store.dir, receipts.task_chain(task["id"]), event="fix_task", actor=actor,
                     task=task["id"], data={"fix_task": fix["id"], "gate": task["andon"].get("gate")})
@@ -86,6 +86,11 @@ def _record(store: Store, task: dict[str, Any], fix: dict[str, Any], plan: dict[
     store.save_task(task)
     if plan:
         store.save_plan(amended)
+
+
+def spec_of(fix: dict[str, Any]) -> dict[str, Any]:
+    """What a `plan_amended` receipt keeps of the fix task, to rebuild its file (recovery)."""
+    return {key: value for key, value in fix.items() if key not in ("status", "history", "artifacts")}
 
 
 def _free_id(store: Store, task_id: str) -> str:

@@ -145,6 +145,8 @@ def restore_task(store: Store, task_id: str) -> str | None:
     if task is None:
         task, how = _task_from_plan(store, task_id), "rebuilt from its plan's saved source"
     if task is None:
+        task, how = _task_from_amendment(store, task_id), "rebuilt from the receipt that added it"
+    if task is None:
         return None
     with store.locked():
         write_json(store.task_path(task_id), task)
@@ -178,6 +180,18 @@ def _task_from_plan(store: Store, task_id: str) -> dict[str, Any] | None:
                 if spec["id"] == task_id:
                     return {"schema": SCHEMA, **spec, "plan": plan["id"], "position": position,
                             "status": "queued", "history": [], "artifacts": []}
+    return None
+
+
+def _task_from_amendment(store: Store, task_id: str) -> dict[str, Any] | None:
+    """A task an andon added (a fix task), from the `plan_amended` receipt that recorded it."""
+    for plan in readable_plans(store):
+        chain = receipts.trusted_chain(store.dir, receipts.plan_chain(plan["id"])) or []
+        for record in reversed(chain):
+            data = record.get("data") if isinstance(record.get("data"), dict) else {}
+            if record.get("event") == "plan_amended" and isinstance(data.get("spec"), dict) \
+                    and data.get("added") == task_id:
+                return {**data["spec"], "status": "queued", "history": [], "artifacts": []}
     return None
 
 

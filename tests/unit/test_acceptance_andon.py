@@ -339,3 +339,19 @@ def test_the_briefing_shows_which_items_are_ticked_and_the_andon(web: Path, orch
     assert "  1. [ ] The design names every endpoint" in context
     assert "  2. [x] The design has a sequence diagram" in context
     assert "Andon: gate 'check' failed; 1/5 whys recorded (`orch why A TEXT`)." in context
+
+
+def test_a_broken_fix_task_file_is_rebuilt_from_the_receipt_that_added_it(web: Path, orch: Orch) -> None:
+    orch("config", "andon.fix_task", "true")
+    orch("start", "A", *ALICE)
+    orch("done", "A", *ALICE)
+    orch("start", "A-fix", *ALICE)
+    before = task(web, "A-fix")
+    (web / ".orch/tasks/A-fix.json").write_text('{"id": "A-fix", "title": ')  # no commit, not in the source
+    code, out, _err = orch("doctor", "--fix")
+    assert "A-fix: rebuilt from the receipt that added it" in out, out
+    after = task(web, "A-fix")
+    assert {k: after[k] for k in ("title", "files", "plan", "position", "status", "description")} == \
+           {k: before[k] for k in ("title", "files", "plan", "position", "status", "description")}
+    assert [h["to"] for h in after["history"]] == ["queued", "in_progress"]
+    assert orch("doctor")[0] == 0 and verified(orch)
