@@ -355,3 +355,20 @@ def test_a_broken_fix_task_file_is_rebuilt_from_the_receipt_that_added_it(web: P
            {k: before[k] for k in ("title", "files", "plan", "position", "status", "description")}
     assert [h["to"] for h in after["history"]] == ["queued", "in_progress"]
     assert orch("doctor")[0] == 0 and verified(orch)
+
+
+def test_inside_claude_code_check_and_why_act_as_the_caller_the_hook_saw(
+    web: Path, orch: Orch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hooks.conftest import run_hook
+    from tests.hooks.test_binding_rules import bash
+
+    orch("start", "A", "--agent", "agent-a")
+    orch("done", "A", "--agent", "agent-a")  # the andon; agent-a still holds A
+    for command in ("orch check A 1 --evidence 'docs/design.md: Endpoints'", "orch why A ok.txt is missing"):
+        assert run_hook("PreToolUse", bash(web, command, caller="agent-a")).stdout == "", command
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-1")
+    assert orch("check", "A", "1", "--evidence", "docs/design.md: Endpoints")[0] == 0
+    assert orch("why", "A", "ok.txt", "is", "missing")[0] == 0
+    recorded = [(r["event"], r["actor"]) for r in chain(web, "A")[-2:]]
+    assert recorded == [("check", "agent-a"), ("why", "agent-a")]
