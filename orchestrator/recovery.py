@@ -65,24 +65,34 @@ def _roll_status(task: dict[str, Any], records: list[dict[str, Any]]) -> str | N
 def _sync_evidence(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
     """The acceptance ticks (`check` receipts) and the open andon's whys and fix task (`why`,
     `fix_task` receipts since the last move into blocked)."""
-    from orchestrator import acceptance, andon
-
-    changed = []
-    ticks = acceptance.ticks_from(records)
-    if ticks != (task.get("checks") or []):
-        task["checks"] = ticks
-        changed.append(f"{len(ticks)} acceptance tick(s)")
-    record = task.get("andon")
-    if task.get("status") == "blocked" and isinstance(record, dict):
-        current = andon.current_from(records)
-        if (record.get("whys") or []) != current["whys"] or record.get("fix_task") != current.get("fix_task"):
-            kept = {key: value for key, value in record.items() if key != "fix_task"}
-            task["andon"] = {**kept, **current}
-            fix = current.get("fix_task")
-            if fix and fix not in (task.get("depends_on") or []):
-                task["depends_on"] = [*(task.get("depends_on") or []), fix]
-            changed.append(f"{len(current['whys'])} andon why(s)")
+    changed = [found for found in (_sync_ticks(task, records), _sync_andon(task, records)) if found]
     return f"{' and '.join(changed)} as its receipts record" if changed else None
+
+
+def _sync_ticks(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    from orchestrator import acceptance
+
+    ticks = acceptance.ticks_from(records)
+    if ticks == (task.get("checks") or []):
+        return None
+    task["checks"] = ticks
+    return f"{len(ticks)} acceptance tick(s)"
+
+
+def _sync_andon(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    from orchestrator import andon
+
+    record = task.get("andon")
+    if task.get("status") != "blocked" or not isinstance(record, dict):
+        return None
+    current = andon.current_from(records)
+    if (record.get("whys") or []) == current["whys"] and record.get("fix_task") == current.get("fix_task"):
+        return None
+    task["andon"] = {**{key: value for key, value in record.items() if key != "fix_task"}, **current}
+    fix = current.get("fix_task")
+    if fix and fix not in (task.get("depends_on") or []):
+        task["depends_on"] = [*(task.get("depends_on") or []), fix]
+    return f"{len(current['whys'])} andon why(s)"
 
 
 def roll_task(store: Store, task_id: str) -> str | None:
