@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from orchestrator import lifecycle
 from orchestrator.errors import InvalidInput, Refused
+from orchestrator.evidence import tick_of, ticks_with
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,28 +66,6 @@ def require_ticked(store: Store, task: dict[str, Any]) -> None:
             f"policy.require_acceptance wants each ticked first: "
             f"`orch check {task['id']} N --evidence \"what shows it holds\"`"
         )
-
-
-def ticks_with(ticks: list[dict[str, Any]], tick: dict[str, Any]) -> list[dict[str, Any]]:
-    """`ticks` with `tick` in place of any earlier tick of its item, ordered by item."""
-    kept = [row for row in ticks if isinstance(row, dict) and row.get("item") != tick["item"]]
-    return sorted([*kept, tick], key=lambda row: int(row.get("item") or 0))
-
-
-def tick_of(record: dict[str, Any]) -> dict[str, Any]:
-    """The task-file row a `check` receipt records."""
-    data = record["data"]
-    return {"item": data.get("item"), "text": data.get("text"), "evidence": data.get("evidence"),
-            "actor": record.get("actor"), "at": record.get("at")}
-
-
-def ticks_from(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ticks a chain's `check` receipts record (the last per item)."""
-    ticks: list[dict[str, Any]] = []
-    for record in records:
-        if record.get("event") == "check" and isinstance(record.get("data"), dict):
-            ticks = ticks_with(ticks, tick_of(record))
-    return ticks
 
 
 def _clean(evidence: str) -> str:

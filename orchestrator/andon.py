@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from orchestrator import evidence
 from orchestrator.errors import InvalidInput, Refused
 from orchestrator.runtime import now_iso
 
@@ -69,7 +70,7 @@ def why(store: Store, task_id: str, text: str, actor: str) -> dict[str, Any]:
         data = {"n": len(whys) + 1, "text": text, "gate": record.get("gate")}
         written = receipts.append(store.dir, receipts.task_chain(task_id), event="why", actor=actor,
                                   task=task_id, data=data)
-        entry = why_of(written)
+        entry = evidence.why_of(written)
         task["andon"] = {**record, "whys": [*whys, entry]}
         store.save_task(task)
     return {"task": task_id, "andon": task["andon"], "why": entry}
@@ -82,31 +83,6 @@ def check_fix_done(store: Store, task: dict[str, Any]) -> None:
     if other is not None and other["status"] != "completed":
         raise Refused(f"{task['id']} waits on its fix task {fix} ({other['status']}): finish it first "
                       f"(`orch start {fix}`, then `orch done {fix}`), then `orch done {task['id']}`")
-
-
-def why_of(record: dict[str, Any]) -> dict[str, Any]:
-    """The andon's row for one `why` receipt."""
-    data = record["data"]
-    return {"n": data.get("n"), "text": data.get("text"), "actor": record.get("actor"),
-            "at": record.get("at")}
-
-
-def current_from(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """What a chain records of the task's current andon: its whys and fix task, from the receipts
-    after the task's last move into blocked."""
-    start = max((n for n, r in enumerate(records) if _blocking(r)), default=None)
-    found: dict[str, Any] = {"whys": []}
-    for record in records[start:] if start is not None else []:
-        if record.get("event") == "why" and isinstance(record.get("data"), dict):
-            found["whys"].append(why_of(record))
-        elif record.get("event") == "fix_task" and isinstance(record.get("data"), dict):
-            found["fix_task"] = record["data"].get("fix_task")
-    return found
-
-
-def _blocking(record: dict[str, Any]) -> bool:
-    data = record.get("data")
-    return record.get("event") == "transition" and isinstance(data, dict) and data.get("to") == "blocked"
 
 
 def _open_andon(task: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import os
 import shutil
 from typing import Any
 
-from orchestrator import lifecycle, paths, receipts, snapshot
+from orchestrator import evidence, lifecycle, paths, receipts, snapshot
 from orchestrator.errors import OrchError
 from orchestrator.hooks import indexfiles
 from orchestrator.jsonfile import read_json, write_json
@@ -70,25 +70,17 @@ def _sync_evidence(task: dict[str, Any], records: list[dict[str, Any]]) -> str |
 
 
 def _sync_ticks(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
-    from orchestrator import acceptance
-
-    ticks = acceptance.ticks_from(records)
-    if ticks == (task.get("checks") or []):
+    if not evidence.ticks_differ(task, records):
         return None
-    task["checks"] = ticks
+    task["checks"] = ticks = evidence.ticks_from(records)
     return f"{len(ticks)} acceptance tick(s)"
 
 
 def _sync_andon(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
-    from orchestrator import andon
-
-    record = task.get("andon")
-    if task.get("status") != "blocked" or not isinstance(record, dict):
+    if not evidence.andon_differs(task, records):
         return None
-    current = andon.current_from(records)
-    if (record.get("whys") or []) == current["whys"] and record.get("fix_task") == current.get("fix_task"):
-        return None
-    task["andon"] = {**{key: value for key, value in record.items() if key != "fix_task"}, **current}
+    current = evidence.current_andon(records)
+    task["andon"] = {**{key: value for key, value in task["andon"].items() if key != "fix_task"}, **current}
     fix = current.get("fix_task")
     if fix and fix not in (task.get("depends_on") or []):
         task["depends_on"] = [*(task.get("depends_on") or []), fix]

@@ -372,3 +372,25 @@ def test_inside_claude_code_check_and_why_act_as_the_caller_the_hook_saw(
     assert orch("why", "A", "ok.txt", "is", "missing")[0] == 0
     recorded = [(r["event"], r["actor"]) for r in chain(web, "A")[-2:]]
     assert recorded == [("check", "agent-a"), ("why", "agent-a")]
+
+
+def test_verify_reports_a_tick_or_why_no_receipt_records(web: Path, orch: Orch) -> None:
+    orch("start", "A", *ALICE)
+    forged = task(web, "A")
+    forged["checks"] = [{"item": 1, "text": "The design names every endpoint", "evidence": "trust me",
+                         "actor": "alice", "at": "2026-01-01T00:00:00Z"}]
+    (web / ".orch/tasks/A.json").write_text(json.dumps(forged))
+    code, out, _err = orch("verify", "--json")
+    reason = json.loads(out)["first_bad"]["reason"]
+    assert code == 1
+    assert ".orch/tasks/A.json: its acceptance ticks differ from what its receipts record" in reason
+    orch("doctor", "--fix")
+    assert task(web, "A")["checks"] == [] and verified(orch)
+    orch("done", "A", *ALICE)
+    forged = task(web, "A")
+    forged["andon"]["whys"] = [{"n": 1, "text": "made up", "actor": "alice", "at": "2026-01-01T00:00:00Z"}]
+    (web / ".orch/tasks/A.json").write_text(json.dumps(forged))
+    code, out, _err = orch("verify", "--json")
+    assert code == 1 and "its andon whys or fix task differ" in json.loads(out)["first_bad"]["reason"]
+    orch("doctor", "--fix")
+    assert task(web, "A")["andon"]["whys"] == [] and verified(orch)
