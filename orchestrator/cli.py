@@ -427,6 +427,37 @@ def done(task_id: str, agent: str | None, as_json: bool) -> int:
     return 0
 
 
+@cli.command()
+@click.argument("task_id")
+@click.argument("item", type=click.IntRange(min=1), metavar="N")
+@click.option("--evidence", required=True,
+              help="What shows the item holds: a test, a command's output, a file.")
+@agent_option
+@json_option
+def check(task_id: str, item: int, evidence: str, agent: str | None, as_json: bool) -> None:
+    """Tick acceptance item N (from 1, as `orch show` lists them) of TASK_ID, with evidence."""
+    from orchestrator import acceptance
+
+    store = Store.discover()
+    actor = workflow.actor_for(store, agent, "check", task_id)
+    ticked = acceptance.check(store, task_id, item, evidence, actor)
+    emit({"task": task_id, "item": ticked}) if as_json else click.echo(render.check_text(task_id, ticked))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.argument("text", nargs=-1, required=True)
+@agent_option
+@json_option
+def why(task_id: str, text: tuple[str, ...], agent: str | None, as_json: bool) -> None:
+    """Add a "why" to the root cause of TASK_ID's andon (five at most)."""
+    from orchestrator import andon
+
+    store = Store.discover()
+    added = andon.why(store, task_id, " ".join(text), workflow.actor_for(store, agent, "why", task_id))
+    emit(added) if as_json else click.echo(render.why_text(added))
+
+
 @cli.command("gate")
 @click.argument("task_id", required=False)
 @agent_option
@@ -528,13 +559,17 @@ def verify(as_json: bool) -> int:
 
 
 @cli.command()
+@click.option("--task", "task_id", help="Only this task's receipts (its ticks, andon whys, fix task, …).")
 @json_option
-def log(as_json: bool) -> None:
-    """The timeline: transitions, gates, commits and tags."""
+def log(task_id: str | None, as_json: bool) -> None:
+    """The timeline: transitions, gates, acceptance ticks, andon whys, commits and tags."""
     from orchestrator import receipts
 
     store = Store.discover()
     rows = receipts.timeline(store.dir, store.root)
+    if task_id:
+        store.task(task_id)  # an unknown task is an error, not an empty log
+        rows = [row for row in rows if row.get("task") == task_id]
     emit({"events": rows}) if as_json else click.echo(render.log_text(rows))
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from orchestrator import lifecycle, testruns, workflow
+from orchestrator import acceptance, andon, lifecycle, testruns, workflow
 from orchestrator.errors import OrchError, Refused
-from orchestrator.runtime import Runtime, now_iso
+from orchestrator.runtime import Runtime
 from orchestrator.store import Store
 
 KEPT_RUNS = 5
@@ -52,6 +52,8 @@ def done(
         return {"task": task, "results": [], "completed": True, "resumed": True, **outcome}
     _check_completable(store, task)
     workflow.check_holder(store, task_id, actor, "done")
+    andon.check_fix_done(store, task)
+    acceptance.require_ticked(store, task)
     results = run_task_gates(store, task, on_line)
     passed = all(r["passed"] for r in results)
     if passed:
@@ -63,12 +65,12 @@ def done(
         task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
         _gate_receipts(store, task_id, actor, results)
         testruns.add(task, testruns.entries(results, "orch done"))
-        entries = _complete(store, task, actor) if passed else _pull_andon(task, actor, results)
+        entries = _complete(store, task, actor) if passed else andon.pull(task, actor, results)
         if passed:
             task["unfinished"] = list(_FINISH_STEPS)  # saved with the completion: resumable
         workflow.save_transitions(store, task, entries)
         workflow.sync_runtime(Runtime(store.runtime), task)
-        outcome = _finish(store, task, actor) if passed else {}
+        outcome = _finish(store, task, actor) if passed else _stopped(store, task, actor)
     if passed and task.get("parent"):
         from orchestrator import rollup
 
@@ -128,28 +130,16 @@ def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, 
         if flow.get(stage) and stage in lifecycle.TRANSITIONS[task["status"]]:
             steps.append(workflow.transition(task, stage, actor, "gates pass"))
     steps.append(workflow.transition(task, "completed", actor, "every gate passed"))
-    task.pop("andon", None)
+    andon.resolve(task)
     return steps
 
 
-def _pull_andon(task: dict[str, Any], actor: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    failed = next(r for r in results if not r["passed"])
-    why = failed.get("why") or failed["error"] or f"exit code {failed['exit_code']}"
-    task["andon"] = {
-        "gate": failed["name"],
-        "command": failed["command"],
-        "why": why,
-        "tail": failed["tail"],
-        "suggestion": failed["suggestion"],
-        "at": now_iso(),
-    }
-    reason = f"andon: gate '{failed['name']}' failed ({why}); next: {failed['suggestion']}"
-    if task["status"] == "blocked":
-        task["block_reason"] = reason
-        return []
-    entry = workflow.transition(task, "blocked", actor, reason)
-    task["block_reason"] = reason
-    return [entry]
+def _stopped(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
+    """After the andon: the fix task `andon.fix_task` asks for, if it has none yet."""
+    from orchestrator import fixtask
+
+    fix = fixtask.open_for(store, task, actor)
+    return {"fix_task": fix} if fix else {}
 
 
 def _gate_receipts(store: Store, task_id: str, actor: str, results: list[dict[str, Any]]) -> None:

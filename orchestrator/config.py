@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
         "strict": False,
         "jail": "auto",
         "test_first": False,
+        "require_acceptance": False,
     },
     "wip": {},
     "lease_ttl_seconds": 1800,
@@ -24,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "commit_on_done": False,
     "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
     "specialists": {"infer": True, "rules": {}},
+    "andon": {"fix_task": False},
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator import gatekinds
+from orchestrator import fixtask, gatekinds
 from orchestrator.errors import InvalidInput
 from orchestrator.lifecycle import STATUSES
 
@@ -30,6 +30,7 @@ class Policy(_Table):
     strict: bool = False
     jail: Literal["auto", "on", "off"] = "auto"
     test_first: bool = False
+    require_acceptance: bool = False
 
 
 class Stop(_Table):
@@ -80,6 +81,24 @@ class Specialists(_Table):
         return rules
 
 
+class Andon(_Table):
+    """What a gate that pulls the andon adds: `fix_task` true (or a title template) opens a fix task."""
+
+    fix_task: bool | str = False
+
+    @field_validator("fix_task")
+    @classmethod
+    def _title_template(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("a fix task title template must not be empty (or use true)")
+            try:
+                fixtask.title_for(value, {"id": "T1", "title": "Title"}, "tests")
+            except InvalidInput as exc:
+                raise ValueError(str(exc).partition(": ")[2]) from exc
+        return value
+
+
 class Gate(_Table):
     """A repo-wide gate (see `orchestrator.gates`)."""
 
@@ -128,6 +147,7 @@ class Config(_Table):
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
     schedule: Schedule = Schedule()
     specialists: Specialists = Specialists()
+    andon: Andon = Andon()
 
     @field_validator("wip")
     @classmethod

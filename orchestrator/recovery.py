@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from orchestrator import lifecycle, paths, receipts, snapshot
+from orchestrator import evidence, lifecycle, paths, receipts, snapshot
 from orchestrator.errors import OrchError
 from orchestrator.hooks import indexfiles
 from orchestrator.jsonfile import read_json, write_json
@@ -40,10 +40,15 @@ RUNTIME_FIXES = {
 
 
 def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
-    """Roll `task` back or forward to the status and history its chain records (in place).
+    """Roll `task` back or forward to the status, history, acceptance ticks and andon whys its
+    chain records (in place; nested values are replaced, never changed). Returns what changed."""
+    changes = [found for found in (_roll_status(task, records), _sync_evidence(task, records)) if found]
+    return f"{task['id']}: {'; '.join(changes)}" if changes else None
 
-    History entries that match the chain's transitions one for one are kept; missing ones are
-    rebuilt from their receipts, extra ones (no receipt) dropped. Returns what changed, or None."""
+
+def _roll_status(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """History entries that match the chain's transitions one for one are kept; missing ones are
+    rebuilt from their receipts, extra ones (no receipt) dropped."""
     steps = receipts.transitions(records)
     status = str(steps[-1]["data"].get("to")) if steps else "queued"
     raw = task.get("history")
@@ -54,8 +59,33 @@ def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None
     task["history"] = [_entry(history, n, step) for n, step in enumerate(steps)]
     task["status"] = status
     _sync_block(task, records)
-    return (f"{task['id']}: {before} -> {status}, {len(history)} -> {len(task['history'])} history "
+    return (f"{before} -> {status}, {len(history)} -> {len(task['history'])} history "
             "entries, as its receipts record")
+
+
+def _sync_evidence(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """The acceptance ticks (`check` receipts) and the open andon's whys and fix task (`why`,
+    `fix_task` receipts since the last move into blocked)."""
+    changed = [found for found in (_sync_ticks(task, records), _sync_andon(task, records)) if found]
+    return f"{' and '.join(changed)} as its receipts record" if changed else None
+
+
+def _sync_ticks(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    if not evidence.ticks_differ(task, records):
+        return None
+    task["checks"] = ticks = evidence.ticks_from(records)
+    return f"{len(ticks)} acceptance tick(s)"
+
+
+def _sync_andon(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    if not evidence.andon_differs(task, records):
+        return None
+    current = evidence.current_andon(records)
+    task["andon"] = {**{key: value for key, value in task["andon"].items() if key != "fix_task"}, **current}
+    fix = current.get("fix_task")
+    if fix and fix not in (task.get("depends_on") or []):
+        task["depends_on"] = [*(task.get("depends_on") or []), fix]
+    return f"{len(current['whys'])} andon why(s)"
 
 
 def roll_task(store: Store, task_id: str) -> str | None:
@@ -118,6 +148,8 @@ def restore_task(store: Store, task_id: str) -> str | None:
     if task is None:
         task, how = _task_from_plan(store, task_id), "rebuilt from its plan's saved source"
     if task is None:
+        task, how = _task_from_amendment(store, task_id), "rebuilt from the receipt that added it"
+    if task is None:
         return None
     with store.locked():
         write_json(store.task_path(task_id), task)
@@ -151,6 +183,18 @@ def _task_from_plan(store: Store, task_id: str) -> dict[str, Any] | None:
                 if spec["id"] == task_id:
                     return {"schema": SCHEMA, **spec, "plan": plan["id"], "position": position,
                             "status": "queued", "history": [], "artifacts": []}
+    return None
+
+
+def _task_from_amendment(store: Store, task_id: str) -> dict[str, Any] | None:
+    """A task an andon added (a fix task), from the `plan_amended` receipt that recorded it."""
+    for plan in readable_plans(store):
+        chain = receipts.trusted_chain(store.dir, receipts.plan_chain(plan["id"])) or []
+        for record in reversed(chain):
+            data = record.get("data") if isinstance(record.get("data"), dict) else {}
+            if record.get("event") == "plan_amended" and isinstance(data.get("spec"), dict) \
+                    and data.get("added") == task_id:
+                return {**data["spec"], "status": "queued", "history": [], "artifacts": []}
     return None
 
 

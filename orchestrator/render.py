@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator import terminal
+from orchestrator import acceptance, andon, terminal
 from orchestrator.hierarchy import tree_order
 from orchestrator.lifecycle import STATUSES
 
@@ -148,8 +148,36 @@ def task_text(task: dict[str, Any]) -> str:
         lines.append(f"  files: {', '.join(task['files'])}")
     if task.get("acceptance"):
         lines.append("  acceptance:")
-        lines.extend(f"    - [ ] {item}" for item in task["acceptance"])
+        lines.extend(_item_line(item) for item in acceptance.checklist(task))
+    if task.get("andon"):
+        lines.extend(_andon_lines(task))
     return "\n".join(lines)
+
+
+def _item_line(item: dict[str, Any]) -> str:
+    tick = f"    {item['n']}. [{'x' if item['done'] else ' '}] {item['text']}"
+    return tick + (f"  (evidence: {item['evidence']})" if item["done"] else "")
+
+
+def _andon_lines(task: dict[str, Any]) -> list[str]:
+    record = task["andon"]
+    lines = [f"  andon: gate '{record.get('gate')}' failed ({record.get('why')})"]
+    lines.extend(f"    why {why.get('n')}: {why.get('text')}" for why in record.get("whys") or [])
+    if record.get("fix_task"):
+        lines.append(f"    fix task: {record['fix_task']}")
+    return lines
+
+
+def check_text(task_id: str, item: dict[str, Any]) -> str:
+    return f"Ticked {task_id} acceptance item {item['n']}: {item['text']}\n  evidence: {item['evidence']}"
+
+
+def why_text(added: dict[str, Any]) -> str:
+    record, why = added["andon"], added["why"]
+    left = andon.MAX_WHYS - len(record.get("whys") or [])
+    more = f"{left} more allowed" if left else "that was the fifth: it should name the root cause"
+    return (f"Why {why['n']} recorded for {added['task']}'s andon (gate '{record.get('gate')}'): "
+            f"{why['text']}\n({more})")
 
 
 def _short(holder: str | None) -> str:
@@ -227,6 +255,11 @@ def done_text(outcome: dict[str, Any]) -> str:
                 f"`orch done {task['id']}` again to run {', '.join(outcome['unfinished'])}.", "red"))
     else:
         parts.append(terminal.paint(f"{task['id']} is blocked (andon): {task.get('block_reason')}", "red"))
+        parts.append(f"Record the root cause: `orch why {task['id']} \"why it failed\"` "
+                     f"(up to {andon.MAX_WHYS}).")
+        if outcome.get("fix_task"):
+            parts.append(f"Fix task {outcome['fix_task']} opened; {task['id']} now depends on it and is "
+                         f"released: `orch start {outcome['fix_task']}`, then `orch done {task['id']}`.")
     parts += parent_lines(outcome.get("parent"))
     return "\n".join(parts)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator import graph, lifecycle, mermaid, receipts
+from orchestrator import acceptance, graph, lifecycle, mermaid, receipts
 from orchestrator.errors import InvalidInput
 from orchestrator.hierarchy import with_child_edges
 from orchestrator.jsonfile import write_text
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 REPORTS_DIR = Path("docs", "reports")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TAIL_LIMIT = 60
+ANDON_TAIL = 15  # the end of the failing gate's output, in the root-cause record
 SLUG_LIMIT = 40
 TASK_DEFAULTS: dict[str, Any] = {
     "priority": "medium", "specialist": None, "depends_on": [], "files": [], "milestone": None,
@@ -123,7 +124,7 @@ def task_context(store: Store, task: dict[str, Any], artifacts: list[str]) -> di
     runs = task["gate_results"]
     gates = [_gate_view(store.root, result) for result in (runs[-1] if runs else [])]
     records, skipped = read_receipts(store, task["id"])
-    done = task["status"] == "completed"
+    items = acceptance.checklist(task)
     return {
         "task": task,
         "plan": store.plan(task["plan"]) or {"id": task["plan"], "title": task["plan"]},
@@ -133,7 +134,9 @@ def task_context(store: Store, task: dict[str, Any], artifacts: list[str]) -> di
         "gate_runs": len(runs),
         "gates_duration": _seconds(sum(float(g.get("duration") or 0) for g in gates)),
         "artifacts": sorted({*task["artifacts"], *artifacts}),
-        "acceptance": [{"text": text, "done": done} for text in task["acceptance"]],
+        "acceptance": items,
+        "acceptance_ticked": sum(item["done"] for item in items),
+        "andons": _andon_views(store, task),
         "steps": [_step(step) for step in task["steps"]],
         "receipts": [_receipt_view(record) for record in records],
         "receipts_skipped": skipped,
@@ -295,6 +298,24 @@ def _shown_path(root: Path | None, path: object) -> str | None:
     if root is not None and Path(str(path)).is_absolute() and Path(str(path)).is_relative_to(root):
         return Path(str(path)).relative_to(root).as_posix()
     return str(path)
+
+
+def _andon_views(store: Store, task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The task's stoppages, oldest first: the resolved ones, then the open one."""
+    records = [r for r in task.get("andons") or [] if isinstance(r, dict)]
+    if isinstance(task.get("andon"), dict) and task["status"] == "blocked":
+        records.append(task["andon"])
+    return [_andon_view(store, record) for record in records]
+
+
+def _andon_view(store: Store, record: dict[str, Any]) -> dict[str, Any]:
+    output = "\n".join(_CONTROL.sub("", str(record.get("tail") or "")).splitlines()[-ANDON_TAIL:])
+    fix = record.get("fix_task")
+    other = store.task_or_none(str(fix)) if fix else None
+    return {**{key: record.get(key) for key in ("gate", "command", "why", "suggestion", "at", "resolved_at")},
+            "whys": [w for w in record.get("whys") or [] if isinstance(w, dict)],
+            "fix_task": fix, "fix_status": other["status"] if other else ("missing" if fix else None),
+            "output": output, "fence": _fence(output)}
 
 
 def _step(step: dict[str, Any]) -> dict[str, Any]:

@@ -245,6 +245,8 @@ def _plan_tasks(
                 "gate_results",
                 "block_reason",
                 "andon",
+                "andons",
+                "checks",
                 "start_commit",
             ):
                 if key in old:

@@ -47,9 +47,21 @@ def start(payload: Payload, ctx: Context) -> Decision:
 
 
 def _bound_lines(task: dict[str, Any]) -> list[str]:
+    from orchestrator.acceptance import checklist
+
     lines = [f"You are bound to task {task['id']}: {task.get('title', '')} [{task.get('status')}]."]
-    for item in task.get("acceptance", [])[:8]:
-        lines.append(f"  - [ ] {item}"[:160])
+    items = checklist(task)
+    if items:
+        ticked = sum(item["done"] for item in items)
+        lines.append(f"Acceptance ({ticked}/{len(items)} ticked; tick one with evidence: "
+                     f"`orch check {task['id']} N --evidence TEXT`):")
+    for item in items[:8]:
+        lines.append(f"  {item['n']}. [{'x' if item['done'] else ' '}] {item['text']}"[:160])
+    andon = task.get("andon")
+    if task.get("status") == "blocked" and isinstance(andon, dict):
+        whys = len(andon.get("whys") or [])
+        lines.append(f"Andon: gate '{andon.get('gate')}' failed; {whys}/5 whys recorded "
+                     f"(`orch why {task['id']} TEXT`).")
     return lines
 
 

@@ -58,6 +58,8 @@ def held(planned: Path, orch: Orch) -> Path:
         "orch move A queued",
         "orch cancel A",
         "orch gate A",
+        "orch check A 1 --evidence 'tests pass'",
+        "orch why A 'the tests were never run'",
         "cd docs && orch done A; echo rc=$?",
         "true && (orch done A)",
         "/somewhere/.claude/plugins/data/orch/orch done A",
