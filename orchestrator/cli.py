@@ -561,6 +561,16 @@ def demo(keep: bool) -> None:
     demo_mod.run(main, keep=keep, write=click.echo)
 
 
+@cli.command("mcp")
+@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The repository to serve (default: the current directory's).")
+def mcp_(repo: Path | None) -> None:
+    """Serve orch's tools to an MCP client over stdin/stdout, until stdin closes (see docs/mcp.md)."""
+    from orchestrator.mcp.server import serve
+
+    serve((repo or Path.cwd()).resolve())
+
+
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("event")
 def hook(event: str) -> int:
