@@ -107,7 +107,7 @@ def test_hooks_reference_only_existing_files() -> None:
 
 
 def test_hook_matchers_and_timeouts() -> None:
-    by_event = {event: (group, hook) for event, group, hook in handlers()}
+    by_event = {event: (group, hook) for event, group, hook in reversed(handlers())}  # the first group
     for event in ("PreToolUse", "PostToolUse"):
         matched = set(by_event[event][0]["matcher"].split("|"))
         assert matched == {"Write", "Edit", "NotebookEdit", "MultiEdit", "Bash"}
@@ -116,6 +116,18 @@ def test_hook_matchers_and_timeouts() -> None:
     assert timeouts == {"PreToolUse": 10, "PostToolUse": 60, "PostToolUseFailure": 10, "Stop": 900,
                         "SubagentStop": 900, "SessionStart": 30, "SessionEnd": 5}
     assert by_event["PostToolUseFailure"][0]["matcher"] == "Bash"
+
+
+def test_pretooluse_also_sees_orchs_mcp_tools_and_no_others() -> None:
+    import re
+
+    matchers = [group["matcher"] for event, group, _hook in handlers() if event == "PreToolUse"]
+    assert matchers[1] == "^mcp__.+__orch(estrator)?_"
+    seen = re.compile(matchers[1])
+    for name in ("mcp__orch__orch_start", "mcp__plugin_orch_orch__orchestrator_plan_task"):
+        assert seen.search(name), name
+    for name in ("mcp__github__create_issue", "TodoWrite", "mcp__orchard__list"):
+        assert not seen.search(name), name
 
 
 # -- commands and agents ----------------------------------------------------------------------
