@@ -35,6 +35,8 @@ INSTRUCTIONS = (
 )
 HANDLERS = {**compat.TOOLS, **native.TOOLS}
 LOG = "orch-mcp.log"
+# The library's messages name CLI commands; an MCP client also has them as tools.
+TOOL_HINTS = {"`orch status`": "orch_status", "`orch next`": "orch_next", "`orch verify`": "orch_verify"}
 
 
 class Tools:
@@ -70,6 +72,8 @@ def _result(data: dict[str, Any]) -> types.CallToolResult:
 
 
 def _error(message: str, data: dict[str, Any] | None = None) -> types.CallToolResult:
+    for command, tool in TOOL_HINTS.items():
+        message = message.replace(command, f"{command} (the {tool} tool)")
     text = f"orch: {message}"
     if data is not None:
         text += "\n" + json.dumps(data, ensure_ascii=False, indent=1)
