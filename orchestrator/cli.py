@@ -84,7 +84,9 @@ def cli() -> None:
     help="Do not register orch's hooks in .claude/settings.json "
     "(the default when orch runs as a Claude Code plugin, whose hooks are already active).",
 )
-def init(no_hooks: bool) -> None:
+@click.option("--mcp", "with_mcp", is_flag=True,
+              help="Also register `orch mcp` in the project's .mcp.json (your other servers are kept).")
+def init(no_hooks: bool, with_mcp: bool) -> None:
     """Set up `.orch/` here and register orch's hooks with Claude Code (idempotent)."""
     import os
 
@@ -99,19 +101,26 @@ def init(no_hooks: bool) -> None:
         path = install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
     sandbox.add(store.root, store.runtime)
+    if with_mcp:
+        from orchestrator.mcp import register
+
+        click.echo(f"MCP server `orch` registered in {register.add(store.root)} (see docs/mcp.md).")
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
 
 
 @cli.command()
 def uninstall() -> None:
-    """Remove exactly the hooks `orch init` added (`.orch/` is kept)."""
+    """Remove exactly the hooks (and the MCP server) `orch init` added (`.orch/` is kept)."""
     from orchestrator import install, sandbox
+    from orchestrator.mcp import register
 
     store = Store.discover(initialised=False)
     removed = install.uninstall(store.root)
     sandbox.remove(store.root, store.runtime)
     click.echo("Removed orch's hooks." if removed else "No orch hooks were registered.")
+    if register.remove(store.root):
+        click.echo(f"Removed the `orch` MCP server from {register.FILE}.")
 
 
 # -- plan -------------------------------------------------------------------------------------

@@ -333,3 +333,13 @@ def test_claude_plugin_validate_strict_passes(tmp_path: Path, target: str) -> No
                           env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Validation passed" in done.stdout
+
+
+def test_the_plugin_registers_its_mcp_server_through_its_launcher() -> None:
+    servers = load_json(".mcp.json")["mcpServers"]
+    assert list(servers) == ["orch"]
+    server = servers["orch"]
+    assert (server["type"], server["command"]) == ("stdio", "sh")
+    assert server["args"] == ["${CLAUDE_PLUGIN_ROOT}/hooks/orch", "mcp"]  # the plugin's venv, as the CLI
+    assert (ROOT / "hooks" / "orch").is_file()
+    assert server["env"]["CLAUDE_PLUGIN_DATA"] == "${CLAUDE_PLUGIN_DATA}"
