@@ -57,9 +57,11 @@ def test_a_subagents_mcp_start_is_bound_to_the_subagent(planned: Path, orch: Orc
     assert "held by agent-sub" in seen["other"]
     assert seen["done"]["completed"] is True
     assert _grants(planned) == {}  # each grant claimed once
-    code, out, _err = orch("log", "--json")
-    actors = {(e.get("event"), e.get("actor")) for e in json.loads(out)["events"] if e.get("task") == "A"}
-    assert ("transition", "agent-sub") in actors or any(a == "agent-sub" for _e, a in actors), actors
+    _code, out, _err = orch("log", "--json")
+    moves = [(e["summary"], e["actor"]) for e in json.loads(out)["events"]
+             if e.get("task") == "A" and e.get("event") == "transition"]
+    assert moves[1:] == [("queued -> in_progress", "agent-sub"),
+                         ("in_progress -> completed: every gate passed", "agent-sub")]
 
 
 def test_the_binding_records_the_callers_session(planned: Path) -> None:

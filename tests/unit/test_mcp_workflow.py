@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mcp.shared.exceptions import MCPError
+
 from tests.conftest import Orch
 from tests.unit.mcp_client import Client, run
 
@@ -115,3 +117,29 @@ def test_orch_tools_speak_the_cli_json(repo: Path, orch: Orch) -> None:
     _code, out, _err = orch("status", "--json", "--plan", "shop")
     assert seen["status"] == json.loads(out)
     assert seen["verify"]["ok"] is True
+
+
+def test_resources_and_prompts(repo: Path, orch: Orch) -> None:
+    _initialised(orch)
+
+    async def body(client: Client) -> dict[str, Any]:
+        await client.ok("orchestrator_plan_task", description="Shop", subtasks_json=json.dumps(SUBTASKS[:2]))
+        listed = await client.session.list_resources()
+        task = await client.session.read_resource("orch://tasks/database-schema")
+        prompts = await client.session.list_prompts()
+        prompt = await client.session.get_prompt("start", {"arguments": "database-schema"})
+        try:
+            await client.session.read_resource("orch://tasks/nope")
+            missing = ""
+        except MCPError as exc:
+            missing = str(exc)
+        return {"uris": [str(r.uri) for r in listed.resources], "task": task.contents[0].text,
+                "prompts": [p.name for p in prompts.prompts], "start": prompt.messages[0].content.text,
+                "missing": missing, "alive": await client.ok("orch_locks")}
+
+    seen = run(repo, body)
+    assert seen["uris"] == ["orch://status", "orch://plans/shop"]
+    assert json.loads(seen["task"])["title"] == "Database schema"
+    assert {"next", "start", "done", "status"} <= set(seen["prompts"])
+    assert "orch start database-schema" in seen["start"] and "CLAUDE_PLUGIN_DATA" not in seen["start"]
+    assert "no task 'nope'" in seen["missing"]
