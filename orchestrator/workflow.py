@@ -355,16 +355,18 @@ def history_entry(receipt: dict[str, Any]) -> dict[str, Any]:
 # -- transitions ------------------------------------------------------------------------------
 
 
-def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
+def start(store: Store, task_id: str, holder: str, session: str | None = None) -> dict[str, Any]:
     """Bind `task_id` to `holder` and move it to in_progress, if its dependencies are done. A task
     bound to someone else (in any worktree: bindings are shared by all of a repository's work
-    trees) is refused while that holder is live."""
+    trees) is refused while that holder is live. `session`: the holder's Claude Code session
+    (default: this process's), whose end releases the binding."""
+    session = session or os.environ.get("CLAUDE_CODE_SESSION_ID")
     runtime = Runtime(store.runtime)
     with store.locked():
         task = store.task(task_id)
         binding = runtime.bindings().get(task_id)
         _check_not_held(store, task, binding, holder)
-        if _take_over(store, runtime, task, binding, holder):
+        if _take_over(store, runtime, task, binding, holder, session):
             return task
         _check_startable(task, binding)
         _check_not_parent(store, task)
@@ -377,7 +379,7 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
         save_transitions(store, task, [entry])
-        runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
+        runtime.bind(task_id, holder, session, str(store.root))
         after_transitions(store, task, holder)
     return task
 
@@ -489,7 +491,8 @@ def _where(binding: dict[str, Any]) -> str:
 
 
 def _take_over(
-    store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None, holder: str
+    store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None, holder: str,
+    session: str | None,
 ) -> bool:
     """An active task whose holder's session ended or went quiet past the lease TTL (or that lost
     its binding, or that a human takes) is bound to `holder`, recorded in its receipts; starting
@@ -499,7 +502,7 @@ def _take_over(
     if binding is not None and binding.get("holder") == holder:
         return True
     _check_one_task_per_holder(runtime, holder, task["id"])
-    runtime.bind(task["id"], holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
+    runtime.bind(task["id"], holder, session, str(store.root))
     from orchestrator import receipts
 
     previous = binding.get("holder") if binding else None
