@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.jail import launch, sessions, specs
+from orchestrator.jail import freeroute, launch, sessions, specs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from orchestrator.hooks.payload import Payload
 
 REFUSED_MARKS = ("Read-only file system", "Device or resource busy")
-WRITE_OPTIONS = ("-o", "--output")
 
 
 def session_started(ctx: Context, session: str, environ: Mapping[str, str]) -> str:
@@ -37,17 +36,22 @@ def session_started(ctx: Context, session: str, environ: Mapping[str, str]) -> s
 def before_bash(payload: Payload, ctx: Context) -> Decision | None:
     state = sessions.state(ctx.runtime.dir, payload.session_id)
     if state == sessions.JAILED:
-        free = plain_orch(payload.command())
+        free = _free(payload, ctx)
         read_only = [] if free else specs.protected_for(ctx, payload.caller)
         path = specs.spec_path(ctx.runtime.dir, payload.session_id, payload.tool_use_id)
         specs.write(path, "free" if free else "jail", payload.command(), read_only)
         return None
-    if state and state != "off" and sessions.mode(ctx.config) == "on" and not plain_orch(payload.command()):
+    if state and state != "off" and sessions.mode(ctx.config) == "on" and not _free(payload, ctx):
         from orchestrator.hooks.decision import Decision
 
         return Decision("deny", sessions.notice(state, "on") + " Ask the human to run this command, "
                         "or to set `orch config policy.jail auto`.")
     return None
+
+
+def _free(payload: Payload, ctx: Context) -> bool:
+    """orch's own call (`freeroute`): it runs outside the jail, since it must write orch's state."""
+    return freeroute.is_free(payload.command(), freeroute.launchers(ctx.runtime.dir, os.environ))
 
 
 def after_bash(payload: Payload, ctx: Context) -> str:
@@ -110,36 +114,6 @@ def _output(payload: Payload) -> str:
 
 def _shown(ctx: Context, path: str) -> str:
     return os.path.relpath(path, ctx.root) + "/" if path.startswith(ctx.root + os.sep) else path
-
-
-def plain_orch(command: str) -> bool:
-    """`orch ARGS…` and nothing else: literal words, no operator, redirection, variable or
-    substitution, no output file. Such a command runs outside the jail (it must write orch's
-    state); anything longer runs inside, orch included."""
-    from orchestrator.hooks.bash.lexer import Lexer, Redir, Unparseable, Word
-
-    try:
-        toks = Lexer(command).tokens()
-    except Unparseable:
-        return False
-    while toks and not isinstance(toks[-1], (Word, Redir)) and toks[-1].op == "\n":
-        toks.pop()
-    toks = [t for t in toks if not _duplicated_descriptor(t)]
-    if not toks or not all(isinstance(t, Word) and all(p.kind == "lit" for p in t.parts) for t in toks):
-        return False
-    if toks[0].literal() != "orch":  # type: ignore[union-attr]
-        return False
-    words = ["".join(p.text for p in t.parts) for t in toks[1:] if isinstance(t, Word)]
-    return not any(w in WRITE_OPTIONS or w.startswith("--output=") for w in words)
-
-
-def _duplicated_descriptor(tok: object) -> bool:
-    """`2>&1`, `>&2`: a redirection that writes no file."""
-    from orchestrator.hooks.bash.lexer import Redir
-
-    if not isinstance(tok, Redir) or tok.op not in (">&", "<&") or tok.target is None:
-        return False
-    return (tok.target.literal() or "x") in ("0", "1", "2", "-")
 
 
 def wrapped(argv: list[str], root: str) -> list[str]:

@@ -203,8 +203,12 @@ def _common(found: list[Spec]) -> list[str]:
 
 
 def _runs(string: str, command: str) -> bool:
-    quoted = "'" + command.replace("'", "'\\''") + "'"
-    return quoted in string or (len(command) > 0 and command in string)
+    """Whether `string` evals `command`: single-quoted with an inner `'` written `'"'"'` (as Claude
+    Code writes it) or `'\\''`, or as it is."""
+    if not command:
+        return False
+    quoted = ("'" + command.replace("'", escape) + "'" for escape in ("'\\''", "'\"'\"'"))
+    return any(form in string for form in quoted) or command in string
 
 
 def _mtime(path: str) -> float:

@@ -63,7 +63,7 @@ def start(ctx: Context, session: str, environ: Mapping[str, str]) -> str:
         return ""
     reason = unavailable(ctx.runtime.dir, environ)
     if reason is None:
-        specs.write_default(ctx)
+        specs.write_default(ctx, environ)
         _required(ctx.runtime.dir, wanted == "on")
         _add_line(environ["CLAUDE_ENV_FILE"], ctx.runtime.dir)
         specs.prune(specs.session_folder(ctx.runtime.dir, session))

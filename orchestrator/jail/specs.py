@@ -14,6 +14,8 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from orchestrator.hooks.context import Context
 
 FOLDER = "jail"
@@ -42,8 +44,22 @@ def write(path: str, mode: str, command: str, read_only: list[str]) -> None:
     os.replace(temp, path)
 
 
-def write_default(ctx: Context) -> None:
-    write(os.path.join(folder(ctx.runtime.dir), "default"), "jail", "", list(ctx.protected_folders()))
+def write_default(ctx: Context, environ: Mapping[str, str]) -> None:
+    write(os.path.join(folder(ctx.runtime.dir), "default"), "jail", "", held_always(ctx, environ))
+
+
+def held_always(ctx: Context, environ: Mapping[str, str]) -> list[str]:
+    """What every jailed command holds: orch's state and runtime folder; Claude Code's shell
+    snapshots and the session's env file (which run before every command: changed, they could take
+    the next command out of the jail); the plugin's own files, which orch's free calls run (unless
+    they lie in the repo, as when orch is developed with orch)."""
+    home = environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+    env_file = environ.get("CLAUDE_ENV_FILE")
+    extra = [os.path.join(home, "shell-snapshots"), os.path.dirname(env_file) if env_file else "",
+             environ.get("CLAUDE_PLUGIN_ROOT", ""), environ.get("CLAUDE_PLUGIN_DATA", "")]
+    root = os.path.realpath(ctx.root)
+    outside = [p for p in extra if p and not os.path.realpath(p).startswith(root + os.sep)]
+    return [*ctx.protected_folders(), *outside]
 
 
 def protected_for(ctx: Context, caller: str) -> list[str]:

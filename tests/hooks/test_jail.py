@@ -166,7 +166,7 @@ def test_normal_work_is_unaffected_and_git_commit_works(claude: Claude) -> None:
 
 def test_a_plain_orch_command_writes_state_and_a_longer_one_is_told_how(claude: Claude, orch: Orch) -> None:
     assert orch("done", "A", "--agent", "agent-a")[0] == 0  # B is ready now
-    run = claude.bash("true && orch start B", caller="agent-b")
+    run = claude.bash("ls && orch start B", caller="agent-b")
     assert run.code != 0
     assert "ran inside orch's write jail" in run.err
     assert json.loads((claude.repo / ".orch" / "tasks" / "B.json").read_text())["status"] != "in_progress"

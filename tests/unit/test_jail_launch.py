@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.jail import launch, plain_orch, sessions, specs
+from orchestrator.jail import freeroute, launch, sessions, specs
 
 LAUNCHER = sessions.LAUNCHER
 can_jail = pytest.mark.skipif(sessions.check() is not None,
@@ -132,8 +132,18 @@ def test_an_unmatched_command_gets_what_every_pending_spec_holds_and_is_never_fr
     assert launch.choose(str(folder), cc_string("other"))[1] == ["/repo/.orch", "/repo/.git/orch", "/repo/b"]
 
 
+def test_a_command_with_single_quotes_is_matched_as_claude_code_quotes_it(folder: Path) -> None:
+    command = "/x/orch start 'D' && echo started"
+    specs.write(str(folder / "s1" / "t1"), "free", command, [])
+    claude_code = "eval '" + command.replace("'", "'\"'\"'") + "' < /dev/null && pwd -P >| /tmp/cwd"
+    assert launch.choose(str(folder), claude_code)[0] == "free"
+
+
 def test_no_spec_at_all_still_holds_orchs_state(folder: Path) -> None:
     assert launch.choose(str(folder), cc_string("anything")) == ("jail", ["/repo/.orch", "/repo/.git/orch"])
+
+
+PLUGIN_LAUNCHER = "/opt/orch-plugin-data/orch"
 
 
 @pytest.mark.parametrize(
@@ -142,22 +152,34 @@ def test_no_spec_at_all_still_holds_orchs_state(folder: Path) -> None:
         ("orch start T1", True),
         ("orch done 'T 1' 2>&1", True),
         ("orch status\n", True),
+        ("orch start A; echo rc=$?", True),
+        ("cd src && orch start B --brief && cd ..", True),
+        ("(orch start C --brief) 2>&1", True),
+        ("orch start first && command -v orch", True),
+        (f'"{PLUGIN_LAUNCHER}" start D && echo started', True),
+        ("echo hi", False),  # no orch call: an ordinary command
         ("orch start T1; rm x", False),
         ("orch status | tail", False),
-        ("cd sub && orch start T1", False),
+        ("(orch start C --brief) 2>&1 | cat", False),
+        ("orch status; ./w.sh", False),
+        ("command rm x; orch status", False),
+        ('"/tmp/elsewhere/orch" start D', False),
         ("orch start $T", False),
         ("orch start $(cat id)", False),
+        ("echo $(./w.sh); orch status", False),
         ("FOO=1 orch start T1", False),
         ("orch status > out.txt", False),
         ("orch plan export web -o .orch/x", False),
         ("orch plan export web '--output=.orch/x'", False),
-        ("'orch' start T1", False),
+        ("'orch' start T1", True),  # quoting does not change the word
         ("./orch start T1", False),
         ("orch start 'unclosed", False),
+        ("{ orch start A; }", False),
     ],
 )
-def test_plain_orch_commands(command: str, free: bool) -> None:
-    assert plain_orch(command) is free
+def test_what_runs_outside_the_jail(command: str, free: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os.path, "realpath", lambda p: p)
+    assert freeroute.is_free(command, {PLUGIN_LAUNCHER}) is free
 
 
 def test_the_same_command_of_two_callers_holds_only_what_both_hold(folder: Path) -> None:
