@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": {
         "require_task": False,
         "strict": False,
+        "require_outputs": True,
     },
     "wip": {},
     "lease_ttl_seconds": 1800,
@@ -19,7 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "workflow": {"review": False, "testing": False},
     "gates": [],
     "fast_checks": [],
-    "commit_on_done": False,
+    "commit_on_done": True,
 }
 
 
