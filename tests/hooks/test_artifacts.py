@@ -70,3 +70,11 @@ def test_a_task_the_hooks_watch_counts_only_what_they_saw(
     run_hook("PostToolUse", post_write(planned, "docs/design.md"))
     assert _inside_claude_code(planned, orch, monkeypatch, "done")[0] == 0
     assert artifacts(planned, "A") == ["docs/design.md"]
+
+
+def test_the_briefing_states_the_rule_while_it_is_on(planned: Path, orch: Orch) -> None:
+    start = payload("SessionStart", cwd=str(planned), session_id="sess-1")
+    rule = "`orch done` refuses a task until it has written a file for each of its declared files"
+    assert rule in run_hook("SessionStart", start).json["hookSpecificOutput"]["additionalContext"]
+    assert orch("config", "policy.require_outputs", "false")[0] == 0
+    assert rule not in run_hook("SessionStart", start).json["hookSpecificOutput"]["additionalContext"]
