@@ -56,8 +56,8 @@ def _unwatched(store: Store, task: dict[str, Any]) -> set[str]:
     from orchestrator import gitops
     from orchestrator.reports import REPORTS_DIR
 
-    try:
-        changed = gitops.changed_files(store.root, task.get("start_commit"))
+    try:  # a task started before the first commit: every commit since is after its start
+        changed = gitops.changed_files(store.root, task.get("start_commit") or gitops.EMPTY_TREE)
     except OrchError:
         return set()
     others = [t for t in store.tasks() if t["id"] != task["id"]]

@@ -32,6 +32,7 @@ DEFAULT_COMMIT_TEMPLATE = "orch: complete {id} {title}"
 _FORBIDDEN_REF_CHARS = frozenset(" ~^:?*[\\")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _RECORD_END = "\x00\x00\n"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: a `since` before any commit
 _LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}  # a file named `*.py` is that file, not a pattern
 
 

@@ -210,3 +210,21 @@ def test_without_commit_on_done_the_tag_waits_for_the_users_commit(repo: Path, o
     git(repo, "commit", "-q", "-m", "the work")
     assert orch("done", "T1", "--agent", "ag")[0] == 0
     assert git(repo, "show", "p/m1:one.txt") == "x"
+
+
+def test_a_task_started_before_the_first_commit_counts_the_commits_since(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "fresh"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "plan.md").write_text("---\nid: p\ntitle: P\n---\n## T: Code\n- files: src/a.py\n")
+    run = Orch(repo, capfd, monkeypatch)
+    assert run("init")[0] == 0 and run("plan", "add", "plan.md")[0] == 0
+    assert run("start", "T", "--agent", "ag")[0] == 0
+    write(repo, "src/a.py")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "everything, without a trailer")
+    code, _out, err = run("done", "T", "--agent", "ag")
+    assert code == 0, err
+    assert show(run, "T")["artifacts"] == ["src/a.py"]  # plan.md and .claude/ predate the task
