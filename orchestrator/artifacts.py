@@ -7,10 +7,10 @@
    program the hooks cannot follow, such as a code generator).
 3. Git, for a task no hook watches. A task started outside a Claude Code session orch's hooks have
    seen (a human at a terminal, a script: `seen_by` "git") gets, too, the files changed in commits
-   and in the work tree since it started, less what is someone else's: files another task
-   recorded, files only another task in progress declares, orch's reports, and files that were
-   already uncommitted when it started and have not changed since (`remember_start` notes their
-   size and modification time in the runtime folder).
+   and in the work tree since it started, less what is someone else's: files recorded by another
+   task that ran meanwhile, files only another task in progress declares, orch's reports, and
+   files that were already uncommitted when it started and have not changed since
+   (`remember_start` notes their size and modification time in the runtime folder).
 
 Never `.orch/`: orch's own state is no task's artifact.
 """
@@ -60,7 +60,8 @@ def _unwatched(store: Store, task: dict[str, Any]) -> set[str]:
         changed = gitops.changed_files(store.root, task.get("start_commit") or gitops.EMPTY_TREE)
     except OrchError:
         return set()
-    others = [t for t in store.tasks() if t["id"] != task["id"]]
+    started = _started_at(task)
+    others = [t for t in store.tasks() if t["id"] != task["id"] and _overlaps(t, started)]
     taken = {path for other in others for path in other.get("artifacts") or []}
     declared = [glob for other in others if other.get("status") in lifecycle.ACTIVE
                 for glob in other.get("files") or []]
@@ -68,6 +69,20 @@ def _unwatched(store: Store, task: dict[str, Any]) -> set[str]:
     reports = REPORTS_DIR.as_posix() + "/"
     return {path for path in changed if path not in taken and not path.startswith(reports)
             and not (_declared_by(declared, path) and not _declared_by(task.get("files") or [], path))}
+
+
+def _started_at(task: dict[str, Any]) -> str:
+    starts = [str(h.get("at") or "") for h in task.get("history") or [] if h.get("to") == "in_progress"]
+    return starts[-1] if starts else ""
+
+
+def _overlaps(other: dict[str, Any], started: str) -> bool:
+    """`other` may have changed files while the task ran: it is active, or moved after it started
+    (history has whole seconds: a move in the second the task started counts as before). A file
+    another task changed before is this task's too when it changes it again."""
+    if other.get("status") in lifecycle.ACTIVE:
+        return True
+    return any(str(h.get("at") or "") > started for h in other.get("history") or [])
 
 
 def remember_start(store: Store, task_id: str, keep: bool = False) -> None:

@@ -568,7 +568,7 @@ def _check_outputs(store: Store, task_id: str) -> None:
     from orchestrator import artifacts, outputs
 
     task, config = store.task(task_id), store.config()
-    if outputs.enforced(config):
+    if outputs.enforced(config) and outputs.required(task):
         outputs.check(config, task, artifacts.own_changes(store, task), store.root)
 
 

@@ -228,3 +228,17 @@ def test_a_task_started_before_the_first_commit_counts_the_commits_since(
     code, _out, err = run("done", "T", "--agent", "ag")
     assert code == 0, err
     assert show(run, "T")["artifacts"] == ["src/a.py"]  # plan.md and .claude/ predate the task
+
+
+def test_a_file_an_earlier_task_changed_is_this_tasks_when_it_changes_it_again(
+    planned: Path, orch: Orch
+) -> None:
+    assert orch("start", "A", "--agent", "ag")[0] == 0
+    write(planned, "docs/design.md")
+    write(planned, "README.md", "# A's readme\n")
+    assert orch("done", "A", "--agent", "ag")[0] == 0
+    assert orch("start", "B", "--agent", "b")[0] == 0
+    write(planned, "src/api/users.py")
+    write(planned, "README.md", "# B's readme\n")
+    assert orch("done", "B", "--agent", "b")[0] == 0
+    assert show(orch, "B")["artifacts"] == ["README.md", "src/api/users.py"]
