@@ -100,18 +100,6 @@ def section(samples: dict[str, list[float]], sizes: tuple[int, int], rounds: int
     ]) + "\n"
 
 
-def write_section(path: str, text: str) -> None:
-    """Replace the part of `path` between this bench's markers, or append it."""
-    with open(path, encoding="utf-8") as handle:
-        current = handle.read()
-    if BEGIN in current and END in current:
-        current = current[:current.index(BEGIN)] + text.rstrip("\n") + current[current.index(END) + len(END):]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(current if current.endswith("\n") else current + "\n")
-
-
 def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> int:
     sizes, rounds = ((100, 1000), rounds or 1) if quick else ((1000, 10000), rounds or 3)
     started, load0 = time.monotonic(), os.getloadavg()[0]
@@ -128,6 +116,6 @@ def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> 
             run.log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    write_section(out, text)
+    run.write_report(out, text, BEGIN, END)
     print(text, end="")
     return 0

@@ -2,6 +2,7 @@
 and 10,000 tasks.
 
     python bench/run.py [--quick] [--out docs/benchmarks.md]
+    python bench/run.py --plan-add | --jail [--quick]     (bench/planadd.py, bench/jail.py)
 
 Every number is a ratio against a baseline measured in the same run, interleaved with the thing
 measured (baseline, hook, baseline, hook, ...), as medians: on a shared, noisy machine an
@@ -729,15 +730,16 @@ def report(res: Results) -> str:
     ]) + "\n"
 
 
-def write_report(path: str, section: str) -> None:
-    """Replace the generated section of `path`, keeping the hand-written text around it."""
+def write_report(path: str, section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the generated section of `path` (between `begin` and `end`), keeping the
+    hand-written text around it; append it when the markers are not there yet."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
         text = DEFAULT_HEADER
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END):]
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + section.rstrip("\n") + text[text.index(end) + len(end):]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -765,8 +767,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument("--plan-add", action="store_true",
                         help="only time `orch plan add` at 1,000 and 10,000 tasks (bench/planadd.py)")
+    parser.add_argument("--imports", action="store_true",
+                        help="only time importing beads and Taskmaster files (bench/imports.py)")
     parser.add_argument("--rounds", type=int,
-                        help="rounds of the --plan-add cases (default 3; 1 with --quick)")
+                        help="rounds of the --plan-add or --imports cases (default 3; 1 with --quick)")
+    parser.add_argument("--jail", action="store_true",
+                        help="only the write jail: launcher, hook, headless Claude Code (bench/jail.py)")
     return parser.parse_args(argv)
 
 
@@ -804,6 +810,14 @@ def main(argv: list[str]) -> int:
         import planadd
 
         return planadd.main(os.path.abspath(args.python), args.out, args.quick, args.rounds, args.keep)
+    if args.jail:
+        import jail
+
+        return jail.main(os.path.abspath(args.python), args.out, args.quick, args.keep)
+    if args.imports:
+        import imports
+
+        return imports.main(os.path.abspath(args.python), args.out, args.quick, args.rounds, args.keep)
     settings = Settings.make(args.quick)
     started, load0 = time.monotonic(), os.getloadavg()[0]
     workdir = tempfile.mkdtemp(prefix="orch-bench-")

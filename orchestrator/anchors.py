@@ -18,6 +18,7 @@ from orchestrator import receipts
 
 CONFIG_CHAIN = "@config"
 ENFORCED = ("depends_on", "files", "gates")
+ANCHORING = ("plan_added", "plan_amended")
 
 
 def digest(value: Any) -> str:
@@ -48,10 +49,11 @@ def plan_record(tasks: list[dict[str, Any]], plan: dict[str, Any]) -> dict[str, 
 
 
 def recorded(chain: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The anchor data of the last `plan_added` receipt of a plan chain that has one."""
+    """The anchor data of the last `plan_added` (or `plan_amended`: a fix task joined the plan)
+    receipt of a plan chain that has one."""
     for record in reversed(chain):
         data = record.get("data")
-        if record.get("event") == "plan_added" and isinstance(data, dict) and "enforce" in data:
+        if record.get("event") in ANCHORING and isinstance(data, dict) and "enforce" in data:
             return data
     return None
 

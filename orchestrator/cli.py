@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import click
 from orchestrator import __version__, render, workflow
 from orchestrator.errors import InvalidInput, OrchError
 from orchestrator.jsonfile import readable
+from orchestrator.schedule import Schedule
 from orchestrator.store import Store
 
 
@@ -30,7 +32,25 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("orch: aborted", err=True)
         return 1
+    except OSError as exc:
+        if not jailed_write(exc):
+            raise
+        click.echo(f"orch: {JAILED_HINT} ({exc.strerror}: {exc.filename})", err=True)
+        return 1
     return result if isinstance(result, int) else 0
+
+
+JAILED_HINT = (
+    "this `orch` ran inside orch's write jail, where orch's own state is read-only, because it was "
+    "part of a longer Bash command. Run it as a Bash command of its own (`orch start T1`, not "
+    "`cd x && orch start T1` or `orch done T1 | tail`)"
+)
+
+
+def jailed_write(exc: OSError) -> bool:
+    import errno
+
+    return bool(os.environ.get("ORCH_JAILED")) and exc.errno in (errno.EROFS, errno.EBUSY)
 
 
 def emit(data: Any) -> None:
@@ -69,7 +89,7 @@ def init(no_hooks: bool) -> None:
     """Set up `.orch/` here and register orch's hooks with Claude Code (idempotent)."""
     import os
 
-    from orchestrator import install
+    from orchestrator import install, sandbox
 
     store = Store.discover(initialised=False)
     created = store.create()
@@ -79,6 +99,7 @@ def init(no_hooks: bool) -> None:
     elif not no_hooks:
         path = install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
+    sandbox.add(store.root, store.runtime)
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
 
@@ -86,10 +107,11 @@ def init(no_hooks: bool) -> None:
 @cli.command()
 def uninstall() -> None:
     """Remove exactly the hooks `orch init` added (`.orch/` is kept)."""
-    from orchestrator import install
+    from orchestrator import install, sandbox
 
     store = Store.discover(initialised=False)
     removed = install.uninstall(store.root)
+    sandbox.remove(store.root, store.runtime)
     click.echo("Removed orch's hooks." if removed else "No orch hooks were registered.")
 
 
@@ -112,41 +134,103 @@ def _warn(loaded: dict[str, Any]) -> None:
         click.echo(f"orch: warning: {warning['text']}", err=True)
 
 
+def tag_option(func: Any) -> Any:
+    help_text = "Only this tag of a tagged Taskmaster tasks.json (default: a plan per tag)."
+    return click.option("--tag", help=help_text)(func)
+
+
 @plan.command("convert")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
+@tag_option
 @strict_option
-def plan_convert(file: Path, plan_id: str | None, strict: bool) -> None:
-    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr."""
-    loaded = workflow.load_against(_known_tasks(), file, plan_id, strict)
-    _warn(loaded)
-    emit(loaded)
+def plan_convert(file: Path, plan_id: str | None, tag: str | None, strict: bool) -> None:
+    """Print FILE as orch's normalised plan JSON (writes nothing); warnings also go to stderr, and a
+    note naming the specialists inferred from task titles (`specialist_inferred` in the JSON). A
+    tagged Taskmaster file with several tags prints a list, a plan per tag."""
+    from orchestrator import tagged
+
+    tasks, rules = _repo_context()
+    loaded = tagged.load_plans(tasks, file, tag=tag, plan_id=plan_id, strict=strict, rules=rules)
+    for each in loaded:
+        _warn(each)
+        _note_inferred(each)
+    emit(loaded[0] if len(loaded) == 1 else loaded)
 
 
-def _known_tasks() -> list[dict[str, Any]]:
+def _note_inferred(loaded: dict[str, Any]) -> None:
+    inferred = [f"{t['id']} {t['specialist']}" for t in loaded["tasks"] if t.get("specialist_inferred")]
+    if inferred:
+        click.echo(f"orch: note: specialist inferred from the title (the plan names none): "
+                   f"{', '.join(inferred)}", err=True)
+
+
+def _repo_context() -> tuple[list[dict[str, Any]], dict[str, list[str]] | None]:
+    """The repo's tasks and specialist rules; none and the built-in rules outside a repo."""
+    from orchestrator import roles
+
     try:
-        return Store.discover().summaries()
+        store = Store.discover()
+        return store.summaries(), roles.rules_of(store.config())
     except OrchError:
-        return []
+        return [], roles.BUILT_IN
 
 
 @plan.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--id", "plan_id", help="Plan id (default: from the file).")
 @click.option("--replace", is_flag=True, help="Replace the plan of the same id; kept tasks keep their state.")
+@tag_option
 @strict_option
 @json_option
-def plan_add(file: Path, plan_id: str | None, replace: bool, strict: bool, as_json: bool) -> None:
-    """Validate FILE and load it into `.orch/`."""
+def plan_add(file: Path, plan_id: str | None, replace: bool, tag: str | None, strict: bool,
+             as_json: bool) -> None:
+    """Validate FILE and load it into `.orch/` (a tagged Taskmaster file: a plan per tag)."""
+    from orchestrator import tagged
+
     store = Store.discover()
     actor = workflow.actor_for(store)
-    loaded = workflow.add_plan(store, file, replace=replace, plan_id=plan_id, actor=actor, strict=strict)
-    count = len(loaded["tasks"])
+    added = tagged.add_plans(store, file, tag=tag, plan_id=plan_id, replace=replace, actor=actor,
+                             strict=strict)
+    _added(added, file, as_json)
+
+
+def _added(added: list[dict[str, Any]], file: Path, as_json: bool) -> None:
+    for loaded in added:
+        _warn(loaded)
+    rows = [{"plan": loaded["plan"]["id"], "tasks": len(loaded["tasks"]), "warnings": loaded["warnings"]}
+            for loaded in added]
+    if as_json:
+        emit(rows[0] if len(rows) == 1 else rows)
+        return
+    for row in rows:
+        click.echo(f"Added plan {row['plan']!r} ({row['tasks']} tasks) from {file}. Next: `orch next`.")
+
+
+@plan.command("expand")
+@click.argument("task_id", metavar="TASK")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "plan_id", help="Id of the sub-plan (default: from the file).")
+@click.option("--replace", is_flag=True, help="Replace TASK's sub-plan; kept tasks keep their state.")
+@tag_option
+@strict_option
+@json_option
+def plan_expand(task_id: str, file: Path, plan_id: str | None, replace: bool, tag: str | None, strict: bool,
+                as_json: bool) -> None:
+    """Make TASK a parent whose children are the tasks of FILE (any plan format): they inherit its
+    dependencies and milestone, and TASK completes when its last child does and its gates pass."""
+    from orchestrator import subplans
+
+    store = Store.discover()
+    loaded = subplans.expand(store, task_id, file, plan_id=plan_id, replace=replace,
+                             actor=workflow.actor_for(store), strict=strict, tag=tag)
     _warn(loaded)
     if as_json:
-        emit({"plan": loaded["plan"]["id"], "tasks": count, "warnings": loaded["warnings"]})
+        emit({"plan": loaded["plan"]["id"], "parent": task_id, "tasks": len(loaded["tasks"]),
+              "warnings": loaded["warnings"]})
         return
-    click.echo(f"Added plan {loaded['plan']['id']!r} ({count} tasks) from {file}. Next: `orch next`.")
+    click.echo(f"Expanded {task_id} into plan {loaded['plan']['id']!r} ({len(loaded['tasks'])} child tasks) "
+               f"from {file}. Next: `orch next`.")
 
 
 @plan.command("export")
@@ -180,12 +264,14 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     """Show the loaded plan(s): tasks, dependencies, critical path."""
     from orchestrator import graph as graph_mod
     from orchestrator import mermaid
+    from orchestrator.hierarchy import with_child_edges
 
     store = Store.discover()
     plans = workflow.select_plan(store, plan_id)
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.tasks() if t["plan"] in wanted]
-    critical = graph_mod.critical_path(tasks)
+    critical = graph_mod.critical_path(with_child_edges(tasks))
+    order = Schedule.from_config(store.config())
     if graph == "mermaid":
         click.echo(mermaid.dependency_graph(tasks, critical[0]), nl=False)
     elif as_json:
@@ -194,13 +280,14 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
                 "plans": plans,
                 "tasks": tasks,
                 "critical_path": {"tasks": critical[0], "hours": critical[1]},
-                "waves": graph_mod.waves(tasks),
+                "waves": graph_mod.waves(tasks, order),
             }
         )
     else:
         for one in plans:
             mine = [t for t in tasks if t["plan"] == one["id"]]
-            click.echo(render.plan_text(one, mine, graph_mod.critical_path(mine)))
+            waves = graph_mod.waves(mine, order)
+            click.echo(render.plan_text(one, mine, graph_mod.critical_path(with_child_edges(mine)), waves))
 
 
 # -- read commands ----------------------------------------------------------------------------
@@ -340,6 +427,37 @@ def done(task_id: str, agent: str | None, as_json: bool) -> int:
     return 0
 
 
+@cli.command()
+@click.argument("task_id")
+@click.argument("item", type=click.IntRange(min=1), metavar="N")
+@click.option("--evidence", required=True,
+              help="What shows the item holds: a test, a command's output, a file.")
+@agent_option
+@json_option
+def check(task_id: str, item: int, evidence: str, agent: str | None, as_json: bool) -> None:
+    """Tick acceptance item N (from 1, as `orch show` lists them) of TASK_ID, with evidence."""
+    from orchestrator import acceptance
+
+    store = Store.discover()
+    actor = workflow.actor_for(store, agent, "check", task_id)
+    ticked = acceptance.check(store, task_id, item, evidence, actor)
+    emit({"task": task_id, "item": ticked}) if as_json else click.echo(render.check_text(task_id, ticked))
+
+
+@cli.command()
+@click.argument("task_id")
+@click.argument("text", nargs=-1, required=True)
+@agent_option
+@json_option
+def why(task_id: str, text: tuple[str, ...], agent: str | None, as_json: bool) -> None:
+    """Add a "why" to the root cause of TASK_ID's andon (five at most)."""
+    from orchestrator import andon
+
+    store = Store.discover()
+    added = andon.why(store, task_id, " ".join(text), workflow.actor_for(store, agent, "why", task_id))
+    emit(added) if as_json else click.echo(render.why_text(added))
+
+
 @cli.command("gate")
 @click.argument("task_id", required=False)
 @agent_option
@@ -441,13 +559,17 @@ def verify(as_json: bool) -> int:
 
 
 @cli.command()
+@click.option("--task", "task_id", help="Only this task's receipts (its ticks, andon whys, fix task, …).")
 @json_option
-def log(as_json: bool) -> None:
-    """The timeline: transitions, gates, commits and tags."""
+def log(task_id: str | None, as_json: bool) -> None:
+    """The timeline: transitions, gates, acceptance ticks, andon whys, commits and tags."""
     from orchestrator import receipts
 
     store = Store.discover()
     rows = receipts.timeline(store.dir, store.root)
+    if task_id:
+        store.task(task_id)  # an unknown task is an error, not an empty log
+        rows = [row for row in rows if row.get("task") == task_id]
     emit({"events": rows}) if as_json else click.echo(render.log_text(rows))
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from orchestrator import lifecycle, workflow
+from orchestrator import acceptance, andon, lifecycle, testruns, workflow
 from orchestrator.errors import OrchError, Refused
-from orchestrator.runtime import Runtime, now_iso
+from orchestrator.runtime import Runtime
 from orchestrator.store import Store
 
 KEPT_RUNS = 5
@@ -29,11 +29,13 @@ def run_task_gates(
 def gate(
     store: Store, task_id: str, actor: str, on_line: Callable[[str], None] | None = None
 ) -> list[dict[str, Any]]:
-    """`orch gate`: run the gates and record a receipt per result; the task is not changed."""
+    """`orch gate`: run the gates and record a receipt per result, and the runs of test gates on
+    the task (`testruns`); its status is not changed."""
     workflow.check_holder(store, task_id, actor, "gate")
     results = run_task_gates(store, store.task(task_id), on_line)
     with store.locked():
         _gate_receipts(store, task_id, actor, results)
+        _record_test_runs(store, store.task(task_id), results, "orch gate")
     return results
 
 
@@ -48,24 +50,33 @@ def done(
             task = store.task(task_id)
             outcome = _finish(store, task, actor)
         return {"task": task, "results": [], "completed": True, "resumed": True, **outcome}
-    _check_completable(task)
+    _check_completable(store, task)
     workflow.check_holder(store, task_id, actor, "done")
     changed = _checked_outputs(store, task)
+    andon.check_fix_done(store, task)
+    acceptance.require_ticked(store, task)
     results = run_task_gates(store, task, on_line)
     passed = all(r["passed"] for r in results)
+    if passed:
+        _check_test_first(store, task_id, actor, results)
     with store.locked():
         task = store.task(task_id)
-        _check_completable(task)
+        _check_completable(store, task)
         task["artifacts"] = _merged(task, changed)
         task.setdefault("gate_results", []).append(results)
         task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
         _gate_receipts(store, task_id, actor, results)
-        entries = _complete(store, task, actor) if passed else _pull_andon(task, actor, results)
+        testruns.add(task, testruns.entries(results, "orch done"))
+        entries = _complete(store, task, actor) if passed else andon.pull(task, actor, results)
         if passed:
             task["unfinished"] = list(_FINISH_STEPS)  # saved with the completion: resumable
         workflow.save_transitions(store, task, entries)
         workflow.sync_runtime(Runtime(store.runtime), task)
-        outcome = _finish(store, task, actor) if passed else {}
+        outcome = _finish(store, task, actor) if passed else _stopped(store, task, actor)
+    if passed and task.get("parent"):
+        from orchestrator import rollup
+
+        outcome["parent"] = rollup.complete_parent(store, task, actor, on_line)
     return {"task": task, "results": results, "completed": passed, **outcome}
 
 
@@ -73,6 +84,8 @@ def _checked_outputs(store: Store, task: dict[str, Any]) -> list[str]:
     """What the task changed (`artifacts.own_changes`), once its declared outputs are among it."""
     from orchestrator import artifacts, outputs
 
+    if task["status"] == "queued":  # a parent its children completed: their files are theirs
+        return []
     changed = artifacts.own_changes(store, task)
     outputs.check(store.config(), task, changed, store.root)
     return changed
@@ -85,44 +98,68 @@ def _merged(task: dict[str, Any], changed: list[str]) -> list[str]:
     return sorted(path for path in {*task.get("artifacts", []), *changed} if not in_state(path))
 
 
-def _check_completable(task: dict[str, Any]) -> None:
+def _check_test_first(store: Store, task_id: str, actor: str, results: list[dict[str, Any]]) -> None:
+    """Under test first, refuse a passing run that no red run of a test gate came before (the
+    passing run is still recorded: its receipts and its test runs)."""
+    with store.locked():
+        task = store.task(task_id)
+        refusal = testruns.refusal(store.config(), task, workflow.effective_gates(store, task))
+        if refusal is not None:
+            _gate_receipts(store, task_id, actor, results)
+            _record_test_runs(store, task, results, "orch done")
+    if refusal is not None:
+        raise Refused(refusal)
+
+
+def _record_test_runs(store: Store, task: dict[str, Any], results: list[dict[str, Any]], source: str) -> None:
+    if testruns.add(task, testruns.entries(results, source)):
+        store.save_task(task)
+
+
+def _check_completable(store: Store, task: dict[str, Any]) -> None:
     if task["status"] in lifecycle.ACTIVE or (task["status"] == "blocked" and task.get("andon")):
+        return
+    if task["status"] == "queued" and _parent_due(store, task):
         return
     hint = f"start it first (`orch start {task['id']}`)" if task["status"] == "queued" else "nothing to do"
     raise Refused(f"{task['id']} is {task['status']}, not in progress: {hint}")
+
+
+def _parent_due(store: Store, task: dict[str, Any]) -> bool:
+    """A queued parent is completed by `orch done` once its children are; before, it is refused."""
+    from orchestrator import hierarchy
+
+    children = hierarchy.children_of(store.summaries(), task["id"])
+    if not children:
+        return False
+    if hierarchy.children_finished(children):
+        return True
+    waiting = ", ".join(hierarchy.open_children(children)[:5])
+    raise Refused(f"{task['id']} is a parent task: it completes when its last child completes "
+                  f"(open: {waiting})")
 
 
 def _complete(store: Store, task: dict[str, Any], actor: str) -> list[dict[str, Any]]:
     steps = []
     if task["status"] == "blocked":
         steps.append(workflow.transition(task, "in_progress", actor, "andon cleared: gates pass"))
+    elif task["status"] == "queued":
+        steps.append(workflow.transition(task, "in_progress", actor, "its children are complete"))
     flow = store.config().get("workflow", {})
     for stage in ("review", "testing"):
         if flow.get(stage) and stage in lifecycle.TRANSITIONS[task["status"]]:
             steps.append(workflow.transition(task, stage, actor, "gates pass"))
     steps.append(workflow.transition(task, "completed", actor, "every gate passed"))
-    task.pop("andon", None)
+    andon.resolve(task)
     return steps
 
 
-def _pull_andon(task: dict[str, Any], actor: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    failed = next(r for r in results if not r["passed"])
-    why = failed["error"] or f"exit code {failed['exit_code']}"
-    task["andon"] = {
-        "gate": failed["name"],
-        "command": failed["command"],
-        "why": why,
-        "tail": failed["tail"],
-        "suggestion": failed["suggestion"],
-        "at": now_iso(),
-    }
-    reason = f"andon: gate '{failed['name']}' failed ({why}); next: {failed['suggestion']}"
-    if task["status"] == "blocked":
-        task["block_reason"] = reason
-        return []
-    entry = workflow.transition(task, "blocked", actor, reason)
-    task["block_reason"] = reason
-    return [entry]
+def _stopped(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
+    """After the andon: the fix task `andon.fix_task` asks for, if it has none yet."""
+    from orchestrator import fixtask
+
+    fix = fixtask.open_for(store, task, actor)
+    return {"fix_task": fix} if fix else {}
 
 
 def _gate_receipts(store: Store, task_id: str, actor: str, results: list[dict[str, Any]]) -> None:

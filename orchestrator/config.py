@@ -12,6 +12,9 @@ DEFAULTS: dict[str, Any] = {
         "require_task": False,
         "strict": False,
         "require_outputs": True,
+        "jail": "auto",
+        "test_first": False,
+        "require_acceptance": False,
     },
     "wip": {},
     "lease_ttl_seconds": 1800,
@@ -21,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "gates": [],
     "fast_checks": [],
     "commit_on_done": True,
+    "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
+    "specialists": {"infer": True, "rules": {}},
+    "andon": {"fix_task": False},
 }
 
 

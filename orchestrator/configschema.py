@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from orchestrator import gatekinds
+from orchestrator import fixtask, gatekinds
 from orchestrator.errors import InvalidInput
 from orchestrator.lifecycle import STATUSES
 
@@ -29,6 +29,9 @@ class Policy(_Table):
     require_task: bool = False
     strict: bool = False
     require_outputs: bool = True
+    jail: Literal["auto", "on", "off"] = "auto"
+    test_first: bool = False
+    require_acceptance: bool = False
 
 
 class Stop(_Table):
@@ -44,6 +47,57 @@ class Dispatch(_Table):
     """How long `orch dispatch` keeps a task from `orch next` while its subagent starts."""
 
     ttl: float = Field(default=300, gt=0, allow_inf_nan=False)
+
+
+class Schedule(_Table):
+    """How ready work is ordered (`orchestrator.schedule`)."""
+
+    strategy: Literal["priority", "fifo", "shortest", "deadline", "critical-path"] = "priority"
+    mix: dict[str, int] = {}
+    wip: dict[str, int] = {}
+
+    @field_validator("mix", "wip")
+    @classmethod
+    def _counts(cls, counts: dict[str, int]) -> dict[str, int]:
+        for category, count in counts.items():
+            if not category.strip():
+                raise ValueError("a category name must not be empty")
+            if count < 0:
+                raise ValueError(f"the number for {category!r} must be 0 or more")
+        return counts
+
+
+class Specialists(_Table):
+    """Specialists inferred from a task's text when it names none (`orchestrator.roles`)."""
+
+    infer: bool = True
+    rules: dict[str, list[str]] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, rules: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role, words in rules.items():
+            if not role.strip() or any(not word.strip("* ") for word in words):
+                raise ValueError(f"the rule for {role!r} needs a role name and non-empty words")
+        return rules
+
+
+class Andon(_Table):
+    """What a gate that pulls the andon adds: `fix_task` true (or a title template) opens a fix task."""
+
+    fix_task: bool | str = False
+
+    @field_validator("fix_task")
+    @classmethod
+    def _title_template(cls, value: bool | str) -> bool | str:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("a fix task title template must not be empty (or use true)")
+            try:
+                fixtask.title_for(value, {"id": "T1", "title": "Title"}, "tests")
+            except InvalidInput as exc:
+                raise ValueError(str(exc).partition(": ")[2]) from exc
+        return value
 
 
 class Gate(_Table):
@@ -71,7 +125,13 @@ class FastCheck(_Table):
 
     glob: str = Field(min_length=1)
     command: str = Field(min_length=1)
+    kind: str | None = None
     timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str | None) -> str | None:
+        return None if kind is None else Gate._known_kind(kind)
 
 
 class Config(_Table):
@@ -86,6 +146,9 @@ class Config(_Table):
     fast_checks: list[FastCheck] = []
     commit_on_done: bool = True
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
+    schedule: Schedule = Schedule()
+    specialists: Specialists = Specialists()
+    andon: Andon = Andon()
 
     @field_validator("wip")
     @classmethod

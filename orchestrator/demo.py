@@ -29,7 +29,7 @@ class Echo:
         self.write(text)
 
 DEMO_GATE = (
-    '  - {name: tests, command: "python -m unittest discover -s tests -t . -q", kind: plain, timeout: 120}'
+    '  - {name: tests, command: "python -m unittest discover -s tests -t .", kind: unittest, timeout: 120}'
 )
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "orch demo",
@@ -46,6 +46,14 @@ class TokenReplay(unittest.TestCase):
         self.assertNotIn("rt-1", used, "a used refresh token was accepted again")
 """
 FIXED_TEST = FAILING_TEST.replace('used = {"rt-1"}', "used = set()")
+SERVICE_TEST = """import unittest
+from pathlib import Path
+
+
+class Service(unittest.TestCase):
+    def test_the_service_is_described(self):
+        self.assertIn("Demo service", Path("README.md").read_text())
+"""
 
 
 def run(orch: Callable[[list[str]], int], keep: bool = False, write: Callable[[str], None] = print) -> None:
@@ -81,6 +89,7 @@ def _make_repo(workdir: Path, echo: Echo) -> Path:
     (repo / "README.md").write_text("# Demo service\n")
     (repo / "tests").mkdir()
     (repo / "tests" / "__init__.py").write_text("")
+    (repo / "tests" / "test_service.py").write_text(SERVICE_TEST)  # the gate runs a real test
     plan = resources.files("orchestrator").joinpath("examples/auth.md").read_text(encoding="utf-8")
     lines = [DEMO_GATE if line.startswith("  - {name: tests,") else line for line in plan.splitlines()]
     (repo / "auth.md").write_text("\n".join(lines) + "\n")
@@ -127,12 +136,15 @@ def _walk(repo: Path, echo: Echo) -> None:
 
 
 def _andon(repo: Path, echo: Echo) -> None:
-    _say(echo, "The security tests find a replayable refresh token: the gate fails and the andon is pulled.")
+    _say(echo, "`security-tests` is test first (`test_first: true` in the plan): `orch done` completes "
+               "it only after its test gate has failed since it started. The tester writes the test first.")
     _orch(echo, "start", "security-tests", "--agent", "agent-tester", "--brief")
     _write(repo, "tests/security/__init__.py", "")
     _write(repo, "tests/security/test_replay.py", FAILING_TEST)
+    _say(echo, "The security tests find a replayable refresh token: the gate fails and the andon is pulled.")
     _orch(echo, "done", "security-tests", "--agent", "agent-tester")
-    _say(echo, "The tester fixes the code path; `orch done` runs the gates again and completes the task.")
+    _say(echo, "The tester fixes the code path; `orch done` runs the gates again and completes the task: "
+               "red, then green, both in its report.")
     _write(repo, "tests/security/test_replay.py", FIXED_TEST)
     _orch(echo, "done", "security-tests", "--agent", "agent-tester")
 

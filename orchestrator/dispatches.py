@@ -70,6 +70,8 @@ def _why_not(task_id: str, by_id: dict[str, dict[str, Any]], binding: dict[str, 
         return "no such task: `orch status` lists the tasks"
     if task["status"] != "queued":
         return f"it is {task['status']}, not queued"
+    if any(other.get("parent") == task_id for other in by_id.values()):
+        return "it is a parent task: its children are the work (`orch next` lists them)"
     unfinished = graph.unfinished_dependencies(task, by_id)
     if unfinished:
         return "it is not ready: it depends on unfinished " + ", ".join(f"{d} ({s})" for d, s in unfinished)

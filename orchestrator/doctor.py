@@ -61,6 +61,7 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     _check_temp_files(store, report, fix)
     _check_receipts(store, report)
     _check_hooks(store, report, fix)
+    _check_jail(store, report)
     return report
 
 
@@ -405,6 +406,27 @@ def _check_hooks(store: Store, report: dict[str, Any], fix: bool) -> None:
         _problem(report, str(install.settings_path(store.root)),
                  f"the registered hook command fails here: {outcome}",
                  "run `orch init` in this clone (it records this machine's orch), then `orch doctor` again")
+
+
+def _check_jail(store: Store, report: dict[str, Any]) -> None:
+    """Can this machine run Bash commands in the write jail (probed afresh)?"""
+    from orchestrator.jail import sessions
+
+    try:
+        wanted = sessions.mode(store.config())
+    except OrchError:  # a corrupt config is reported (and fixed) by its own check; hooks then read auto
+        wanted = "auto"
+    if wanted == "off":
+        report["info"].append("write jail: off (policy.jail); Bash commands are checked by analysis only")
+        return
+    reason = sessions.probe(str(store.runtime), fresh=True)
+    if reason is None:
+        report["info"].append("write jail: available here (mount namespace + Landlock seal)")
+    elif wanted == "on":
+        _problem(report, "policy.jail", f"the write jail is required but unavailable here: {reason}",
+                 "run on a Linux kernel with user namespaces and Landlock, or `orch config policy.jail auto`")
+    else:
+        report["info"].append(f"write jail: unavailable here ({reason}); Bash is checked by analysis only")
 
 
 def _check_plugin(report: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Run quality gates honestly: bounded in time, in memory and on disk, and never orphaned.
 
-A gate is a dict: `name`, `command` (run with `/bin/sh -c`), `kind` (one of `gatekinds.KINDS`),
+A gate is a dict: `name`, `command` (run with `/bin/sh -c`), `kind` (one of `gatekinds.KINDS`;
+without one, inferred from the command: `gatekinds.kind_of`),
 `timeout` (seconds), `cwd` (relative to the repo root), `threshold` (coverage %), `report` (a
 file the command writes, relative to `cwd`) and, optionally, `task` (named in the suggestion).
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, NamedTuple
 
-from orchestrator import gatekinds
+from orchestrator import gatekinds, jail
 
 LineSink = Callable[[str], None]
 _Pump = Callable[[float, Callable[[], bool]], bool]  # (seconds, done) -> done before the deadline
@@ -84,7 +85,7 @@ def run_gate(
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     clock = time.monotonic()
     workdir = root / (gate.get("cwd") or ".")
-    kind = str(gate.get("kind") or "plain")
+    kind = gatekinds.kind_of(gate)
     report_before = _report_stamp(gate, workdir)
     limit = _Limit.of(gate, budget)
     with _Output(output_path, on_line) as output:
@@ -109,7 +110,21 @@ def run_gate(
     summary = _summary(gate, kind, workdir, run, output.text(), stale_report=stale)
     passed = run.error is None and run.exit_code == 0 and bool(summary["ok"])
     suggestion = "" if passed else _suggestion(gate, run, summary, limit)
-    return {**result, "passed": passed, "summary": summary, "suggestion": suggestion}
+    why = "" if passed else failure_reason({**result, "summary": summary})
+    return {**result, "passed": passed, "summary": summary, "suggestion": suggestion, "why": why}
+
+
+def failure_reason(result: Mapping[str, Any]) -> str:
+    """Why a gate failed, in a few words: it could not start or timed out (`error`), it checked
+    nothing ("ran no test"), or its exit code."""
+    summary = result.get("summary") or {}
+    if result.get("error"):
+        return str(result["error"])
+    if summary.get("nothing"):
+        return f"it {summary['nothing']} (exit code {result.get('exit_code')})"
+    if result.get("exit_code") == 0 and summary.get("ok") is False:
+        return f"exit code 0, but its {result.get('kind')} check failed"
+    return f"exit code {result.get('exit_code')}"
 
 
 def run_gates(
@@ -333,7 +348,7 @@ def _omitted_marker(count: int) -> bytes:
 def _execute(command: str, workdir: Path, limit: _Limit, output: _Output) -> _Run:
     try:
         proc = subprocess.Popen(
-            _watched(["/bin/sh", "-c", command]),
+            _watched(jail.wrapped(["/bin/sh", "-c", command], str(workdir))),
             cwd=workdir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -478,14 +493,14 @@ def _summary(
         return {"ok": False}
     if stale_report:
         return {"ok": False, "error": f"this run did not rewrite its report {gate['report']}"}
-    summary = gatekinds.summarize(kind, output, gate, workdir)
+    summary = gatekinds.summarize(kind, output, gate, workdir, run.exit_code)
     return {**summary, "ok": False} if run.timed_out else summary
 
 
 def _suggestion(gate: Mapping[str, Any], run: _Run, summary: Mapping[str, Any], limit: _Limit) -> str:
     """The next step after a failure, in one line."""
     rerun = f"orch gate {gate['task']}" if gate.get("task") else "orch gate"
-    kind = str(gate.get("kind") or "plain")
+    kind = gatekinds.kind_of(gate)
     if limit.budget is not None and ((run.timed_out and limit.cut()) or limit.refusal()):
         return (
             f"the gates need more than the {_seconds(limit.budget.seconds)} this check allows: "

@@ -1,10 +1,12 @@
 """The task graph: ready work, cycles, order, parallel waves and the critical path.
 
 Pure functions over tasks as plain dicts (the normalised JSON form) with at least "id", "status",
-"priority", "depends_on", "files" and "estimate"; the list order is the plan order. Standard
-library only, and importing it loads nothing but `heapq` and `globs`, so the hooks' fast path may
-import it. Every walk is iterative and about linear in tasks plus dependencies: 10,000 tasks take
-milliseconds and never reach the recursion limit.
+"priority", "depends_on", "files" and "estimate" ("due" and "category" where the schedule uses
+them); the list order is the plan order. Ready work is ordered by a `schedule.Schedule` (the
+default strategy when none is given). Standard library only, and importing it loads nothing but
+`heapq`, `globs` and `schedule`, so the hooks' fast path may import it. Every walk is iterative
+and about linear in tasks plus dependencies: 10,000 tasks take milliseconds and never reach the
+recursion limit.
 
 A task depends on the ids in its "depends_on". A dependency naming a task that is not in the
 list counts as unfinished; cycles, orders and paths only follow edges between tasks of the list.
@@ -15,45 +17,49 @@ from __future__ import annotations
 import heapq
 
 from orchestrator.globs import split
+from orchestrator.schedule import PRIORITY_RANK, Key, Lanes, Schedule, category_key, priority_key
 
 TYPE_CHECKING = False  # typing and collections.abc cost milliseconds to import: types only
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any, TypeAlias, TypeVar
 
     _R = TypeVar("_R")
 
 Task: TypeAlias = "dict[str, Any]"
-OrderKey: TypeAlias = "tuple[int, int, bool, float, str]"
+OrderKey: TypeAlias = "Key"
 _Edges: TypeAlias = "dict[str, list[str]]"
 _CharSet: TypeAlias = "tuple[bool, tuple[tuple[str, str], ...]]"
 
-PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+__all__ = ["PRIORITY_RANK", "Schedule"]
+_DEFAULT = Schedule()
 _FINISHED = frozenset({"completed", "cancelled"})
 _SCAN_LIMIT = 32  # a wave stops looking once it has passed over this many ready tasks
 _MEMO_SIZE = 65536
 
 
 def order_key(task: Task, position: int) -> OrderKey:
-    """Sort key of ready work: priority, then plan order, then smaller estimate (none last)."""
-    estimate = task.get("estimate")
-    rank = PRIORITY_RANK.get(task.get("priority", ""), len(PRIORITY_RANK))
-    return (rank, position, estimate is None, float(estimate or 0.0), task["id"])
+    """The default strategy's sort key of a task with no open dependants: priority, then smaller
+    estimate (none last), then plan order."""
+    return priority_key(task, position)
 
 
-def ready_tasks(tasks: list[Task]) -> list[Task]:
-    """The queued tasks whose every dependency is completed, best first (`order_key`).
+def ready_tasks(tasks: list[Task], schedule: Schedule | None = None) -> list[Task]:
+    """The queued tasks whose every dependency is completed, best first by `schedule`.
 
-    A missing or cancelled dependency keeps its dependents waiting."""
+    A missing or cancelled dependency keeps its dependents waiting. A parent (a task some task
+    names as its `parent`) is never ready: its children are the work."""
+    schedule = schedule or _DEFAULT
     status = {task["id"]: task["status"] for task in tasks}
+    parents = _parents(tasks)
     ready = [
-        (order_key(task, position), task)
-        for position, task in enumerate(tasks)
+        task
+        for task in tasks
         if task["status"] == "queued"
+        and task["id"] not in parents
         and all(status.get(d) == "completed" for d in task.get("depends_on") or ())
     ]
-    ready.sort(key=lambda pair: pair[0])
-    return [task for _, task in ready]
+    return schedule.arrange(ready, schedule.keys(tasks, {task["id"] for task in ready}))
 
 
 def unfinished_dependencies(task: Task, by_id: dict[str, Task]) -> list[tuple[str, str]]:
@@ -70,9 +76,9 @@ def find_cycle(tasks: list[Task]) -> list[str] | None:
     return _walk(edges, edges)[1]
 
 
-def topological_order(tasks: list[Task]) -> list[str]:
-    """Every task id with dependencies first; ties go to `order_key`. ValueError on a cycle."""
-    edges, keys = _edges(_index(tasks)), _keys(tasks)
+def topological_order(tasks: list[Task], schedule: Schedule | None = None) -> list[str]:
+    """Every task id with dependencies first; ties go to `schedule`'s order. ValueError on a cycle."""
+    edges, keys = _edges(_index(tasks)), (schedule or _DEFAULT).keys(tasks)
     waiting = {tid: len(deps) for tid, deps in edges.items()}
     users = _dependents(edges)
     free = [(keys[tid], tid) for tid, count in waiting.items() if count == 0]
@@ -108,46 +114,64 @@ def files_overlap(globs_a: Sequence[str], globs_b: Sequence[str]) -> bool:
 
 
 def parallel_wave(
-    tasks: list[Task], limit: int | None = None, skip: frozenset[str] = frozenset()
+    tasks: list[Task], limit: int | None = None, skip: frozenset[str] = frozenset(),
+    schedule: Schedule | None = None,
 ) -> list[str]:
-    """Ready tasks that can run at once, picked greedily in ready order, at most `limit`.
+    """Ready tasks that can run at once, picked greedily in `schedule`'s order, at most `limit`.
 
     No picked task depends on another, even through other tasks, and no two picked tasks have
     overlapping `files`. A task with no `files` may write anywhere: it conflicts with every other
     task and only ever forms a wave alone. The scan stops after passing over `_SCAN_LIMIT`
     conflicting tasks, so a wave may leave out a compatible task ranked far below. Tasks in `skip`
-    (already handed out) are never picked.
+    (already handed out) are never picked, nor a task of a category with no room left under the
+    schedule's WIP limits (counting the tasks active now); the mix decides which category's task
+    is tried next.
     """
-    ready = [task for task in ready_tasks(tasks) if task["id"] not in skip]
-    wave = _Wave(*_reach_masks([task["id"] for task in ready], _edges(_index(tasks))))
-    _fill(wave, iter(ready), limit)
+    schedule = schedule or _DEFAULT
+    ready = [task for task in ready_tasks(tasks, schedule) if task["id"] not in skip]
+    lanes = Lanes(schedule.mix, {task["id"]: (k,) for k, task in enumerate(ready)})
+    for task in ready:
+        lanes.push(task)
+    wave = _Wave(*_reach_masks([task["id"] for task in ready], _edges(_index(tasks))), schedule.room(tasks))
+    _fill(wave, lanes, limit)
     return wave.ids
 
 
-def waves(tasks: list[Task]) -> list[list[str]]:
+def waves(tasks: list[Task], schedule: Schedule | None = None) -> list[list[str]]:
     """The successive `parallel_wave`s of the rest of the plan, each marked completed in turn.
 
     Only queued tasks are simulated: tasks in progress, in review or testing stay as they are,
-    so their dependents never become ready here.
+    so their dependents never become ready here. A queued parent is not simulated: a dependency on
+    it is one on each of its children (it completes with them). A category's WIP limit caps its
+    tasks in each wave (a limit of 0 leaves them out), and the mix's proportion runs on from wave
+    to wave.
     """
+    schedule = schedule or _DEFAULT
+    parents = _parents(tasks)
+    tasks = _through_parents(tasks, parents)
     by_id = _index(tasks)
-    edges, keys = _edges(by_id), _keys(tasks)
-    queued = [tid for tid, task in by_id.items() if task["status"] == "queued"]
+    edges = _edges(by_id)
+    queued = [tid for tid, task in by_id.items() if task["status"] == "queued" and tid not in parents]
+    keys = schedule.keys(tasks, set(queued))
     masks = _reach_masks(queued, edges)
     waiting = {tid: len(unfinished_dependencies(by_id[tid], by_id)) for tid in queued}
     users = _dependents({tid: [d for d in edges[tid] if d in waiting] for tid in queued})
-    ready = [(keys[tid], tid) for tid in queued if waiting[tid] == 0]
-    heapq.heapify(ready)
+    ready = Lanes(schedule.mix, keys)
+    for tid in queued:
+        if waiting[tid] == 0:
+            ready.push(by_id[tid])
     result: list[list[str]] = []
     while ready:
-        wave = _Wave(*masks)
-        for task in _fill(wave, _popping(ready, by_id), None):
-            heapq.heappush(ready, (keys[task["id"]], task["id"]))
+        wave = _Wave(*masks, schedule.wip)
+        for task in _fill(wave, ready, None):
+            ready.push(task)
+        if not wave.ids:
+            break
         for tid in wave.ids:
             for user in users[tid]:
                 waiting[user] -= 1
                 if waiting[user] == 0:
-                    heapq.heappush(ready, (keys[user], user))
+                    ready.push(by_id[user])
         result.append(wave.ids)
     return result
 
@@ -189,6 +213,33 @@ def wip_exceeded(tasks: list[Task], limits: dict[str, int], status: str) -> bool
 # --- graph walks -------------------------------------------------------------------------------
 
 
+def _parents(tasks: list[Task]) -> set[str]:
+    return {parent for task in tasks if (parent := task.get("parent"))}
+
+
+def _through_parents(tasks: list[Task], parents: set[str]) -> list[Task]:
+    """The tasks with each dependency on a queued parent replaced by its children, recursively."""
+    queued = {t["id"] for t in tasks if t["id"] in parents and t["status"] == "queued"}
+    if not queued:
+        return tasks
+    kids: dict[str, list[str]] = {}
+    for task in tasks:
+        if task.get("parent") in queued:
+            kids.setdefault(task["parent"], []).append(task["id"])
+
+    def expanded(deps: Iterable[str]) -> list[str]:
+        found, stack, seen = [], list(deps)[::-1], set()
+        while stack:
+            dep = stack.pop()
+            if dep not in seen:
+                seen.add(dep)
+                found += [] if dep in kids else [dep]
+                stack.extend(reversed(kids.get(dep, [])))
+        return found
+
+    return [{**t, "depends_on": expanded(_deps(t))} if queued.intersection(_deps(t)) else t for t in tasks]
+
+
 def _deps(task: Task) -> list[str]:
     return list(dict.fromkeys(task.get("depends_on") or ()))
 
@@ -198,7 +249,8 @@ def _index(tasks: list[Task]) -> dict[str, Task]:
 
 
 def _keys(tasks: list[Task]) -> dict[str, OrderKey]:
-    return {task["id"]: order_key(task, position) for position, task in enumerate(tasks)}
+    """Tie-breaks without the chain walk: priority, estimate, plan order."""
+    return {task["id"]: priority_key(task, position) for position, task in enumerate(tasks)}
 
 
 def _edges(by_id: dict[str, Task]) -> _Edges:
@@ -271,8 +323,9 @@ def _cycle_message(cycle: list[str]) -> str:
 class _Wave:
     """The tasks picked for one wave: which tasks they depend on and which globs they claim."""
 
-    def __init__(self, below: dict[str, int] | None, bit: dict[str, int]) -> None:
+    def __init__(self, below: dict[str, int] | None, bit: dict[str, int], room: dict[str, int]) -> None:
         self.ids: list[str] = []
+        self._room = dict(room)  # tasks each WIP-limited category may still add
         self.full = False
         self._below, self._bit = below, bit
         self._picked = self._reach = 0
@@ -281,6 +334,8 @@ class _Wave:
 
     def admits(self, task: Task) -> bool:
         files = task.get("files") or []
+        if self._room and self._room.get(category_key(task.get("category")), 1) <= 0:
+            return False
         if not self.ids:
             return True
         if self.full or not files or self._below is None:
@@ -293,6 +348,9 @@ class _Wave:
     def add(self, task: Task) -> None:
         tid, files = task["id"], task.get("files") or []
         self.ids.append(tid)
+        category = category_key(task.get("category"))
+        if category in self._room:
+            self._room[category] -= 1
         self.full = not files or self._below is None
         if self._below is not None:
             self._picked |= self._bit[tid]
@@ -311,24 +369,22 @@ class _Wave:
         return any(globs_overlap(glob, other) for other in near)
 
 
-def _fill(wave: _Wave, candidates: Iterator[Task], limit: int | None) -> list[Task]:
-    """Add candidates (best first) that fit; return those passed over. Takes no more than needed."""
+def _fill(wave: _Wave, candidates: Lanes, limit: int | None) -> list[Task]:
+    """Add the candidates (best first) that fit; return those popped and passed over. Takes no
+    more than needed."""
     passed: list[Task] = []
     if limit is not None and limit <= 0:
         return passed
-    for task in candidates:
+    while candidates:
+        task = candidates.pop()
         if wave.admits(task):
             wave.add(task)
+            candidates.take(task)
         else:
             passed.append(task)
         if wave.full or len(wave.ids) == limit or len(passed) >= _SCAN_LIMIT:
             break
     return passed
-
-
-def _popping(heap: list[tuple[OrderKey, str]], by_id: dict[str, Task]) -> Iterator[Task]:
-    while heap:
-        yield by_id[heapq.heappop(heap)[1]]
 
 
 # --- glob intersection -------------------------------------------------------------------------

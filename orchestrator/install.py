@@ -98,7 +98,7 @@ def trial_run(root: Path) -> str | None:
 
 
 def _registered(root: Path, event: str) -> str | None:
-    for group in _load(settings_path(root)).get("hooks", {}).get(event, []):
+    for group in load_settings(settings_path(root)).get("hooks", {}).get(event, []):
         for handler in group.get("hooks", []):
             if _is_orch(handler):
                 return str(handler.get("command", ""))
@@ -114,16 +114,17 @@ def install(root: Path, runtime: Path, python: str | None = None, *, sync_post: 
     (replacing older orch entries); returns the settings file.
 
     PostToolUse runs asynchronously (off the tool call's critical path: it only records
-    artifacts) unless `sync_post`, which fast checks need to block before the next tool."""
+    artifacts) unless `sync_post`, which fast checks need to block before the next tool.
+    PostToolUseFailure runs in line: it tells the model why the write jail refused a write."""
     write_launcher(root, runtime, python)
     path = settings_path(root)
-    settings = _strip(_load(path))
+    settings = _strip(load_settings(path))
     hooks = settings.setdefault("hooks", {})
     for event, matcher, timeout in EVENTS:
         group: dict[str, Any] = {
             "hooks": [{"type": "command", "command": portable_command(event), "timeout": timeout}]
         }
-        if (event == "PostToolUse" and not sync_post) or event == "PostToolUseFailure":
+        if event == "PostToolUse" and not sync_post:
             group["hooks"][0]["async"] = True
         if matcher:
             group = {"matcher": matcher, **group}
@@ -137,7 +138,7 @@ def uninstall(root: Path) -> bool:
     path = settings_path(root)
     if not path.exists():
         return False
-    before = _load(path)
+    before = load_settings(path)
     after = _strip(json.loads(json.dumps(before)))
     if after == before:
         return False
@@ -146,7 +147,7 @@ def uninstall(root: Path) -> bool:
 
 
 def installed(root: Path) -> bool:
-    settings = _load(settings_path(root))
+    settings = load_settings(settings_path(root))
     return any(
         _is_orch(h)
         for groups in settings.get("hooks", {}).values()
@@ -155,7 +156,7 @@ def installed(root: Path) -> bool:
     )
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load_settings(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:

@@ -356,7 +356,8 @@ def _check_task_files(state_dir: Path, root: Path, chains: dict[str, list[dict[s
         shown = _shown(path, root)
         chain = path.stem
         try:
-            status = json.loads(path.read_bytes()).get("status")
+            task = json.loads(path.read_bytes())
+            status = task.get("status")
         except (ValueError, AttributeError):
             return {"index": count, "chain": chain, "line": None, "file": shown,
                     "reason": f"{shown}: the task file does not parse"}
@@ -366,7 +367,21 @@ def _check_task_files(state_dir: Path, root: Path, chains: dict[str, list[dict[s
             return {"index": index, "chain": chain, "line": line, "file": shown,
                     "reason": f"{shown}: status is {status!r} but the last transition receipt says "
                               f"{expected!r}: the task file was changed without a receipt"}
+        differs = _evidence_differs(task, chains.get(chain, []))
+        if differs:
+            return {"index": count, "chain": chain, "line": None, "file": shown,
+                    "reason": f"{shown}: its {differs} differ from what its receipts record: the task "
+                              "file was changed without a receipt (`orch doctor --fix` rolls it to them)"}
     return None
+
+
+def _evidence_differs(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """Which of the task file's acceptance ticks and andon whys its `check`/`why` receipts contradict."""
+    from orchestrator import evidence
+
+    if evidence.ticks_differ(task, records):
+        return "acceptance ticks"
+    return "andon whys or fix task" if evidence.andon_differs(task, records) else None
 
 
 def _check_plan_files(state_dir: Path, root: Path, count: int) -> dict[str, Any] | None:
@@ -491,5 +506,18 @@ def summarise(record: dict[str, Any]) -> str:
         return f"commit {str(data.get('sha') or '')[:12]}"
     if event == "tag":
         return f"tag {data.get('tag')}"
+    return _summarise_evidence(event, data)
+
+
+def _summarise_evidence(event: object, data: dict[str, Any]) -> str:
+    """An acceptance tick, an andon's why and fix task, a plan amended by one."""
+    if event == "check":
+        return f"ticked acceptance {data.get('item')}: {data.get('text')} (evidence: {data.get('evidence')})"
+    if event == "why":
+        return f"andon why {data.get('n')} (gate {data.get('gate')}): {data.get('text')}"
+    if event == "fix_task":
+        return f"andon fix task {data.get('fix_task')} (gate {data.get('gate')})"
+    if event == "plan_amended":
+        return f"plan amended: added {data.get('added')} ({data.get('reason')})"
     text = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return f"{event} {text if len(text) <= 80 else text[:77] + '...'}"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
-from orchestrator import lifecycle, paths, receipts, snapshot
+from orchestrator import evidence, lifecycle, paths, receipts, snapshot
 from orchestrator.errors import OrchError
 from orchestrator.hooks import indexfiles
 from orchestrator.jsonfile import read_json, write_json
@@ -39,10 +40,15 @@ RUNTIME_FIXES = {
 
 
 def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
-    """Roll `task` back or forward to the status and history its chain records (in place).
+    """Roll `task` back or forward to the status, history, acceptance ticks and andon whys its
+    chain records (in place; nested values are replaced, never changed). Returns what changed."""
+    changes = [found for found in (_roll_status(task, records), _sync_evidence(task, records)) if found]
+    return f"{task['id']}: {'; '.join(changes)}" if changes else None
 
-    History entries that match the chain's transitions one for one are kept; missing ones are
-    rebuilt from their receipts, extra ones (no receipt) dropped. Returns what changed, or None."""
+
+def _roll_status(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """History entries that match the chain's transitions one for one are kept; missing ones are
+    rebuilt from their receipts, extra ones (no receipt) dropped."""
     steps = receipts.transitions(records)
     status = str(steps[-1]["data"].get("to")) if steps else "queued"
     raw = task.get("history")
@@ -53,8 +59,33 @@ def reconcile(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None
     task["history"] = [_entry(history, n, step) for n, step in enumerate(steps)]
     task["status"] = status
     _sync_block(task, records)
-    return (f"{task['id']}: {before} -> {status}, {len(history)} -> {len(task['history'])} history "
+    return (f"{before} -> {status}, {len(history)} -> {len(task['history'])} history "
             "entries, as its receipts record")
+
+
+def _sync_evidence(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    """The acceptance ticks (`check` receipts) and the open andon's whys and fix task (`why`,
+    `fix_task` receipts since the last move into blocked)."""
+    changed = [found for found in (_sync_ticks(task, records), _sync_andon(task, records)) if found]
+    return f"{' and '.join(changed)} as its receipts record" if changed else None
+
+
+def _sync_ticks(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    if not evidence.ticks_differ(task, records):
+        return None
+    task["checks"] = ticks = evidence.ticks_from(records)
+    return f"{len(ticks)} acceptance tick(s)"
+
+
+def _sync_andon(task: dict[str, Any], records: list[dict[str, Any]]) -> str | None:
+    if not evidence.andon_differs(task, records):
+        return None
+    current = evidence.current_andon(records)
+    task["andon"] = {**{key: value for key, value in task["andon"].items() if key != "fix_task"}, **current}
+    fix = current.get("fix_task")
+    if fix and fix not in (task.get("depends_on") or []):
+        task["depends_on"] = [*(task.get("depends_on") or []), fix]
+    return f"{len(current['whys'])} andon why(s)"
 
 
 def roll_task(store: Store, task_id: str) -> str | None:
@@ -117,6 +148,8 @@ def restore_task(store: Store, task_id: str) -> str | None:
     if task is None:
         task, how = _task_from_plan(store, task_id), "rebuilt from its plan's saved source"
     if task is None:
+        task, how = _task_from_amendment(store, task_id), "rebuilt from the receipt that added it"
+    if task is None:
         return None
     with store.locked():
         write_json(store.task_path(task_id), task)
@@ -153,6 +186,18 @@ def _task_from_plan(store: Store, task_id: str) -> dict[str, Any] | None:
     return None
 
 
+def _task_from_amendment(store: Store, task_id: str) -> dict[str, Any] | None:
+    """A task an andon added (a fix task), from the `plan_amended` receipt that recorded it."""
+    for plan in readable_plans(store):
+        chain = receipts.trusted_chain(store.dir, receipts.plan_chain(plan["id"])) or []
+        for record in reversed(chain):
+            data = record.get("data") if isinstance(record.get("data"), dict) else {}
+            if record.get("event") == "plan_amended" and isinstance(data.get("spec"), dict) \
+                    and data.get("added") == task_id:
+                return {**data["spec"], "status": "queued", "history": [], "artifacts": []}
+    return None
+
+
 def restore_plan(store: Store, plan_id: str, actor: str) -> str:
     """Rebuild a broken plan file by loading its saved source again (task progress is kept)."""
     from orchestrator import workflow
@@ -160,10 +205,26 @@ def restore_plan(store: Store, plan_id: str, actor: str) -> str:
     sources = store.plan_sources(plan_id)
     if not sources:
         raise OrchError(f"plan {plan_id} has no saved source in {store.plans_dir}")
+    tag, parent = _load_options(store, plan_id, sources[0])
     with store.locked():
         store.delete_plan(plan_id)
-    workflow.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor)
+    workflow.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, tag=tag, parent=parent)
     return f"plan {plan_id}: rebuilt from its saved source {sources[0].name} (task progress kept)"
+
+
+def _load_options(store: Store, plan_id: str, source: Path) -> tuple[str | None, str | None]:
+    """What the lost plan file said beyond its source, read back from its task files (the store's
+    views need the plan files): the tag of a tagged Taskmaster file (the plan id is the tag's slug)
+    and, for a sub-plan, the task it expands."""
+    from orchestrator.hooks.index import load_tasks
+    from orchestrator.plans import plan_tags
+    from orchestrator.plans.values import slugify
+
+    tasks = [task for task in load_tasks(str(store.tasks_dir)) if task.get("plan") == plan_id]
+    ids = {task["id"] for task in tasks}
+    outside = [task["parent"] for task in tasks if task.get("parent") and task["parent"] not in ids]
+    tag = next((tag for tag in plan_tags(source) if slugify(tag) == plan_id), None)
+    return tag, outside[0] if outside else None
 
 
 def readable_plans(store: Store) -> list[dict[str, Any]]:

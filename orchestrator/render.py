@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator import terminal
+from orchestrator import acceptance, andon, terminal
+from orchestrator.hierarchy import tree_order
 from orchestrator.lifecycle import STATUSES
 
 MATRIX_STATUSES = ("queued", "in_progress", "review", "testing", "blocked", "completed", "cancelled")
@@ -38,18 +39,22 @@ def completion_matrix(tasks: list[dict[str, Any]]) -> str:
 
 
 def task_table(tasks: list[dict[str, Any]]) -> str:
+    """A row per task; a parent's children are listed under it, indented, and its title says how
+    many of them are done."""
     header = ["ID", "STATUS", "PRIORITY", "SPECIALIST", "DEPENDS ON", "BOUND TO", "TITLE"]
     rows, tints = [], []
-    for task in tasks:
+    rollup = _children_done(tasks)
+    for task, depth in tree_order(tasks):
+        title = f"[{task['story']}] {task['title']}" if task.get("story") else task["title"]
         rows.append(
             [
-                task["id"],
+                f"{'  ' * (depth - 1)}└ {task['id']}" if depth else task["id"],
                 task["status"],
                 task["priority"],
                 task.get("specialist") or "-",
                 ", ".join(task["depends_on"]) or "-",
                 _short(task["bound_to"]),
-                f"[{task['story']}] {task['title']}" if task.get("story") else task["title"],
+                f"{title} ({rollup[task['id']]})" if task["id"] in rollup else title,
             ]
         )
         tints.append(
@@ -64,6 +69,17 @@ def task_table(tasks: list[dict[str, Any]]) -> str:
             ]
         )
     return terminal.table(header, rows, tints)
+
+
+def _children_done(tasks: list[dict[str, Any]]) -> dict[str, str]:
+    """Parent id -> "n/m children done", over the listed tasks."""
+    counts: dict[str, list[int]] = {}
+    for task in tasks:
+        if task.get("parent"):
+            count = counts.setdefault(task["parent"], [0, 0])
+            count[0] += task["status"] == "completed"
+            count[1] += 1
+    return {parent: f"{done}/{total} children done" for parent, (done, total) in counts.items()}
 
 
 def next_text(view: dict[str, Any]) -> str:
@@ -106,7 +122,8 @@ def clock(iso: str) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
-def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple[list[str], float]) -> str:
+def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple[list[str], float],
+              waves: list[list[str]] | None = None) -> str:
     lines = [f"{terminal.paint(plan['title'], 'bold')} (plan {plan['id']}, {len(tasks)} tasks)"]
     for task in tasks:
         deps = f" <- {', '.join(task['depends_on'])}" if task["depends_on"] else ""
@@ -114,6 +131,9 @@ def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple
     path, hours = critical
     if path:
         lines.append(f"\nCritical path ({hours:g}h): {' -> '.join(path)}")
+    if waves:
+        lines.append("\nWaves of the queued work, in the order `orch next` gives:")
+        lines.extend(f"  {number}. {', '.join(wave)}" for number, wave in enumerate(waves, start=1))
     return "\n".join(lines)
 
 
@@ -128,8 +148,36 @@ def task_text(task: dict[str, Any]) -> str:
         lines.append(f"  files: {', '.join(task['files'])}")
     if task.get("acceptance"):
         lines.append("  acceptance:")
-        lines.extend(f"    - [ ] {item}" for item in task["acceptance"])
+        lines.extend(_item_line(item) for item in acceptance.checklist(task))
+    if task.get("andon"):
+        lines.extend(_andon_lines(task))
     return "\n".join(lines)
+
+
+def _item_line(item: dict[str, Any]) -> str:
+    tick = f"    {item['n']}. [{'x' if item['done'] else ' '}] {item['text']}"
+    return tick + (f"  (evidence: {item['evidence']})" if item["done"] else "")
+
+
+def _andon_lines(task: dict[str, Any]) -> list[str]:
+    record = task["andon"]
+    lines = [f"  andon: gate '{record.get('gate')}' failed ({record.get('why')})"]
+    lines.extend(f"    why {why.get('n')}: {why.get('text')}" for why in record.get("whys") or [])
+    if record.get("fix_task"):
+        lines.append(f"    fix task: {record['fix_task']}")
+    return lines
+
+
+def check_text(task_id: str, item: dict[str, Any]) -> str:
+    return f"Ticked {task_id} acceptance item {item['n']}: {item['text']}\n  evidence: {item['evidence']}"
+
+
+def why_text(added: dict[str, Any]) -> str:
+    record, why = added["andon"], added["why"]
+    left = andon.MAX_WHYS - len(record.get("whys") or [])
+    more = f"{left} more allowed" if left else "that was the fifth: it should name the root cause"
+    return (f"Why {why['n']} recorded for {added['task']}'s andon (gate '{record.get('gate')}'): "
+            f"{why['text']}\n({more})")
 
 
 def _short(holder: str | None) -> str:
@@ -207,7 +255,28 @@ def done_text(outcome: dict[str, Any]) -> str:
                 f"`orch done {task['id']}` again to run {', '.join(outcome['unfinished'])}.", "red"))
     else:
         parts.append(terminal.paint(f"{task['id']} is blocked (andon): {task.get('block_reason')}", "red"))
+        parts.append(f"Record the root cause: `orch why {task['id']} \"why it failed\"` "
+                     f"(up to {andon.MAX_WHYS}).")
+        if outcome.get("fix_task"):
+            parts.append(f"Fix task {outcome['fix_task']} opened; {task['id']} now depends on it and is "
+                         f"released: `orch start {outcome['fix_task']}`, then `orch done {task['id']}`.")
+    parts += parent_lines(outcome.get("parent"))
     return "\n".join(parts)
+
+
+def parent_lines(parent: dict[str, Any] | None) -> list[str]:
+    """What completing a task's last child did to its parent (and to that one's parent)."""
+    lines = []
+    while parent:
+        if parent["completed"]:
+            done = f"{parent['id']} completed: its last child is done and its gates pass."
+            lines.append(terminal.paint(done, "green"))
+        else:
+            why = (parent.get("andon") or {}).get("gate", "?")
+            lines.append(terminal.paint(f"{parent['id']} (the parent) is blocked (andon): its gate '{why}' "
+                                        f"failed; fix it and run `orch done {parent['id']}`.", "red"))
+        parent = parent.get("parent")
+    return lines
 
 
 def leases_text(view: dict[str, Any]) -> str:

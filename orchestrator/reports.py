@@ -16,9 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator import graph, lifecycle, mermaid, receipts
+from orchestrator import acceptance, graph, lifecycle, mermaid, receipts
 from orchestrator.artifacts import in_state
 from orchestrator.errors import InvalidInput
+from orchestrator.hierarchy import with_child_edges
 from orchestrator.jsonfile import write_text
 
 if TYPE_CHECKING:
@@ -29,11 +30,12 @@ if TYPE_CHECKING:
 REPORTS_DIR = Path("docs", "reports")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TAIL_LIMIT = 60
+ANDON_TAIL = 15  # the end of the failing gate's output, in the root-cause record
 SLUG_LIMIT = 40
 TASK_DEFAULTS: dict[str, Any] = {
     "priority": "medium", "specialist": None, "depends_on": [], "files": [], "milestone": None,
     "estimate": None, "steps": [], "acceptance": [], "description": "", "sections": {}, "plan": "",
-    "history": [], "artifacts": [], "gate_results": [], "block_reason": None,
+    "history": [], "artifacts": [], "gate_results": [], "block_reason": None, "parent": None,
 }  # fmt: skip
 _HISTORY_KEYS = ("at", "actor", "from", "to", "note")
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
@@ -124,7 +126,7 @@ def task_context(store: Store, task: dict[str, Any], artifacts: list[str]) -> di
     runs = task["gate_results"]
     gates = [_gate_view(store.root, result) for result in (runs[-1] if runs else [])]
     records, skipped = read_receipts(store, task["id"])
-    done = task["status"] == "completed"
+    items = acceptance.checklist(task)
     return {
         "task": task,
         "plan": store.plan(task["plan"]) or {"id": task["plan"], "title": task["plan"]},
@@ -134,11 +136,27 @@ def task_context(store: Store, task: dict[str, Any], artifacts: list[str]) -> di
         "gate_runs": len(runs),
         "gates_duration": _seconds(sum(float(g.get("duration") or 0) for g in gates)),
         "artifacts": sorted(p for p in {*task["artifacts"], *artifacts} if not in_state(p)),
-        "acceptance": [{"text": text, "done": done} for text in task["acceptance"]],
+        "acceptance": items,
+        "acceptance_ticked": sum(item["done"] for item in items),
+        "andons": _andon_views(store, task),
         "steps": [_step(step) for step in task["steps"]],
         "receipts": [_receipt_view(record) for record in records],
         "receipts_skipped": skipped,
+        **_test_runs(store, task),
     }
+
+
+def _test_runs(store: Store, task: dict[str, Any]) -> dict[str, Any]:
+    """The runs of the task's test gates, and whether test first held (`testruns`)."""
+    from orchestrator import testruns
+
+    config = store.config()
+    gates = lifecycle.effective_gates(config, store.plan(task["plan"]), task)
+    red = testruns.first_red(task)
+    first = {"required": testruns.required(config, task), "red": red,
+             "green": testruns.first_green_after(task, red),
+             "has_test_gate": any(testruns.is_test_gate(gate) for gate in gates)}
+    return {"test_runs": list(task.get("test_runs") or []), "test_first": first}
 
 
 def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
@@ -148,7 +166,7 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
         raise InvalidInput(f"no plan {plan_id!r} (plans: {known})")
     everything = [normalised(t) for t in store.tasks()]
     tasks = [t for t in everything if t["plan"] == plan_id]
-    critical, hours = graph.critical_path(tasks)
+    critical, hours = graph.critical_path(with_child_edges(tasks))
     by_id = {t["id"]: t for t in everything}
     done = sum(t["status"] == "completed" for t in tasks)
     return {
@@ -162,6 +180,7 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
         "critical": {"tasks": [by_id[tid] for tid in critical], "hours": hours_text(hours)},
         "remaining": _remaining(tasks, by_id),
         "blocked": _blocked(tasks),
+        "parents": _parents(tasks, everything),
     }
 
 
@@ -283,6 +302,24 @@ def _shown_path(root: Path | None, path: object) -> str | None:
     return str(path)
 
 
+def _andon_views(store: Store, task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The task's stoppages, oldest first: the resolved ones, then the open one."""
+    records = [r for r in task.get("andons") or [] if isinstance(r, dict)]
+    if isinstance(task.get("andon"), dict) and task["status"] == "blocked":
+        records.append(task["andon"])
+    return [_andon_view(store, record) for record in records]
+
+
+def _andon_view(store: Store, record: dict[str, Any]) -> dict[str, Any]:
+    output = "\n".join(_CONTROL.sub("", str(record.get("tail") or "")).splitlines()[-ANDON_TAIL:])
+    fix = record.get("fix_task")
+    other = store.task_or_none(str(fix)) if fix else None
+    return {**{key: record.get(key) for key in ("gate", "command", "why", "suggestion", "at", "resolved_at")},
+            "whys": [w for w in record.get("whys") or [] if isinstance(w, dict)],
+            "fix_task": fix, "fix_status": other["status"] if other else ("missing" if fix else None),
+            "output": output, "fence": _fence(output)}
+
+
 def _step(step: dict[str, Any]) -> dict[str, Any]:
     return {"id": step.get("id"), "text": step.get("text", ""), "done": bool(step.get("done")),
             "notes": step.get("notes") or []}
@@ -311,6 +348,21 @@ def _remaining(tasks: list[dict[str, Any]], by_id: dict[str, dict[str, Any]]) ->
     return [{"task": task, "block_reason": task["block_reason"],
              "waiting_on": [f"{dep} ({state})" for dep, state in graph.unfinished_dependencies(task, by_id)]}
             for task in tasks if task["status"] not in lifecycle.FINISHED]
+
+
+def _parents(tasks: list[dict[str, Any]], everything: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each parent among `tasks` with its children (of any plan) rolled up: how many are done."""
+    children: dict[str, list[dict[str, Any]]] = {}
+    for task in everything:
+        if task["parent"]:
+            children.setdefault(task["parent"], []).append(task)
+    found = []
+    for task in (t for t in tasks if t["id"] in children):
+        kids = children[task["id"]]
+        done = sum(kid["status"] == "completed" for kid in kids)
+        found.append({"task": task, "children": kids, "done": done, "total": len(kids),
+                      "percent": _percent(done, len(kids)), "plans": sorted({kid["plan"] for kid in kids})})
+    return found
 
 
 def _blocked(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ SUMMARY = "summary.json"
 DELTA = "snapshot.delta.json"
 DELTA_LIMIT = 200  # tasks a delta holds before it is folded into the snapshots
 SUMMARY_KEYS = ("id", "title", "status", "priority", "specialist", "depends_on", "files", "milestone",
-                "estimate", "plan", "position")
+                "estimate", "due", "category", "plan", "position", "parent")
 
 
 def summary(task: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,14 @@ from orchestrator import anchors, callers, graph, lifecycle
 from orchestrator import config as config_mod
 from orchestrator.errors import InvalidInput, OrchError, PlanError, Refused
 from orchestrator.jsonfile import readable
+from orchestrator.roles import BUILT_IN as BUILT_IN_RULES
+from orchestrator.roles import rules_of
 from orchestrator.runtime import Runtime, is_live, now_iso
+from orchestrator.schedule import ACTIVE, Schedule, category_key
 from orchestrator.store import SCHEMA, Store
 
 KEEP_ON_ADD = frozenset({"completed", "cancelled"})
+_SEEN_ACROSS_PLANS = ACTIVE | {"completed"}  # what a wave of one plan needs to know of the others
 UNBIND_ON = frozenset({"completed", "cancelled", "queued"})
 
 
@@ -109,14 +113,18 @@ def add_plan(
     actor: str = "orch",
     source_name: str | None = None,
     strict: bool = False,
+    tag: str | None = None,
+    parent: str | None = None,
 ) -> dict[str, Any]:
     """Validate the plan file and load it into `.orch/`. Nothing is written on any error; an add
     killed half-way leaves its plan file marked `incomplete`, which `complete_plan` finishes (and
     which a new `orch plan add` of the same plan replaces without --replace). The result's
-    `warnings` are the parser's, then any task the file marks done that orch does not (orch wins)."""
+    `warnings` are the parser's, then any task the file marks done that orch does not (orch wins).
+    `tag` picks a tag of a tagged Taskmaster file; `parent` makes the plan a sub-plan of that task
+    (`subplans`)."""
     with store.locked():
         existing = store.tasks()
-        normalised = load_against(existing, source, plan_id, strict)
+        normalised = load_against(existing, source, plan_id, strict, tag, parent, rules_of(store.config()))
         pid = normalised["plan"]["id"]
         old = store.plan(pid)
         if old is not None and not replace and not old.get("incomplete"):
@@ -144,22 +152,35 @@ def complete_plan(store: Store, plan_id: str, actor: str) -> str:
         with store.locked():
             store.delete_plan(plan_id)
         return f"removed plan {plan_id}: its add was killed before anything but the plan file was written"
-    add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, source_name=plan.get("source"))
+    add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, source_name=plan.get("source"),
+             tag=plan.get("tag"), parent=plan.get("parent"))
     return f"completed the interrupted add of plan {plan_id} from {sources[0].name}"
 
 
 def load_against(
-    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False
+    tasks: list[dict[str, Any]], source: Path, plan_id: str | None, strict: bool = False,
+    tag: str | None = None, parent: str | None = None,
+    specialist_rules: dict[str, list[str]] | None = BUILT_IN_RULES,
 ) -> dict[str, Any]:
-    """The plan in `source`, its dependencies checked against `tasks` (the repo's). A spec-kit or
-    Kiro list whose ids were scoped because they clash (plans/scoped.py) is read again without its
-    own plan's tasks, so re-adding a plan never scopes it against itself."""
+    """The plan in `source`, its dependencies checked against `tasks` (the repo's), specialists
+    inferred by `specialist_rules` (`orchestrator.roles`). A spec-kit or Kiro list whose ids were
+    scoped because they clash (plans/scoped.py) is read again without its own plan's tasks, so
+    re-adding a plan never scopes it against itself. With `parent`, the plan is that task's
+    sub-plan (`subplans.attach`)."""
+    from functools import partial
+
     from orchestrator.plans import load_plan
 
-    normalised = load_plan(source, plan_id=plan_id, external_ids=_ids_outside(tasks, None), strict=strict)
+    load = partial(load_plan, source, strict=strict, tag=tag, scope_prefix=parent,
+                   specialist_rules=specialist_rules)
+    normalised = load(plan_id=plan_id, external_ids=_ids_outside(tasks, None))
     pid = normalised["plan"]["id"]
     if normalised["plan"].get("id_prefix") and any(t["plan"] == pid for t in tasks):
-        normalised = load_plan(source, plan_id=pid, external_ids=_ids_outside(tasks, pid), strict=strict)
+        normalised = load(plan_id=pid, external_ids=_ids_outside(tasks, pid))
+    if parent is not None:
+        from orchestrator import subplans
+
+        subplans.attach(normalised, tasks, parent)
     return normalised
 
 
@@ -201,7 +222,9 @@ def _state_kept(
 
 
 def _check_acyclic(tasks: list[dict[str, Any]], source: Path) -> None:
-    cycle = graph.find_cycle(tasks)
+    from orchestrator.hierarchy import with_child_edges
+
+    cycle = graph.find_cycle(with_child_edges(tasks))
     if cycle:
         raise InvalidInput(f"{source}: dependency cycle across plans: {' -> '.join(cycle)}")
 
@@ -222,6 +245,8 @@ def _plan_tasks(
                 "gate_results",
                 "block_reason",
                 "andon",
+                "andons",
+                "checks",
                 "start_commit",
             ):
                 if key in old:
@@ -342,10 +367,12 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         if _take_over(store, runtime, task, binding, holder):
             return task
         _check_startable(task, binding)
+        _check_not_parent(store, task)
         _check_anchored(store, task)
         _check_dependencies(store, task)
         _check_one_task_per_holder(runtime, holder, task_id)
         _check_wip(store, "in_progress")
+        _check_category_wip(store, task)
         entry = transition(task, "in_progress", holder, None)
         runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
@@ -377,6 +404,10 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         save_transitions(store, task, [entry])
         sync_runtime(runtime, task)
         after_transitions(store, task, actor)
+    if target in lifecycle.FINISHED and task.get("parent"):
+        from orchestrator import rollup
+
+        rollup.complete_parent(store, task, actor)
     return task
 
 
@@ -520,6 +551,17 @@ def _check_startable(task: dict[str, Any], binding: dict[str, Any] | None) -> No
     lifecycle.check_transition(task["id"], task["status"], "in_progress")
 
 
+def _check_not_parent(store: Store, task: dict[str, Any]) -> None:
+    from orchestrator import hierarchy
+
+    children = hierarchy.children_of(store.summaries(), task["id"])
+    if children:
+        waiting = ", ".join(hierarchy.open_children(children)[:5]) or "none"
+        raise Refused(f"{task['id']} is a parent task: its {len(children)} children are the work (open: "
+                      f"{waiting}); it completes by itself when its last child completes and its own gates "
+                      "pass. Start a child instead (`orch next` lists ready work).")
+
+
 def _check_anchored(store: Store, task: dict[str, Any]) -> None:
     drift = anchors.task_drift(store.dir, task)
     if drift:
@@ -556,6 +598,15 @@ def _check_wip(store: Store, status: str) -> None:
         raise Refused(
             f"WIP limit reached: at most {limits[status]} task(s) may be {status}; finish one first"
         )
+
+
+def _check_category_wip(store: Store, task: dict[str, Any]) -> None:
+    """Refuse to start `task` when its category has as many tasks active as `schedule.wip` allows."""
+    order = Schedule.from_config(store.config())
+    category = category_key(task.get("category"))
+    if category in order.wip and order.room(store.summaries()).get(category, 1) <= 0:
+        raise Refused(f"WIP limit reached: at most {order.wip[category]} {category!r} task(s) may be active "
+                      "(in_progress, review, testing) at once; finish one first")
 
 
 def _check_no_gates(store: Store, task_id: str) -> None:
@@ -613,14 +664,16 @@ def next_view(store: Store, plan_id: str | None = None, parallel: int | None = N
     wanted = {p["id"] for p in select_plan(store, plan_id)}
     tasks = store.summaries()
     reserved = Runtime(store.runtime).dispatched()
-    ready = [t for t in graph.ready_tasks(tasks) if t["plan"] in wanted]
+    order = Schedule.from_config(store.config())
+    ready = [t for t in graph.ready_tasks(tasks, order) if t["plan"] in wanted]
     view: dict[str, Any] = {
         "ready": [_ready_row(t) for t in ready if t["id"] not in reserved],
         "dispatched": [reservation_row(t["id"], reserved[t["id"]]) for t in ready if t["id"] in reserved],
     }
     if parallel is not None:
-        mine = [t for t in tasks if t["plan"] in wanted or t["status"] == "completed"]
-        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved))
+        # other plans' completed tasks meet dependencies, their active ones count for category WIP
+        mine = [t for t in tasks if t["plan"] in wanted or t["status"] in _SEEN_ACROSS_PLANS]
+        view["wave"] = graph.parallel_wave(mine, limit=parallel, skip=frozenset(reserved), schedule=order)
     return view
 
 
@@ -661,6 +714,7 @@ def _task_row(
         "milestone": task.get("milestone"),
         "specialist": task.get("specialist"),
         "story": task.get("story"),
+        "parent": task.get("parent"),
     }
 
 
@@ -672,4 +726,6 @@ def _ready_row(task: dict[str, Any]) -> dict[str, Any]:
         "plan": task["plan"],
         "specialist": task.get("specialist"),
         "estimate": task.get("estimate"),
+        "category": task.get("category"),
+        "due": task.get("due"),
     }

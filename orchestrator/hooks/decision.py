@@ -33,7 +33,8 @@ def wire(event: str, decision: Decision) -> str:
         specific = {"permissionDecision": "deny", "permissionDecisionReason": PREFIX + decision.message}
     elif decision.action == "block":
         out = {"decision": "block", "reason": PREFIX + decision.message}
-    if decision.context and event in ("PreToolUse", "PostToolUse", "SessionStart", "SubagentStart"):
+    if decision.context and event in ("PreToolUse", "PostToolUse", "PostToolUseFailure", "SessionStart",
+                                      "SubagentStart"):
         specific["additionalContext"] = decision.context
     if specific:
         out["hookSpecificOutput"] = {"hookEventName": event, **specific}

@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # the error boundary: fail open (or closed in strict mode)
         decision = _failed(payload, ctx, exc)
     if payload.event == "SessionStart":
-        decision = _session_setup(decision, ctx)
+        decision = _session_setup(decision, ctx, payload.session_id)
     text = wire(payload.event, decision)
     if text:  # a lone surrogate from the payload, echoed in a message, must not break the answer
         sys.stdout.buffer.write(text.encode("utf-8", "replace"))
@@ -144,7 +144,7 @@ def _handler(event: str) -> Callable[[Payload, Context], Decision] | None:
     return None
 
 
-def _session_setup(decision: Decision, ctx: Context | None) -> Decision:
+def _session_setup(decision: Decision, ctx: Context | None, session: str) -> Decision:
     """Every session start, even in a repo without `.orch/`: put `orch` on the PATH of the
     session's Bash calls; for a plugin install, also start building the CLI's virtual environment
     (in the background), so the first slash command finds it."""
@@ -159,10 +159,23 @@ def _session_setup(decision: Decision, ctx: Context | None) -> Decision:
         notice = bootstrap.ensure_started()
     except Exception as exc:  # a failed bootstrap must not cost the session its briefing
         notice = f"orch: could not set up its command ({type(exc).__name__}: {exc})"
+    notice = "\n".join(part for part in (_jail_setup(ctx, session), notice) if part)
     if not notice:
         return decision
     context = "\n".join(part for part in (notice, decision.context) if part)
     return Decision(decision.action, decision.message, context, decision.notice)
+
+
+def _jail_setup(ctx: Context | None, session: str) -> str:
+    """Put the session's Bash calls in the write jail; a notice when it cannot be."""
+    if ctx is None or not session:
+        return ""
+    try:
+        from orchestrator import jail
+
+        return jail.session_started(ctx, session, os.environ)
+    except Exception as exc:  # the briefing must still come
+        return f"orch: could not set up the write jail ({type(exc).__name__}: {exc})"
 
 
 def _unreadable(payload: Payload, problem: str) -> Decision:

@@ -63,7 +63,10 @@ def _check_one(call: OrchCall, payload: Payload, ctx: Context) -> Decision | Non
             f"human at a terminal. Run `orch {verb}` without it.",
         )
     task_id = _task_named(verb, args, payload, ctx)
-    return _holder_rule(verb, task_id, payload, ctx) if task_id else None
+    if not task_id:
+        return None
+    refused = _holder_rule(verb, task_id, payload, ctx)
+    return refused or (_parent_rule(task_id, ctx) if verb == "start" else None)
 
 
 def _guarded_setting(args: list[str]) -> bool:
@@ -85,6 +88,25 @@ def _task_named(verb: str, args: list[str], payload: Payload, ctx: Context) -> s
     if verb in BOUND_VERBS and (verb == "lock" or not found):
         return ctx.runtime.task_of(payload.caller)
     return found[0] if found else None
+
+
+def _parent_rule(task_id: str, ctx: Context) -> Decision | None:
+    """`orch start` of a parent task (one some task names as its `parent`): its children are the
+    work. Read from the CLI's summary snapshot when it is current (one file); when it is not, the
+    `orch start` command itself refuses."""
+    from orchestrator import snapshot
+
+    rows = snapshot.load(ctx.state_dir, ctx.runtime.dir, snapshot.SUMMARY) or []
+    children = [row["id"] for row in rows if row.get("parent") == task_id]
+    if not children:
+        return None
+    shown = ", ".join(children[:5]) + (", …" if len(children) > 5 else "")
+    return Decision(
+        "deny",
+        f"task {task_id} is a parent task: its {len(children)} children ({shown}) are the work, and orch "
+        "completes it when its last child completes and its own gates pass, so it is never started. "
+        "Start a ready child instead (`orch next`, /orch:next).",
+    )
 
 
 def _holder_rule(verb: str, task_id: str, payload: Payload, ctx: Context) -> Decision | None:

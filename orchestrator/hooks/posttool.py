@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.hooks import index, pretool
+from orchestrator.hooks import pretool, taskfile
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.hooks.index import glob_matches
-from orchestrator.jsonfile import read_json_or, write_json
 from orchestrator.lifecycle import ACTIVE
-from orchestrator.runtime import FileLock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,21 +23,28 @@ TAIL_CHARS = 3000
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
+    jailed = ""
     if payload.tool_name == "Bash":
         ctx.runtime.withdraw_grants(payload.tool_use_id)
+        from orchestrator import jail
+
+        jailed = jail.after_bash(payload, ctx)
     if payload.event == "PostToolUseFailure":
-        return NONE
+        return Decision(context=jailed) if jailed else NONE
     paths = pretool.targets(payload)[0]
     cwd = payload.cwd or ctx.root
     rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None and not pretool.in_state(r)]
     if not rels:
-        return NONE
+        return Decision(context=jailed) if jailed else NONE
     task = ctx.bound_task(payload.caller)
-    if task is not None and task.get("status") in ACTIVE:
-        files = rels if payload.tool_name != "Bash" else [r for r in rels if _a_file(ctx.root, r)]
-        if files:
-            _record_artifacts(ctx, task["id"], files)
-    return _fast_checks(ctx, rels) or NONE
+    active = task["id"] if task is not None and task.get("status") in ACTIVE else None
+    files = rels if payload.tool_name != "Bash" else [r for r in rels if _a_file(ctx.root, r)]
+    if active and files:
+        _record_artifacts(ctx, active, files)
+    verdict = _fast_checks(ctx, rels, active)
+    if verdict is not None and jailed:
+        verdict.context = jailed
+    return verdict or (Decision(context=jailed) if jailed else NONE)
 
 
 def _a_file(root: str, rel: str) -> bool:
@@ -53,36 +58,34 @@ def _a_file(root: str, rel: str) -> bool:
 
 
 def _record_artifacts(ctx: Context, task_id: str, rels: list[str]) -> None:
-    """Append new paths to the task's artifacts, under the state lock (`fcntl.flock` on the same
-    `.orch/.lock` that the CLI takes through filelock)."""
-    path = os.path.join(ctx.state_dir, "tasks", f"{task_id}.json")
-    with FileLock(os.path.join(ctx.state_dir, ".lock")):
-        task = read_json_or(path, None)
-        if not isinstance(task, dict):
-            return
+    """Append new paths to the task's artifacts."""
+
+    def change(task: dict[str, Any]) -> bool:
         artifacts = task.setdefault("artifacts", [])
         new = [r for r in rels if r not in artifacts]
-        if new:
-            before = index.stamp(ctx.state_dir)
-            artifacts.extend(new)
-            write_json(path, task)
-            index.keep_current(ctx.state_dir, ctx.runtime.dir, before)
+        artifacts.extend(new)
+        return bool(new)
+
+    taskfile.update(ctx, task_id, change)
 
 
-def _fast_checks(ctx: Context, rels: list[str]) -> Decision | None:
-    failures = []
+def _fast_checks(ctx: Context, rels: list[str], task_id: str | None) -> Decision | None:
+    """Run the checks whose glob matches a written file; a run of tests counts as a test run of
+    the bound task (`testruns`), so a red one there satisfies test first."""
+    results = []
     for check in ctx.config.get("fast_checks") or []:
         for rel in rels:
             if isinstance(check, dict) and glob_matches(str(check.get("glob", "")), rel.split("/")):
-                failure = _run_check(ctx, check, rel)
-                if failure:
-                    failures.append(failure)
+                results.append(_run_check(ctx, check, rel))
+    if task_id and results:
+        _record_test_runs(ctx, task_id, results)
+    failures = [_failure_text(result) for result in results if not result["passed"]]
     if not failures:
         return None
     return Decision("block", "a fast check failed on the file just written:\n" + "\n\n".join(failures))
 
 
-def _run_check(ctx: Context, check: dict[str, Any], rel: str) -> str | None:
+def _run_check(ctx: Context, check: dict[str, Any], rel: str) -> dict[str, Any]:
     import shlex
     from pathlib import Path
 
@@ -92,11 +95,21 @@ def _run_check(ctx: Context, check: dict[str, Any], rel: str) -> str | None:
     gate = {
         "name": "fast check",
         "command": command,
-        "kind": "plain",
+        "kind": check.get("kind"),  # none: pytest and unittest commands are read as such
         "timeout": float(check.get("timeout", CHECK_TIMEOUT)),
     }
-    result = run_gate(gate, Path(ctx.root))
-    if result["passed"]:
-        return None
-    why = result["error"] or f"exited {result['exit_code']}"
-    return f"`{command}` {why}:\n{result['tail'][-TAIL_CHARS:]}"
+    return run_gate(gate, Path(ctx.root))
+
+
+def _failure_text(result: dict[str, Any]) -> str:
+    plain = result["exit_code"] and not result["summary"].get("nothing")
+    why = result["error"] or (f"exited {result['exit_code']}" if plain else result["why"])
+    return f"`{result['command']}` {why}:\n{result['tail'][-TAIL_CHARS:]}"
+
+
+def _record_test_runs(ctx: Context, task_id: str, results: list[dict[str, Any]]) -> None:
+    from orchestrator import testruns
+
+    new = testruns.entries(results, "fast check")
+    if new:
+        taskfile.update(ctx, task_id, lambda task: testruns.add(task, new))

@@ -39,6 +39,10 @@ def decide(payload: Payload, ctx: Context) -> Decision:
     if verdict is None and paths:
         rels = [r for r in (ctx.relative(p, cwd) for p in paths) if r is not None]
         verdict = _binding_rules(payload, ctx, rels)
+    if verdict is None and payload.tool_name == "Bash":
+        from orchestrator import jail
+
+        verdict = jail.before_bash(payload, ctx)
     if verdict is None and calls:
         from orchestrator.hooks import orchcalls
 

@@ -19,6 +19,7 @@ LIMIT = 2000
 
 def start(payload: Payload, ctx: Context) -> Decision:
     from orchestrator import graph
+    from orchestrator.schedule import Schedule
 
     ctx.runtime.mark_session(payload.session_id)
     tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
@@ -31,7 +32,8 @@ def start(payload: Payload, ctx: Context) -> Decision:
     bound = ctx.bound_task(payload.caller)
     if bound is not None:
         lines += _bound_lines(bound)
-    ready = graph.ready_tasks(sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0))))
+    in_plan_order = sorted(tasks, key=lambda t: (t.get("plan", ""), t.get("position", 0)))
+    ready = graph.ready_tasks(in_plan_order, Schedule.from_config(ctx.config))
     reserved = ctx.runtime.dispatched()  # handed to a subagent by `orch dispatch`: not offered again
     ready = [t for t in ready if t["id"] not in reserved]
     if ready:
@@ -45,9 +47,21 @@ def start(payload: Payload, ctx: Context) -> Decision:
 
 
 def _bound_lines(task: dict[str, Any]) -> list[str]:
+    from orchestrator.acceptance import checklist
+
     lines = [f"You are bound to task {task['id']}: {task.get('title', '')} [{task.get('status')}]."]
-    for item in task.get("acceptance", [])[:8]:
-        lines.append(f"  - [ ] {item}"[:160])
+    items = checklist(task)
+    if items:
+        ticked = sum(item["done"] for item in items)
+        lines.append(f"Acceptance ({ticked}/{len(items)} ticked; tick one with evidence: "
+                     f"`orch check {task['id']} N --evidence TEXT`):")
+    for item in items[:8]:
+        lines.append(f"  {item['n']}. [{'x' if item['done'] else ' '}] {item['text']}"[:160])
+    andon = task.get("andon")
+    if task.get("status") == "blocked" and isinstance(andon, dict):
+        whys = len(andon.get("whys") or [])
+        lines.append(f"Andon: gate '{andon.get('gate')}' failed; {whys}/5 whys recorded "
+                     f"(`orch why {task['id']} TEXT`).")
     return lines
 
 

@@ -39,7 +39,16 @@ def line(raw: dict[str, Any]) -> str:
     if task is not None:
         parts.insert(0, f"▶ {task['id']} {task.get('title', '')[:40]} [{task.get('status')}]")
         parts.append(_gate_state(ctx.runtime.dir, task["id"]))
+    if _unjailed(ctx.runtime.dir, payload.session_id):
+        parts.append("jail: off")
     return " · ".join(parts)
+
+
+def _unjailed(runtime_dir: str, session: str) -> bool:
+    """The session wanted the write jail and cannot have it (the briefing said why)."""
+    from orchestrator.jail import sessions
+
+    return sessions.state(runtime_dir, session) not in ("", "off", sessions.JAILED)
 
 
 def _gate_state(runtime_dir: str, task_id: str) -> str:

@@ -72,17 +72,29 @@ def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> d
 
 
 def _run(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Run the gates within GATE_BUDGET, killing them if this hook is told to stop."""
+    """Run the gates within GATE_BUDGET, killing them if this hook is told to stop; the runs of
+    test gates are recorded on the task (`testruns`: a red one counts for test first)."""
     from pathlib import Path
 
     from orchestrator.gates import new_run_folder, run_gates, stopped_by_signals
 
     output_dir = new_run_folder(Path(ctx.runtime.dir) / "gate-output" / task_id / "stop")
+    mine = [{**gate, "task": task_id} for gate in gates]  # suggestions name `orch gate <task>`
     with stopped_by_signals():
         results = run_gates(
-            gates, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET
+            mine, Path(ctx.root), output_dir=output_dir, stop_on_failure=True, budget=GATE_BUDGET
         )
+    _record_test_runs(ctx, task_id, results)
     return next((r for r in results if not r["passed"]), None)
+
+
+def _record_test_runs(ctx: Context, task_id: str, results: list[dict[str, Any]]) -> None:
+    from orchestrator import testruns
+    from orchestrator.hooks import taskfile
+
+    new = testruns.entries(results, "Stop")
+    if new:
+        taskfile.update(ctx, task_id, lambda task: testruns.add(task, new))
 
 
 def _inside(root: str, folder: str) -> list[str]:
@@ -98,7 +110,7 @@ def _declared_outputs(gates: list[dict[str, Any]]) -> list[str]:
 
 
 def _describe(failure: dict[str, Any]) -> str:
-    why = failure.get("error") or f"exit code {failure.get('exit_code')}"
+    why = failure.get("why") or failure.get("error") or f"exit code {failure.get('exit_code')}"
     return f"gate '{failure.get('name')}' (`{failure.get('command')}`) failed: {why}"
 
 

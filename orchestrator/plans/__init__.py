@@ -1,4 +1,4 @@
-"""Plan files in five formats, read into one normalised, validated dict.
+"""Plan files in seven formats, read into one normalised, validated dict.
 
 `load_plan` detects the format, parses it, and checks the plan as a whole: unique ids, known
 dependencies, no cycles, declared milestones. Every failure is a `PlanError` naming file, line and
@@ -8,21 +8,25 @@ field; nothing here writes anything.
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 from typing import Any
 
+from orchestrator import roles
 from orchestrator.errors import PlanError
-from orchestrator.plans import kiro, native, speckit, subtasks, taskdoc
+from orchestrator.hierarchy import inherit, with_child_edges
+from orchestrator.plans import beads, kiro, native, speckit, subtasks, taskdoc, taskmaster
 from orchestrator.plans.drafts import Draft, ParsedPlan, check_duplicates
 from orchestrator.plans.scoped import scope_ids
 from orchestrator.plans.values import check_id, convert, parse_estimate, slugify
 
-__all__ = ["load_plan", "parse_estimate", "warning_dict"]
+__all__ = ["load_plan", "parse_estimate", "plan_tags", "warning_dict"]
 
 _FORMATS = (
     "expected a native plan (YAML frontmatter with 'id' or 'title', then '## id: Title' sections), "
     "a 'Task N:' document ('### Task 1: Title' headings), a spec-kit task list ('- [ ] T001 …' lines), "
-    "a Kiro task list ('- [ ] 1. Title' lines), or a JSON subtask list (a .json file)"
+    "a Kiro task list ('- [ ] 1. Title' lines), a JSON subtask list or Taskmaster tasks.json (a .json "
+    "file), or a beads issues.jsonl (a .jsonl file)"
 )
 
 _EMPTY = {
@@ -31,6 +35,8 @@ _EMPTY = {
     "subtasks": "the subtask list is empty",
     "speckit": "a task is a '- [ ] T001 Description' line",
     "kiro": "a task is a '- [ ] 1. Title' line",
+    "taskmaster": "the tag has no tasks",
+    "beads": "every issue is deleted (a tombstone) or unreadable",
 }
 
 
@@ -40,21 +46,39 @@ def load_plan(
     external_ids: frozenset[str] = frozenset(),
     plan_id: str | None = None,
     strict: bool = False,
+    tag: str | None = None,
+    scope_prefix: str | None = None,
+    specialist_rules: roles.Rules | None = roles.BUILT_IN,
 ) -> dict[str, Any]:
     """The plan in `path`, normalised and validated, with the `warnings` its parser worked around.
 
     `external_ids` are the ids of tasks in other plans, which a dependency may name; `plan_id`
-    overrides the id the file gives (or the slug of its name). With `strict`, the first warning (by
-    line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
+    overrides the id the file gives (or the slug of its name); `tag` picks the tag of a tagged
+    Taskmaster file (`plan_tags`); `scope_prefix` scopes the ids of any format when one clashes with
+    an external id (a sub-plan's children are `<parent>-<id>`). With `strict`, the first warning
+    (by line) is raised as the PlanError it describes, so a messy file is refused instead of loaded.
+    A task that names no specialist gets one inferred from its title by `specialist_rules`
+    (`orchestrator.roles`; None: the implementer, not inferred).
     """
     file = str(path)
-    parsed = _parse(_read(Path(path), file), file, external_ids)
+    parsed = _parse(_read(Path(path), file), file, external_ids, tag)
+    _infer_specialists(parsed.drafts, specialist_rules)
     parsed.warnings.sort(key=lambda warning: warning.line or 0)
     if strict and parsed.warnings:
         raise parsed.warnings[0]
-    loaded = _finish(parsed, Path(path), plan_id, external_ids)
+    loaded = _finish(parsed, Path(path), plan_id, external_ids, scope_prefix)
     loaded["warnings"] = [warning_dict(warning) for warning in parsed.warnings]
     return loaded
+
+
+def plan_tags(path: str | Path) -> list[str]:
+    """The tags of a tagged Taskmaster file, each loaded as a plan of its own; [] for any other file."""
+    if not str(path).lower().endswith(".json"):
+        return []
+    try:
+        return taskmaster.tags(json.loads(_read(Path(path), str(path))))
+    except ValueError:
+        return []
 
 
 def warning_dict(warning: PlanError) -> dict[str, Any]:
@@ -71,16 +95,20 @@ def _read(path: Path, file: str) -> str:
         raise PlanError(file, None, None, f"cannot read the file: {exc.strerror}") from None
 
 
-def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
+def _parse(text: str, file: str, external_ids: frozenset[str], tag: str | None = None) -> ParsedPlan:
     """Detect the format of `text` and parse it.
 
     Markdown whose frontmatter names the plan is native unless it has more `Task N:` headings than
     `## id: Title` ones; then, and without such frontmatter, it is a "Task N:" document. Only a file
     that is neither, yet has a `- [ ] T001 …` line, is a spec-kit list; failing that, one with a
-    `- [ ] 1. …` line is a Kiro list: so no file the older formats read changes format.
+    `- [ ] 1. …` line is a Kiro list: so no file the older formats read changes format. A .json
+    file is Taskmaster's when its shape says so (`taskmaster.recognises`), else a subtask list; a
+    .jsonl file, or any file whose first line is a beads issue, is a beads export.
     """
     if file.lower().endswith(".json"):
-        return subtasks.parse(text, file, external_ids)
+        return _json(text, file, external_ids, tag)
+    if file.lower().endswith(".jsonl") or (text.lstrip().startswith("{") and beads.recognises(text)):
+        return beads.parse(text, file, external_ids)
     front = native.read_frontmatter(text, file)
     named = front is not None and native.names_plan(front)
     body = front.body_text() if front is not None else text
@@ -98,15 +126,36 @@ def _parse(text: str, file: str, external_ids: frozenset[str]) -> ParsedPlan:
     raise PlanError(file, 1, None, f"unrecognised plan format: {_FORMATS}")
 
 
+def _json(text: str, file: str, external_ids: frozenset[str], tag: str | None) -> ParsedPlan:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None  # the subtask reader names the line and column
+    if taskmaster.recognises(data):
+        return taskmaster.parse(data, text, file, external_ids, tag)
+    return subtasks.parse(text, file, external_ids)
+
+
+def _infer_specialists(drafts: list[Draft], rules: roles.Rules | None) -> None:
+    """Give each task that names no specialist the one `rules` infer from its title; mark every
+    task with `specialist_inferred`."""
+    for draft in drafts:
+        guessed = rules is not None and "specialist" not in draft.spots
+        if guessed:
+            draft.task["specialist"] = roles.infer(draft.task["title"], rules or {})
+        draft.task["specialist_inferred"] = guessed
+
+
 def _finish(
-    parsed: ParsedPlan, path: Path, plan_id: str | None, external_ids: frozenset[str]
+    parsed: ParsedPlan, path: Path, plan_id: str | None, external_ids: frozenset[str], prefix: str | None
 ) -> dict[str, Any]:
     file = str(path)
     if not parsed.drafts:
         raise PlanError(file, parsed.line, "tasks", f"the plan has no tasks: {_EMPTY[parsed.format]}")
     pid = plan_id or parsed.id or slugify(path.stem) or "plan"
     convert(lambda value: check_id(value, "plan id"), pid, file, None, "plan id")
-    scope_ids(parsed, pid, external_ids, file)
+    scope_ids(parsed, pid, external_ids, file, prefix)
+    inherit([draft.task for draft in parsed.drafts])
     _validate(parsed, file, external_ids)
     plan = {
         "id": pid,
@@ -150,9 +199,10 @@ def _check_cycle(drafts: list[Draft], local: set[str], file: str) -> None:
     from orchestrator.graph import find_cycle
 
     tasks = [
-        {"id": d.task["id"], "depends_on": [x for x in d.task["depends_on"] if x in local]} for d in drafts
+        {"id": d.task["id"], "depends_on": [x for x in d.task["depends_on"] if x in local],
+         "parent": d.task.get("parent")} for d in drafts
     ]
-    cycle = find_cycle(tasks)
+    cycle = find_cycle(with_child_edges(tasks))
     if cycle:
         first = next(draft for draft in drafts if draft.task["id"] == cycle[0])
         line, label = first.spot("depends_on")

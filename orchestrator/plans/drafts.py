@@ -17,9 +17,11 @@ from orchestrator.plans.values import (
     check_strings,
     check_text,
     convert,
+    normalise_category,
     normalise_priority,
     normalise_specialist,
     normalise_status,
+    parse_due,
     parse_estimate,
     snake_key,
 )
@@ -34,6 +36,9 @@ _FIELD_NAMES = {
     "estimate": "estimate", "effort": "estimate", "estimated_effort": "estimate",
     "estimated_time": "estimate", "time_estimate": "estimate",
     "priority": "priority", "status": "status", "milestone": "milestone",
+    "due": "due", "due_date": "due", "due_by": "due", "due_on": "due", "deadline": "due",
+    "category": "category", "type": "category", "kind": "category", "task_type": "category",
+    "issue_type": "category",
 }  # fmt: skip
 _SECTION_KINDS = {
     "acceptance": "acceptance", "acceptance criteria": "acceptance",
@@ -84,8 +89,8 @@ def new_task(task_id: str, title: str, line: int) -> dict[str, Any]:
     return {
         "id": task_id, "title": title, "status": "queued", "priority": "medium",
         "specialist": "implementer", "depends_on": [], "files": [], "milestone": None,
-        "estimate": None, "steps": [], "acceptance": [], "description": "", "sections": {},
-        "gates": [], "fields": {}, "line": line,
+        "estimate": None, "due": None, "category": None, "steps": [], "acceptance": [], "description": "",
+        "sections": {}, "gates": [], "fields": {}, "line": line,
     }  # fmt: skip
 
 
@@ -121,6 +126,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "specialist": normalise_specialist,
     "estimate": parse_estimate,
     "milestone": _milestone_value,
+    "due": parse_due,
+    "category": normalise_category,
 }
 
 

@@ -11,6 +11,7 @@ import yaml  # type: ignore[import-untyped, unused-ignore]
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic import Field as PydanticField
 
+from orchestrator import gatekinds
 from orchestrator.errors import PlanError
 
 _T = TypeVar("_T")
@@ -23,7 +24,7 @@ class GateModel(BaseModel):
 
     name: str | None = None
     command: str = PydanticField(min_length=1)
-    kind: Literal["plain", "pytest", "coverage", "ruff", "mypy"] = "plain"
+    kind: Literal["plain", "pytest", "unittest", "coverage", "ruff", "mypy"] = "plain"
     timeout: float = PydanticField(default=600.0, gt=0, allow_inf_nan=False)
     cwd: str | None = None
     threshold: float | None = None
@@ -34,9 +35,12 @@ GATES: TypeAdapter[list[GateModel]] = TypeAdapter(list[GateModel])
 
 
 def gate_dicts(gates: list[GateModel]) -> list[dict[str, Any]]:
-    """Gates as plain dicts; a gate without a name is named after its kind or its command."""
+    """Gates as plain dicts; a gate without a kind gets the one its command shows (pytest,
+    unittest: `gatekinds.infer_kind`), and one without a name is named after its kind or command."""
     found = [gate.model_dump() for gate in gates]
-    for gate in found:
+    for model, gate in zip(gates, found, strict=True):
+        if "kind" not in model.model_fields_set:
+            gate["kind"] = gatekinds.infer_kind(gate["command"])
         if not gate["name"]:
             gate["name"] = gate["kind"] if gate["kind"] != "plain" else gate["command"].split()[0]
     return found

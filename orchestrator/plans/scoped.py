@@ -13,20 +13,24 @@ import re
 
 from orchestrator.plans.drafts import ParsedPlan
 
-SCOPED_FORMATS = ("speckit", "kiro")
+SCOPED_FORMATS = ("speckit", "kiro", "taskmaster")
 
 
-def scope_ids(parsed: ParsedPlan, plan_id: str, external_ids: frozenset[str], file: str) -> None:
-    """Prefix every task id (and every dependency on one) of `parsed` when any of them is taken."""
+def scope_ids(parsed: ParsedPlan, plan_id: str, external_ids: frozenset[str], file: str,
+              prefix: str | None = None) -> None:
+    """Prefix every task id (and every dependency on one) of `parsed` when any of them is taken.
+    A given `prefix` (a sub-plan's parent task) scopes a plan of any format, with that prefix."""
     local = [draft.task["id"] for draft in parsed.drafts]
     taken = sorted(set(local) & external_ids)
-    if parsed.format not in SCOPED_FORMATS or not taken:
+    if (prefix is None and parsed.format not in SCOPED_FORMATS) or not taken:
         return
-    prefix = id_prefix(plan_id)
+    prefix = prefix or id_prefix(plan_id)
     renamed = {task_id: f"{prefix}-{task_id}" for task_id in local}
     for draft in parsed.drafts:
         draft.task["id"] = renamed[draft.task["id"]]
         draft.task["depends_on"] = [renamed.get(d, d) for d in draft.task["depends_on"]]
+        if draft.task.get("parent"):
+            draft.task["parent"] = renamed.get(draft.task["parent"], draft.task["parent"])
     parsed.extra["id_prefix"] = prefix
     shown = ", ".join(taken[:3]) + (" …" if len(taken) > 3 else "")
     parsed.warn(file, None, "id", f"task ids {shown} are taken by another plan: this plan's tasks are "

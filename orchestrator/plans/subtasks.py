@@ -27,7 +27,8 @@ _ITEM_KEYS = {
     "estimated_effort": "estimate", "estimate": "estimate", "effort": "estimate",
     "priority": "priority", "status": "status", "milestone": "milestone", "files": "files",
     "acceptance_criteria": "acceptance", "acceptance": "acceptance", "steps": "steps",
-    "gates": "gates",
+    "gates": "gates", "due": "due", "due_date": "due", "deadline": "due", "category": "category",
+    "type": "category", "kind": "category",
 }  # fmt: skip
 _LIST_KEYS = ("subtasks", "tasks")
 

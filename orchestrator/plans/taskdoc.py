@@ -1,6 +1,8 @@
 """The "Task N:" format: plans as people already write them in Markdown.
 
-`### Task 1: Title - Complete` headings (levels 2-4), bold field lines such as
+`### Task 1: Title - Complete` headings (levels 2-4; the status phrase after the title may follow
+`—`, `-`, `:`, `|` or any stray non-ASCII mark, such as an em dash read in the wrong encoding,
+`â€”`), bold field lines such as
 `**Priority**: HIGH | **Complexity**: MEDIUM`, checklists of steps, and sub-sections such as
 "Acceptance Criteria". A `## Phase 1: Foundation` heading above tasks makes a milestone.
 """
@@ -34,9 +36,10 @@ _BOLD = re.compile(r"^\s*(?:[-*]\s+)?\*\*(?P<key>[^*:]+?)\s*(?::\*\*\s*|\*\*\s*:
 _STATUS_TAILS = (
     re.compile(r"^(?P<title>.*?)\s*\((?P<status>[^()]*)\)$"),
     re.compile(r"^(?P<title>.*?)\s*\[(?P<status>[^\[\]]*)\]$"),
-    re.compile(r"^(?P<title>.*?)(?:\s+[-–—|]|\s*:)\s+(?P<status>[^-–—|:]*)$"),
     re.compile(r"^(?P<title>.*?)\s*(?P<status>[✅✔☑🔄🚧⏳].*)$"),
 )
+_MARKS = re.compile(r"[^\sA-Za-z0-9]+")  # a run of marks that may separate a title from its status
+_ASCII_SEPARATORS = frozenset(":|-")
 _STATUS_MARKS = {"✅": "completed", "✔": "completed", "☑": "completed", "🔄": "in_progress"}
 _STATUS_MARKS.update({"🚧": "in_progress", "⏳": "queued"})
 _DEPENDENCY = re.compile(r"^(?:tasks?\s*|t|#)?(?P<num>\d+(?:\.\d+)*)$", re.IGNORECASE)
@@ -138,12 +141,42 @@ def _task(block: _Block, file: str) -> Draft:
 def _split_status(text: str) -> tuple[str, str | None]:
     """A heading's title and the status word after it ("Login - Complete"), if it has one."""
     text = text.strip()
-    for pattern in _STATUS_TAILS:
+    for pattern in _STATUS_TAILS[:2]:
         found = pattern.match(text)
         status = _status_of(found["status"]) if found else None
         if found and status:
             return found["title"].strip(" -–—|:"), status
-    return text, None
+    return _separated_status(text) or _marked_status(text)
+
+
+def _separated_status(text: str) -> tuple[str, str] | None:
+    """(title, status) when a status phrase ends `text` after a separator, the last one first: `—`,
+    `–`, `:`, `|`, ` -` (a hyphen inside a word such as "Pre-Review" is no separator) or a run of
+    non-ASCII marks (`→`, `�`, `â€”`); letters glued to the title stay in it ("Café: Done")."""
+    for found in reversed(list(_MARKS.finditer(text))):
+        start = found.start()
+        glued = start > 0 and not text[start - 1].isspace()
+        while glued and start < found.end() and text[start].isalpha():
+            start += 1
+        status = _status_of(text[found.end():]) if text[found.end():].strip() else None
+        if status and _separates(found[0][start - found.start():], spaced=not glued):
+            return text[:start].strip(" -–—|:"), status
+    return None
+
+
+def _separates(marks: str, spaced: bool) -> bool:
+    """Whether a run of marks can separate a title from a status."""
+    if not marks or not all(mark in _ASCII_SEPARATORS or not mark.isascii() for mark in marks):
+        return False
+    if all(mark.isalpha() for mark in marks):
+        return False
+    return spaced or set(marks) != {"-"}
+
+
+def _marked_status(text: str) -> tuple[str, str | None]:
+    found = _STATUS_TAILS[2].match(text)
+    status = _status_of(found["status"]) if found else None
+    return (found["title"].strip(" -–—|:"), status) if found and status else (text, None)
 
 
 def _status_of(text: str) -> str | None:

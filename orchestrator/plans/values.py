@@ -1,4 +1,5 @@
-"""Values every plan format shares: statuses, priorities, estimates, ids and lists of strings.
+"""Values every plan format shares: statuses, priorities, estimates, due dates, categories, ids and
+lists of strings.
 
 The checks and normalisers are pure and raise `ValueError`; `convert` turns that into a `PlanError`
 that names the file, line and field, so each format parser only has to know where a value came from.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from orchestrator.errors import PlanError
@@ -41,6 +43,7 @@ _HOURS_PER_UNIT = {
 _ESTIMATE = re.compile(
     r"~?\s*(?P<low>\d+(?:\.\d+)?)\s*(?:(?:-|–|to)\s*(?P<high>\d+(?:\.\d+)?))?\s*(?P<unit>[a-z]*)"
 )
+_DUE = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})(?:[T ][0-9:.]+(?:Z|[+-][0-9:]+)?)?")
 _EDGE_NOISE = re.compile(r"^[^\w]+|[^\w]+$")
 _NONE_WORDS = {"", "none", "-", "n/a", "na", "[]", "nothing"}
 _T = TypeVar("_T")
@@ -76,6 +79,39 @@ def _checked_hours(hours: float, text: object) -> float:
     if hours < 0 or hours != hours or hours == float("inf"):
         raise ValueError(f"bad estimate {text!r}: must be a finite, non-negative duration")
     return round(hours, 4)
+
+
+def parse_due(value: object) -> str | None:
+    """A due date as `YYYY-MM-DD`, from that form (a time after it is dropped: "2026-03-01T17:00Z")
+    or a YAML date; "", "none" and None mean no date; anything else raises ValueError."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = value.strip() if isinstance(value, str) else None
+    if value is None or (text is not None and text.lower() in _NONE_WORDS):
+        return None
+    found = _DUE.fullmatch(text) if text is not None else None
+    day = _calendar_day(found["day"]) if found else None
+    if day is None:
+        raise ValueError(f"bad due {value!r}: expected a date as YYYY-MM-DD, such as 2026-03-01")
+    return day
+
+
+def _calendar_day(text: str) -> str | None:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def normalise_category(value: Any) -> str | None:
+    """A category (feature, bug, debt, docs, ... free text), lower-cased; "" or None means none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"bad category {value!r}: expected text such as feature, bug, debt or docs")
+    return " ".join(unquote(value).split()).lower() or None
 
 
 def status_word(text: str) -> str | None:

@@ -58,6 +58,8 @@ def held(planned: Path, orch: Orch) -> Path:
         "orch move A queued",
         "orch cancel A",
         "orch gate A",
+        "orch check A 1 --evidence 'tests pass'",
+        "orch why A 'the tests were never run'",
         "cd docs && orch done A; echo rc=$?",
         "true && (orch done A)",
         "/somewhere/.claude/plugins/data/orch/orch done A",
@@ -366,3 +368,16 @@ def test_inside_claude_code_dispatch_needs_no_grant_and_records_the_session(
     assert code == 0, err
     assert [(row["id"], row["by"]) for row in json.loads(out)["dispatched"]] == [("A", "sess-1")]
     assert json.loads(orch("next", "--json")[1])["ready"] == []
+
+
+def test_starting_a_parent_task_is_refused_by_the_hook(planned: Path, orch: Orch) -> None:
+    (planned / "children.json").write_text(json.dumps(
+        {"id": "a-parts", "tasks": [{"id": "A1", "title": "Part one"}, {"id": "A2", "title": "Part two"}]}))
+    assert orch("plan", "expand", "A", "children.json")[0] == 0
+    assert orch("status")[0] == 0  # the summary snapshot the hook reads is current
+    run = run_hook("PreToolUse", bash(planned, "orch start A", caller="agent-a"))
+    assert run.denied is not None
+    assert "task A is a parent task: its 2 children (A1, A2) are the work" in run.denied
+    assert grants(planned) == {}
+    run = run_hook("PreToolUse", bash(planned, "orch start A1", caller="agent-a"))
+    assert run.denied is None and set(grants(planned)) == {"start A1"}

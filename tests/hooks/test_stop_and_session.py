@@ -131,6 +131,31 @@ def test_session_start_briefing_leaves_out_dispatched_tasks(planned: Path, orch:
     assert f"{ready[0]} " not in ready_line()
 
 
+def test_session_start_briefing_orders_ready_work_like_orch_next(repo: Path, orch: Orch) -> None:
+    (repo / "plan.md").write_text(
+        "---\nid: p\n---\n## a: Alpha\n- estimate: 5h\n- category: feature\n- files: a.py\n\n"
+        "## b: Beta\n- estimate: 1h\n- category: feature\n- files: b.py\n\n"
+        "## c: Gamma\n- estimate: 3h\n- category: bug\n- files: c.py\n"
+    )
+    assert orch("init")[0] == 0 and orch("plan", "add", "plan.md")[0] == 0
+
+    def ready_line() -> str:
+        run = run_hook("SessionStart", payload("SessionStart", cwd=str(repo), session_id="sess-3"))
+        context = run.json["hookSpecificOutput"]["additionalContext"]
+        return next(line for line in context.splitlines() if line.startswith("Ready next:"))
+
+    def next_order() -> list[str]:
+        return [t["id"] for t in json.loads(orch("next", "--json")[1])["ready"]]
+
+    for setting, value, order in [("schedule.strategy", "priority", ["b", "c", "a"]),
+                                  ("schedule.strategy", "fifo", ["a", "b", "c"]),
+                                  ("schedule.mix", '{"bug": 1, "feature": 1}', ["c", "a", "b"])]:
+        assert orch("config", setting, value)[0] == 0
+        assert next_order() == order
+        titles = {"a": "Alpha", "b": "Beta", "c": "Gamma"}
+        assert ready_line() == "Ready next: " + "; ".join(f"{tid} {titles[tid]} (medium)" for tid in order)
+
+
 def test_session_end_releases_the_sessions_leases(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "agent-a")
     write = payload(

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 SMOKE_LIMIT = 60
@@ -36,3 +38,31 @@ def test_quick_plan_add_bench_writes_its_section(tmp_path: Path) -> None:
     assert "<!-- bench:begin -->\nkept\n<!-- bench:end -->" in text
     assert "<!-- bench:plan-add:begin -->" in text and "<!-- bench:plan-add:end -->" in text
     assert "| JSON subtask list, dependencies by title | " in text
+
+
+def test_quick_jail_bench_writes_its_section(tmp_path: Path) -> None:
+    from orchestrator.jail import sessions
+
+    if sessions.check() is not None:
+        pytest.skip("this kernel cannot jail")
+    out = tmp_path / "x.md"
+    out.write_text("# Benchmarks\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--jail", "--quick",
+                           "--out", str(out), "--python", sys.executable],
+                          capture_output=True, text=True, timeout=SMOKE_LIMIT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert "<!-- bench:jail:begin -->" in text and "| launcher run: true |" in text
+    assert "PreToolUse on Bash with the jail on ÷ off" in text
+
+
+def test_quick_imports_bench_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "x.md"
+    out.write_text("# Benchmarks\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--imports", "--quick",
+                           "--out", str(out), "--python", sys.executable],
+                          capture_output=True, text=True, timeout=SMOKE_LIMIT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert "<!-- bench:imports:begin -->" in text and "<!-- bench:imports:end -->" in text
+    assert "| beads `issues.jsonl` | 500 | " in text and "| taskmaster `tasks.json` | 100 | " in text

@@ -23,6 +23,8 @@ def test_demo_walks_the_example_plan() -> None:
     assert "A phantom completion: the docs agent says it is done" in out
     assert "docs changed no file matching its declared output docs/auth/guide.md" in out  # refused
     assert "docs completed." in out  # once the file is written
+    assert "Ran 1 test in" in out and "Ran 0 tests" not in out  # the tests gate runs real tests
+    assert "`security-tests` is test first" in out
     assert "security-tests is blocked (andon)" in out
     assert "security-tests completed." in out
     assert "OK: " in out and "receipts verify" in out

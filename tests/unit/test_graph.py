@@ -137,6 +137,19 @@ def conflict(a: Task, b: Task, below: dict[str, set[str]]) -> bool:
     )
 
 
+def dependant_chains(tasks: list[Task]) -> dict[str, int]:
+    """The most open tasks in a chain of open tasks depending on each task (itself not counted)."""
+    open_ids = {t["id"] for t in tasks if t["status"] not in FINISHED}
+    users = {t["id"]: [u["id"] for u in tasks if t["id"] in u["depends_on"] and u["id"] in open_ids]
+             for t in tasks}
+
+    @cache
+    def longest(tid: str) -> int:
+        return max((1 + longest(user) for user in users[tid]), default=0)
+
+    return {tid: longest(tid) if tid in open_ids else 0 for tid in users}
+
+
 def weight(t: Task) -> float:
     return 1.0 if t["estimate"] is None else float(t["estimate"])
 
@@ -204,7 +217,11 @@ def test_ready_set_is_exactly_queued_tasks_with_completed_dependencies(plan: lis
     status = {t["id"]: t["status"] for t in plan}
     ready = ids(ready_tasks(plan))
     assert set(ready) == ready_by_hand(status, plan)
-    position = {t["id"]: (PRIORITY_RANK[t["priority"]], k) for k, t in enumerate(plan)}
+    chain = dependant_chains(plan)
+    position = {
+        t["id"]: (PRIORITY_RANK[t["priority"]], -chain[t["id"]], t["estimate"] is None, t["estimate"] or 0, k)
+        for k, t in enumerate(plan)
+    }
     assert ready == sorted(ready, key=position.__getitem__)
 
 

@@ -30,6 +30,9 @@ title: Web
 ## A: Design
 - files: docs/a.md
 
+### Acceptance
+- [ ] docs/a.md describes the pages
+
 ## B: Build
 - depends_on: A
 """
@@ -73,6 +76,7 @@ CASES: dict[str, tuple[str, tuple[str, ...], set[int], str | None]] = {
     "done, gate passes": ("gate_passes", ("done", "A", *ALICE), {0}, "A is completed, not in progress"),
     "done, gate fails": ("gate_fails", ("done", "A", *ALICE), {1}, "andon: A is blocked"),
     "gate": ("gate_passes", ("gate", "A", *ALICE), {0}, None),
+    "check": ("started", ("check", "A", "1", "--evidence", "docs/a.md: Pages", *ALICE), {0}, None),
     "lock": ("started", ("lock", "docs/a.md", *ALICE), {0}, None),
     "unlock": ("locked", ("unlock", "docs/a.md"), {0}, None),
     "config": ("planned", ("config", "lease_ttl_seconds", "60"), {0}, None),

@@ -82,3 +82,27 @@ def test_the_kiro_example(tmp_path: Path) -> None:
         "T3": ("queued", ["T2"]),
     }
     assert plan["tasks"][2]["fields"]["requirements"] == ["2.1", "3.3", "1.2"]
+
+
+def test_the_taskmaster_example(tmp_path: Path) -> None:
+    text = re.search(r"```json\n(\{\"master\".*?)```\n", DOC, re.S)
+    assert text
+    path = tmp_path / "tasks.json"
+    path.write_text(text.group(1), encoding="utf-8")
+    master = load_plan(path, tag="master")
+    found = [(t["id"], t["status"], t["parent"], t["depends_on"]) for t in master["tasks"]]
+    assert found == [("1", "completed", None, []), ("2", "queued", None, ["1"]),
+                     ("2.1", "completed", "2", ["1"]), ("2.2", "queued", "2", ["1", "2.1"])]
+    assert [t["id"] for t in load_plan(path, tag="feature-billing")["tasks"]] == ["feature-billing-1"]
+
+
+def test_the_beads_example(tmp_path: Path) -> None:
+    text = re.search(r"```json\n(\{\"id\":\"bd-a1f3\".*?)```\n", DOC, re.S)
+    assert text
+    plan = _load(tmp_path, "issues.jsonl", text.group(1))
+    found = [(t["id"], t["status"], t["priority"], t["parent"], t["depends_on"], t["category"])
+             for t in plan["tasks"]]
+    assert found == [("bd-a1f3", "queued", "high", None, [], "epic"),
+                     ("bd-a1f3.1", "completed", "high", "bd-a1f3", [], "task"),
+                     ("bd-a1f3.2", "in_progress", "critical", "bd-a1f3", ["bd-a1f3.1"], "feature")]
+    assert plan["warnings"] == []

@@ -136,7 +136,8 @@ def test_task_fields(plan: dict[str, Any]) -> None:
     arch = plan["tasks"][0]
     assert list(arch) == [
         "id", "title", "status", "priority", "specialist", "depends_on", "files", "milestone",
-        "estimate", "steps", "acceptance", "description", "sections", "gates", "fields", "line",
+        "estimate", "due", "category", "steps", "acceptance", "description", "sections", "gates", "fields",
+        "line", "specialist_inferred",
     ]  # fmt: skip
     assert (arch["id"], arch["title"], arch["line"]) == ("arch", "Payment architecture", 16)
     assert (arch["status"], arch["priority"], arch["specialist"]) == ("queued", "high", "architect")

@@ -148,6 +148,39 @@ def test_status_word_or_title(tmp_path: Path, heading: str, title: str, status: 
     assert (task["title"], task["status"]) == (title, status)
 
 
+@pytest.mark.parametrize(
+    ("heading", "title", "status"),
+    [
+        ("Task 1: Login — Not Started", "Login", "queued"),
+        ("Task 1: Login—Complete", "Login", "completed"),
+        ("Task 1: Login – In Progress", "Login", "in_progress"),
+        ("Task 1: Login - Not Started", "Login", "queued"),
+        ("Task 1: Login: Complete", "Login", "completed"),
+        ("Task 1: Login:Done", "Login", "completed"),
+        ("Task 1: Login | Not Started", "Login", "queued"),
+        ("Task 1: Login|Complete", "Login", "completed"),
+        ("Task 1: Login â€” Complete", "Login", "completed"),  # an em dash read as cp1252
+        ("Task 1: Login â€“ In Progress", "Login", "in_progress"),
+        ("Task 1: Login � Not Started", "Login", "queued"),  # the replacement character
+        ("Task 1: Login ï¿½ Complete", "Login", "completed"),
+        ("Task 1: Login → Done", "Login", "completed"),
+        ("Task 1: Login · Blocked", "Login", "blocked"),
+        ("Task 1: Login — In-Progress", "Login", "in_progress"),
+        ("Task 1: Café: Done", "Café", "completed"),
+        ("Task 1: Pre-Review", "Pre-Review", "queued"),
+        ("Task 1: Sign-in flow", "Sign-in flow", "queued"),
+        ("Task 1: Read, Done", "Read, Done", "queued"),
+        ("Task 1: 日本 Done", "日本 Done", "queued"),
+        ("Task 1: Login — API", "Login — API", "queued"),
+    ],
+)
+def test_a_status_phrase_after_any_separator_is_kept_out_of_the_title(
+    tmp_path: Path, heading: str, title: str, status: str
+) -> None:
+    (task,) = _write(tmp_path, f"# P\n\n### {heading}\n")["tasks"]
+    assert (task["title"], task["status"]) == (title, status)
+
+
 @pytest.mark.parametrize("level", ["##", "###", "####"])
 def test_task_headings_at_levels_two_to_four(tmp_path: Path, level: str) -> None:
     loaded = _write(tmp_path, f"# P\n{level} Task 1: A\n{level} Task 2.1: B\n**Dependencies**: 1\n")

@@ -153,6 +153,11 @@ def lint(started_at: str, duration: float) -> dict[str, Any]:
                        started_at=started_at, tail="All checks passed!", summary={"ok": True, "errors": 0})
 
 
+def tick(item: int, text: str, evidence: str, at: str, actor: str = SESSION) -> dict[str, Any]:
+    """A row of a task's `checks`, as `orch check` records it."""
+    return {"item": item, "text": text, "evidence": evidence, "actor": actor, "at": at}
+
+
 def moved(at: str, actor: str, start: str | None, end: str, note: str | None = None) -> dict[str, Any]:
     return {"at": at, "actor": actor, "from": start, "to": end, "note": note}
 
@@ -163,6 +168,13 @@ def task(task_id: str, title: str, plan: str, position: int, **fields: Any) -> d
             "specialist": "implementer", "depends_on": [], "files": [], "milestone": None, "estimate": None,
             "steps": [], "acceptance": [], "description": "", "sections": {}, "gates": [], "plan": plan,
             "position": position, "history": [added], "artifacts": [], "gate_results": [], **fields}
+
+
+def recorded_run(at: str, source: str, outcome: str, exit_code: int, gate: str = "tests") -> dict[str, Any]:
+    """A run of a test gate as `testruns.entries` records it."""
+    command = "python -m pytest -q" if gate == "tests" else "python -m pytest -v tests/auth/test_tokens.py"
+    return {"at": at, "gate": gate, "command": command, "source": source, "outcome": outcome,
+            "exit_code": exit_code}
 
 
 def write_chain(store: Store, chain: str, entries: list[tuple[str, str, str, dict[str, Any]]],
@@ -241,11 +253,25 @@ def auth_tasks(root: Path) -> list[dict[str, Any]]:
              acceptance=["The migration applies and rolls back on an empty database",
                          "Passwords are stored as argon2id hashes, refresh tokens as SHA-256 digests",
                          "Refresh tokens have a family id and a revoked flag"],
+             checks=[tick(1, "The migration applies and rolls back on an empty database",
+                          "tests/auth/test_migrations.py::test_up_down_on_empty_db passes",
+                          "2025-03-03T12:49:30Z"),
+                     tick(2, "Passwords are stored as argon2id hashes, refresh tokens as SHA-256 digests",
+                          "src/auth/models.py: hash_password uses argon2id; "
+                          "test_refresh_token_stores_sha256_digest",
+                          "2025-03-03T12:50:02Z"),
+                     tick(3, "Refresh tokens have a family id and a revoked flag",
+                          "migrations/0012_auth.sql: refresh_tokens.family_id, refresh_tokens.revoked",
+                          "2025-03-03T12:50:40Z")],
              steps=[{"id": "2.1", "text": "`users` table", "done": True, "notes": []},
                     {"id": "2.2", "text": "`refresh_tokens` table with an index on (user_id, family_id)",
                      "done": True, "notes": ["the index also serves the revoke-family query"]},
                     {"id": "2.3", "text": "Rollback script", "done": True, "notes": []}],
              artifacts=["src/auth/models.py", "migrations/0012_auth.sql"],
+             fields={"test_first": True},
+             test_runs=[recorded_run("2025-03-03T12:05:12.118+00:00", "Stop", "failed", 1),
+                        recorded_run("2025-03-03T12:20:39.512+00:00", "orch gate", "failed", 1),
+                        recorded_run("2025-03-03T12:51:07.020+00:00", "orch done", "passed", 0)],
              gate_results=[
                  [gate_result("tests", "python -m pytest -q", "pytest", passed=False, exit_code=1,
                               duration=1.204, started_at="2025-03-03T12:20:39.512+00:00",
@@ -267,9 +293,14 @@ def auth_tasks(root: Path) -> list[dict[str, Any]]:
              description="Issue, verify and rotate tokens. No HTTP here: the API calls this module.",
              acceptance=["Access tokens expire after 15 minutes",
                          "Replaying a rotated refresh token revokes its whole family"],
+             checks=[tick(1, "Access tokens expire after 15 minutes",
+                          "test_access_token_expires_after_15_minutes passes", "2025-03-03T14:58:00Z",
+                          SUBAGENT)],
              steps=[{"id": "3.1", "text": "Issue and verify access tokens", "done": True, "notes": []},
                     {"id": "3.2", "text": "Rotate refresh tokens", "done": False, "notes": []}],
              artifacts=["src/auth/tokens.py"],
+             test_runs=[recorded_run("2025-03-03T15:02:11.301+00:00", "orch gate", "failed", 1,
+                                     "token-tests")],
              gate_results=[[
                  gate_result("token-tests", "python -m pytest -v tests/auth/test_tokens.py", "pytest",
                              passed=False, exit_code=1, duration=2.418,
@@ -343,6 +374,42 @@ def test_failing_task_report_matches_golden(store: Store) -> None:
     path = reports.write_task_report(store, "tokens")
     assert path.name == "auth_task_tokens_token-service.md"
     check_golden(path, "auth_task_tokens.md")
+
+
+def test_andon_report_shows_each_stoppage_with_its_whys_and_fix_task(store: Store) -> None:
+    """Tokens stopped twice: a first andon resolved when its gates passed, a second one still open,
+    with three whys and the fix task `andon.fix_task` opened for it."""
+    tokens = store.task("tokens")
+    resolved = {"gate": "lint", "command": "ruff check src tests", "why": "exit code 1",
+                "tail": "src/auth/tokens.py:3:1: F401 `os` imported but unused\nFound 1 error.",
+                "suggestion": "fix the 1 lint error shown above", "at": "2025-03-03T13:40:00Z",
+                "whys": [{"n": 1, "text": "an import left over from a first draft", "actor": SUBAGENT,
+                          "at": "2025-03-03T13:41:00Z"}], "resolved_at": "2025-03-03T13:52:00Z"}
+    current = {"gate": "token-tests", "command": "python -m pytest -v tests/auth/test_tokens.py",
+               "why": "exit code 1", "tail": tokens["gate_results"][-1][0]["tail"],
+               "suggestion": "fix the 2 failing tests shown above, then run orch gate tokens",
+               "at": "2025-03-03T15:02:14Z", "fix_task": "tokens-fix",
+               "whys": [{"n": 1, "text": "rotation does not revoke the family of a replayed token",
+                         "actor": SUBAGENT, "at": "2025-03-03T15:05:00Z"},
+                        {"n": 2, "text": "the revoke query filters on user_id only", "actor": SUBAGENT,
+                         "at": "2025-03-03T15:06:00Z"},
+                        {"n": 3, "text": "the schema task's index on (user_id, family_id) was not used",
+                         "actor": SUBAGENT, "at": "2025-03-03T15:07:00Z"}]}
+    reason = "andon: gate 'token-tests' failed (exit code 1); next: fix the 2 failing tests shown above"
+    tokens.update(status="blocked", andon=current, andons=[resolved], block_reason=reason,
+                  depends_on=["schema", "tokens-fix"],
+                  history=[*tokens["history"],
+                           moved("2025-03-03T15:02:14Z", SUBAGENT, "in_progress", "blocked", reason)])
+    store.save_task(tokens)
+    store.save_task(task("tokens-fix", "Fix gate 'token-tests' failing in tokens", "auth", 8,
+                         status="in_progress", files=list(tokens["files"])))
+    path = reports.write_task_report(store, "tokens")
+    check_golden(path, "auth_task_tokens_andon.md")
+    text = path.read_text()
+    assert "### 1. Gate lint failed (exit code 1): resolved" in text
+    assert "### 2. Gate token-tests failed (exit code 1): open" in text
+    assert "- Fix task: tokens-fix (in_progress)" in text
+    assert "2. the revoke query filters on user_id only (agent:a7f3c9, 2025-03-03T15:06:00Z)" in text
 
 
 def test_plan_report_matches_golden(store: Store) -> None:

@@ -29,8 +29,10 @@ def test_next_lists_only_ready_tasks_and_a_wave(planned: Path, orch: Orch) -> No
                 "title": "Design",
                 "priority": "high",
                 "plan": "web",
-                "specialist": "implementer",
+                "specialist": "architect",  # inferred from the title "Design"
                 "estimate": None,
+                "category": None,
+                "due": None,
             }
         ],
         "dispatched": [],
