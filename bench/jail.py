@@ -179,7 +179,7 @@ def main(python: str, out: str, quick: bool, keep: bool) -> int:
         free = make_repo(runner, workdir, "free", "off")
         launch = launcher_samples(runner, jailed, 10 if quick else 60)
         hook = hook_samples(runner, jailed, free, 5 if quick else 40)
-        cli = "skipped with --quick" if quick else claude_samples(runner, workdir, 5)
+        cli = "skipped with --quick" if quick else claude_samples(runner, workdir, 10)
         text = section(launch, hook, cli, runner, time.monotonic() - started)
     finally:
         if keep:

@@ -56,6 +56,12 @@ def grant_key(verb: str, args: list[str]) -> str:
     return f"{verb} {found[0] if found else ''}"
 
 
+def mcp_grant_key(tool_use_id: str) -> str:
+    """The grant the PreToolUse hook leaves for an MCP tool call of orch's server: Claude Code
+    sends the same `tool_use_id` to the server as `_meta["claudecode/toolUseId"]`."""
+    return f"mcp {tool_use_id}"
+
+
 def inside_claude_code() -> bool:
     """Whether this process runs under Claude Code: its variables, or (when a command took them
     away) a `claude` process among its ancestors."""

@@ -85,7 +85,9 @@ def cli() -> None:
     help="Do not register orch's hooks in .claude/settings.json "
     "(the default when orch runs as a Claude Code plugin, whose hooks are already active).",
 )
-def init(no_hooks: bool) -> None:
+@click.option("--mcp", "with_mcp", is_flag=True,
+              help="Also register `orch mcp` in the project's .mcp.json (your other servers are kept).")
+def init(no_hooks: bool, with_mcp: bool) -> None:
     """Set up `.orch/` here and register orch's hooks with Claude Code (idempotent)."""
     import os
 
@@ -100,19 +102,26 @@ def init(no_hooks: bool) -> None:
         path = install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
     sandbox.add(store.root, store.runtime)
+    if with_mcp:
+        from orchestrator.mcp import register
+
+        click.echo(f"MCP server `orch` registered in {register.add(store.root)} (see docs/mcp.md).")
     if created:
         click.echo("Next: `orch plan add PLAN.md`, then `orch next`.")
 
 
 @cli.command()
 def uninstall() -> None:
-    """Remove exactly the hooks `orch init` added (`.orch/` is kept)."""
+    """Remove exactly the hooks (and the MCP server) `orch init` added (`.orch/` is kept)."""
     from orchestrator import install, sandbox
+    from orchestrator.mcp import register
 
     store = Store.discover(initialised=False)
     removed = install.uninstall(store.root)
     sandbox.remove(store.root, store.runtime)
     click.echo("Removed orch's hooks." if removed else "No orch hooks were registered.")
+    if register.remove(store.root):
+        click.echo(f"Removed the `orch` MCP server from {register.FILE}.")
 
 
 # -- plan -------------------------------------------------------------------------------------
@@ -660,6 +669,16 @@ def demo(keep: bool) -> None:
     from orchestrator import demo as demo_mod
 
     demo_mod.run(main, keep=keep, write=click.echo)
+
+
+@cli.command("mcp")
+@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The repository to serve (default: the current directory's).")
+def mcp_(repo: Path | None) -> None:
+    """Serve orch's tools to an MCP client over stdin/stdout, until stdin closes (see docs/mcp.md)."""
+    from orchestrator.mcp.server import serve
+
+    serve((repo or Path.cwd()).resolve())
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

@@ -28,8 +28,13 @@ MARK = "orchestrator.hooks"
 SCRIPT_MARK = f"orchestrator{os.sep}hooks{os.sep}__main__.py"
 LAUNCHER_MARK = "/.orch/hook"
 WRITERS = "Write|Edit|NotebookEdit|MultiEdit|Bash"
+# orch's own MCP tools (orch_*, orchestrator_*) under any server name: the hook hands the caller
+# to the server (hooks/mcpcalls.py). A group of its own: in one matcher with WRITERS the whole
+# would become an unanchored regex, and `Write` would match `TodoWrite`.
+MCP_TOOLS = "^mcp__.+__orch(estrator)?_"
 EVENTS: tuple[tuple[str, str | None, int], ...] = (
     ("PreToolUse", WRITERS, 10),
+    ("PreToolUse", MCP_TOOLS, 10),
     ("PostToolUse", WRITERS, 60),
     ("PostToolUseFailure", "Bash", 10),  # a failed Bash call: withdraw its unclaimed grants
     ("Stop", None, 900),

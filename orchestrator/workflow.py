@@ -355,16 +355,18 @@ def history_entry(receipt: dict[str, Any]) -> dict[str, Any]:
 # -- transitions ------------------------------------------------------------------------------
 
 
-def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
+def start(store: Store, task_id: str, holder: str, session: str | None = None) -> dict[str, Any]:
     """Bind `task_id` to `holder` and move it to in_progress, if its dependencies are done. A task
     bound to someone else (in any worktree: bindings are shared by all of a repository's work
-    trees) is refused while that holder is live."""
+    trees) is refused while that holder is live. `session`: the holder's Claude Code session
+    (default: this process's), whose end releases the binding."""
+    session = session or os.environ.get("CLAUDE_CODE_SESSION_ID")
     runtime = Runtime(store.runtime)
     with store.locked():
         task = store.task(task_id)
         binding = runtime.bindings().get(task_id)
         _check_not_held(store, task, binding, holder)
-        if _take_over(store, runtime, task, binding, holder):
+        if _take_over(store, runtime, task, binding, holder, session):
             return task
         _check_startable(task, binding)
         _check_not_parent(store, task)
@@ -376,9 +378,9 @@ def start(store: Store, task_id: str, holder: str) -> dict[str, Any]:
         entry = transition(task, "in_progress", holder, None)
         runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
-        _note_watcher(store, runtime, task)
+        _note_watcher(store, runtime, task, session)
         save_transitions(store, task, [entry])
-        runtime.bind(task_id, holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
+        runtime.bind(task_id, holder, session, str(store.root))
         after_transitions(store, task, holder)
     return task
 
@@ -468,20 +470,22 @@ def sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
         runtime.release(task_id=task["id"])
 
 
-def _watcher(runtime: Runtime) -> str:
+def _watcher(runtime: Runtime, session: str | None = None) -> str:
     """Who sees what the holder writes: "hooks" inside a Claude Code session orch's hooks have
-    seen, else "git" (a human at a terminal, a script: see `artifacts`)."""
-    session = os.environ.get("CLAUDE_CODE_SESSION_ID")
+    seen (`session`, default this process's), else "git" (a human at a terminal, a script: see
+    `artifacts`)."""
+    session = session or os.environ.get("CLAUDE_CODE_SESSION_ID")
     watched = session and callers.inside_claude_code() and runtime.hooks_seen(session)
     return "hooks" if watched else "git"
 
 
-def _note_watcher(store: Store, runtime: Runtime, task: dict[str, Any], taken_over: bool = False) -> None:
+def _note_watcher(store: Store, runtime: Runtime, task: dict[str, Any], session: str | None,
+                  taken_over: bool = False) -> None:
     """Record `seen_by`; for "git", note the files already uncommitted (on a take-over, only when
     nothing was noted when the task started: the previous holder's changes are the task's too)."""
     from orchestrator import artifacts
 
-    task["seen_by"] = _watcher(runtime)
+    task["seen_by"] = _watcher(runtime, session)
     if task["seen_by"] == "git":
         artifacts.remember_start(store, task["id"], keep=taken_over)
 
@@ -511,7 +515,8 @@ def _where(binding: dict[str, Any]) -> str:
 
 
 def _take_over(
-    store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None, holder: str
+    store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None, holder: str,
+    session: str | None,
 ) -> bool:
     """An active task whose holder's session ended or went quiet past the lease TTL (or that lost
     its binding, or that a human takes) is bound to `holder`, recorded in its receipts; starting
@@ -521,9 +526,9 @@ def _take_over(
     if binding is not None and binding.get("holder") == holder:
         return True
     _check_one_task_per_holder(runtime, holder, task["id"])
-    runtime.bind(task["id"], holder, os.environ.get("CLAUDE_CODE_SESSION_ID"), str(store.root))
-    if task.get("seen_by") != _watcher(runtime):
-        _note_watcher(store, runtime, task, taken_over=True)
+    runtime.bind(task["id"], holder, session, str(store.root))
+    if task.get("seen_by") != _watcher(runtime, session):
+        _note_watcher(store, runtime, task, session, taken_over=True)
         store.save_task(task)
     from orchestrator import receipts
 

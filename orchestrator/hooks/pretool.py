@@ -23,6 +23,11 @@ STATE = ".orch"
 
 
 def decide(payload: Payload, ctx: Context) -> Decision:
+    if payload.tool_name.startswith("mcp__"):  # writes nothing itself: only hand over the caller
+        from orchestrator.hooks import mcpcalls
+
+        mcpcalls.offer(payload, ctx)
+        return NONE
     unusable = payload.unusable_path()
     if unusable is not None:
         return Decision("deny", f"{unusable}: what it would write cannot be known. Name the file plainly.")

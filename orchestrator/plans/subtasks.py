@@ -31,6 +31,7 @@ _ITEM_KEYS = {
     "type": "category", "kind": "category",
 }  # fmt: skip
 _LIST_KEYS = ("subtasks", "tasks")
+EFFORT_WORDS = frozenset({"low", "medium", "high"})
 
 
 @dataclass
@@ -131,7 +132,7 @@ def _title(item: _Item, file: str) -> str:
 def _apply(draft: Draft, item: _Item, key: str, value: Any, file: str) -> None:
     name, where = _ITEM_KEYS.get(key), item.where(file, key)
     task = draft.task
-    if name is None:
+    if name is None or (name == "estimate" and _effort_word(value)):
         task["fields"][key] = value
     elif name == "description":
         task["description"] = convert(check_text, value, *where)
@@ -145,6 +146,12 @@ def _apply(draft: Draft, item: _Item, key: str, value: Any, file: str) -> None:
         apply_field(draft, name, [_as_text(ref) for ref in value], where)
     else:
         apply_field(draft, name, value, where)
+
+
+def _effort_word(value: Any) -> bool:
+    """mcp-task-orchestrator's `estimated_effort` is a size (low, medium, high), not a duration:
+    kept as a field, not refused as a bad estimate."""
+    return isinstance(value, str) and value.strip().lower() in EFFORT_WORDS
 
 
 def _steps(value: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import Orch, hook_command
 from tests.hooks.conftest import payload
 
-BANNED = ("pydantic", "click", "jinja2", "git", "filelock", "yaml", "frontmatter")
+BANNED = ("pydantic", "click", "jinja2", "git", "filelock", "yaml", "frontmatter", "mcp", "mcp_types",
+          "anyio")
 
 
 def _imported(event: str, data: dict[str, object]) -> set[str]:
@@ -30,7 +31,8 @@ def _imported(event: str, data: dict[str, object]) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("case", ["write-allowed", "write-denied", "bash", "stop-idle", "session-start"])
+@pytest.mark.parametrize("case", ["write-allowed", "write-denied", "bash", "stop-idle", "session-start",
+                                  "mcp-call"])
 def test_no_heavy_module_on_the_hook_path(planned: Path, orch: Orch, case: str) -> None:
     orch("start", "A", "--agent", "agent-a")
     cases = {
@@ -54,6 +56,9 @@ def test_no_heavy_module_on_the_hook_path(planned: Path, orch: Orch, case: str) 
         "bash": ("PreToolUse", payload("PreToolUse.Bash", cwd=str(planned))),
         "stop-idle": ("Stop", payload("Stop.first", cwd=str(planned))),
         "session-start": ("SessionStart", payload("SessionStart", cwd=str(planned))),
+        "mcp-call": ("PreToolUse", payload("PreToolUse.Bash", cwd=str(planned), agent_id="agent-a",
+                                           tool_name="mcp__plugin_orch_orch__orchestrator_execute_subtask",
+                                           tool_input={"task_id": "B"})),
     }
     event, data = cases[case]
     heavy = {name for name in _imported(event, data) if name.split(".")[0] in BANNED}

@@ -27,8 +27,9 @@ def test_init_merges_hooks_and_uninstall_removes_exactly_them(repo: Path, orch: 
     merged = json.loads(settings.read_text())
     assert merged["model"] == "opus"
     pre = merged["hooks"]["PreToolUse"]
-    assert pre[0] == mine["hooks"]["PreToolUse"][0] and len(pre) == 2
+    assert pre[0] == mine["hooks"]["PreToolUse"][0] and len(pre) == 3
     assert pre[1]["matcher"] == "Write|Edit|NotebookEdit|MultiEdit|Bash"
+    assert pre[2]["matcher"] == "^mcp__.+__orch(estrator)?_"  # orch's MCP tools: the caller handed over
     command = pre[1]["hooks"][0]["command"]
     assert "$CLAUDE_PROJECT_DIR" in command and sys.executable not in command  # the same on every clone
     recorded = (repo / ".git" / "orch" / "hook-command").read_text().splitlines()

@@ -170,3 +170,11 @@ def test_a_title_with_no_letters_needs_an_id(tmp_path: Path) -> None:
         PlanError, match=r"subtasks.json:2: \[0\]\.id: cannot make an id from the title '!!!'"
     ):
         _load(tmp_path, [{"title": "!!!"}])
+
+
+def test_an_effort_word_is_kept_as_a_field_not_refused(tmp_path: Path) -> None:
+    """mcp-task-orchestrator writes `estimated_effort` as low, medium or high."""
+    items = [{"title": "A", "estimated_effort": "Medium"}, {"title": "B", "estimated_effort": "2h"}]
+    tasks = _load(tmp_path, items)["tasks"]
+    assert (tasks[0]["estimate"], tasks[0]["fields"]) == (None, {"estimated_effort": "Medium"})
+    assert tasks[1]["estimate"] == 2.0

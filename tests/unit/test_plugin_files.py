@@ -107,7 +107,7 @@ def test_hooks_reference_only_existing_files() -> None:
 
 
 def test_hook_matchers_and_timeouts() -> None:
-    by_event = {event: (group, hook) for event, group, hook in handlers()}
+    by_event = {event: (group, hook) for event, group, hook in reversed(handlers())}  # the first group
     for event in ("PreToolUse", "PostToolUse"):
         matched = set(by_event[event][0]["matcher"].split("|"))
         assert matched == {"Write", "Edit", "NotebookEdit", "MultiEdit", "Bash"}
@@ -116,6 +116,18 @@ def test_hook_matchers_and_timeouts() -> None:
     assert timeouts == {"PreToolUse": 10, "PostToolUse": 60, "PostToolUseFailure": 10, "Stop": 900,
                         "SubagentStop": 900, "SessionStart": 30, "SessionEnd": 5}
     assert by_event["PostToolUseFailure"][0]["matcher"] == "Bash"
+
+
+def test_pretooluse_also_sees_orchs_mcp_tools_and_no_others() -> None:
+    import re
+
+    matchers = [group["matcher"] for event, group, _hook in handlers() if event == "PreToolUse"]
+    assert matchers[1] == "^mcp__.+__orch(estrator)?_"
+    seen = re.compile(matchers[1])
+    for name in ("mcp__orch__orch_start", "mcp__plugin_orch_orch__orchestrator_plan_task"):
+        assert seen.search(name), name
+    for name in ("mcp__github__create_issue", "TodoWrite", "mcp__orchard__list"):
+        assert not seen.search(name), name
 
 
 # -- commands and agents ----------------------------------------------------------------------
@@ -321,3 +333,15 @@ def test_claude_plugin_validate_strict_passes(tmp_path: Path, target: str) -> No
                           env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Validation passed" in done.stdout
+
+
+def test_the_plugin_registers_its_mcp_server_through_its_launcher() -> None:
+    servers = load_json(".mcp.json")["mcpServers"]
+    assert list(servers) == ["orch"]
+    server = servers["orch"]
+    assert (server["type"], server["command"]) == ("stdio", "sh")
+    assert server["args"] == ["${CLAUDE_PLUGIN_ROOT}/hooks/orch", "mcp"]  # the plugin's venv, as the CLI
+    assert (ROOT / "hooks" / "orch").is_file()
+    # Claude Code exports CLAUDE_PLUGIN_ROOT and CLAUDE_PLUGIN_DATA to the server itself, and
+    # passes an `env` value such as "${CLAUDE_PLUGIN_ROOT}" on unexpanded (seen on 2.1.330)
+    assert "env" not in server
