@@ -27,7 +27,12 @@ def digest(value: Any) -> str:
 
 
 def task_digest(task: dict[str, Any]) -> str:
-    return digest({key: task.get(key) or [] for key in ENFORCED})
+    """The digest of the enforcing fields; `optional_files` only when a task has some, so the
+    digests recorded before optional outputs existed still match."""
+    fields = {key: task.get(key) or [] for key in ENFORCED}
+    if task.get("optional_files"):
+        fields["optional_files"] = task["optional_files"]
+    return digest(fields)
 
 
 def plan_digest(plan: dict[str, Any]) -> str:

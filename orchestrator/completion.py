@@ -52,6 +52,7 @@ def done(
         return {"task": task, "results": [], "completed": True, "resumed": True, **outcome}
     _check_completable(store, task)
     workflow.check_holder(store, task_id, actor, "done")
+    changed = _checked_outputs(store, task)
     andon.check_fix_done(store, task)
     acceptance.require_ticked(store, task)
     results = run_task_gates(store, task, on_line)
@@ -61,6 +62,7 @@ def done(
     with store.locked():
         task = store.task(task_id)
         _check_completable(store, task)
+        task["artifacts"] = _merged(task, changed)
         task.setdefault("gate_results", []).append(results)
         task["gate_results"] = task["gate_results"][-KEPT_RUNS:]
         _gate_receipts(store, task_id, actor, results)
@@ -76,6 +78,24 @@ def done(
 
         outcome["parent"] = rollup.complete_parent(store, task, actor, on_line)
     return {"task": task, "results": results, "completed": passed, **outcome}
+
+
+def _checked_outputs(store: Store, task: dict[str, Any]) -> list[str]:
+    """What the task changed (`artifacts.own_changes`), once its declared outputs are among it."""
+    from orchestrator import artifacts, outputs
+
+    if task["status"] == "queued":  # a parent its children completed: their files are theirs
+        return []
+    changed = artifacts.own_changes(store, task)
+    outputs.check(store.config(), task, changed, store.root)
+    return changed
+
+
+def _merged(task: dict[str, Any], changed: list[str]) -> list[str]:
+    """The task's artifacts as recorded now (a hook may have added some) and `changed`, sorted."""
+    from orchestrator.artifacts import in_state
+
+    return sorted(path for path in {*task.get("artifacts", []), *changed} if not in_state(path))
 
 
 def _check_test_first(store: Store, task_id: str, actor: str, results: list[dict[str, Any]]) -> None:
@@ -192,14 +212,14 @@ def _finish(store: Store, task: dict[str, Any], actor: str) -> dict[str, Any]:
 
 
 def _report_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[str, Any]) -> None:
-    from orchestrator import gitops, reports
+    from orchestrator import reports
 
-    changed = gitops.changed_files(store.root, task.get("start_commit")) if task.get("start_commit") else None
-    outcome["report"] = str(reports.write_task_report(store, task["id"], artifacts=changed))
+    outcome["report"] = str(reports.write_task_report(store, task["id"]))
 
 
 def _commit_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[str, Any]) -> None:
-    from orchestrator import gitops, receipts
+    """Commit the task's own files, its report and orch's state (`.orch/`), nothing else."""
+    from orchestrator import gitops, receipts, reports
 
     config = store.config()
     if not config.get("commit_on_done"):
@@ -207,12 +227,24 @@ def _commit_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[s
     chain = receipts.task_chain(task["id"])
     head = receipts.heads(store.dir, [chain]).get(chain, "")
     template = config.get("commit_template") or "orch: complete {id} {title}"
-    commit = gitops.commit_all(store.root, gitops.render_commit_message(template, task, head))
+    own = [*task.get("artifacts", []), _relative(store, reports.report_path(store, task)),
+           _relative(store, store.dir)]
+    message = gitops.render_commit_message(template, task, head)
+    commit = gitops.commit_paths(store.root, [path for path in own if path], message)
     outcome["commit"] = commit
     if commit:
         receipts.append(store.dir, chain, event="commit", actor=actor, task=task["id"],
                         data={"sha": commit}, evidence={"commit": commit})
 
 
+def _relative(store: Store, path: Path) -> str | None:
+    return path.relative_to(store.root).as_posix() if path.is_relative_to(store.root) else None
+
+
 def _tags_step(store: Store, task: dict[str, Any], actor: str, outcome: dict[str, Any]) -> None:
-    outcome["tags"] = workflow.after_transitions(store, task, actor)
+    """The tags that became due; one that waits for its work to be committed fails the step, so
+    `orch done` makes it once that commit exists."""
+    waiting: list[str] = []
+    outcome["tags"] = workflow.after_transitions(store, task, actor, waiting)
+    if waiting:
+        raise OrchError(f"{'; '.join(waiting)}. Commit that work, then run `orch done {task['id']}` again")

@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": {
         "require_task": False,
         "strict": False,
+        "require_outputs": True,
         "jail": "auto",
         "test_first": False,
         "require_acceptance": False,
@@ -22,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "workflow": {"review": False, "testing": False},
     "gates": [],
     "fast_checks": [],
-    "commit_on_done": False,
+    "commit_on_done": True,
     "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
     "specialists": {"infer": True, "rules": {}},
     "andon": {"fix_task": False},

@@ -28,6 +28,7 @@ class _Table(BaseModel):
 class Policy(_Table):
     require_task: bool = False
     strict: bool = False
+    require_outputs: bool = True
     jail: Literal["auto", "on", "off"] = "auto"
     test_first: bool = False
     require_acceptance: bool = False
@@ -143,7 +144,7 @@ class Config(_Table):
     workflow: Workflow = Workflow()
     gates: list[Gate] = []
     fast_checks: list[FastCheck] = []
-    commit_on_done: bool = False
+    commit_on_done: bool = True
     commit_template: str = Field(default="orch: complete {id} {title}", min_length=1)
     schedule: Schedule = Schedule()
     specialists: Specialists = Specialists()

@@ -101,7 +101,6 @@ def _make_repo(workdir: Path, echo: Echo) -> Path:
 
 def _walk(repo: Path, echo: Echo) -> None:
     _orch(echo, "init")
-    _orch(echo, "config", "commit_on_done", "true")
     _orch(echo, "plan", "add", "auth.md")
     _orch(echo, "status")
     _orch(echo, "next", "--parallel", "3")
@@ -122,7 +121,7 @@ def _walk(repo: Path, echo: Echo) -> None:
     _finish(repo, echo, "tokens", "agent-backend")
     _finish(repo, echo, "login-ui", "agent-frontend")
     _do_task(repo, echo, "login-api", "agent-backend")
-    _do_task(repo, echo, "docs", "agent-docs")
+    _phantom(repo, echo)
     _andon(repo, echo)
     _do_task(repo, echo, "review", "agent-reviewer")
     _orch(echo, "status")
@@ -148,6 +147,15 @@ def _andon(repo: Path, echo: Echo) -> None:
                "red, then green, both in its report.")
     _write(repo, "tests/security/test_replay.py", FIXED_TEST)
     _orch(echo, "done", "security-tests", "--agent", "agent-tester")
+
+
+def _phantom(repo: Path, echo: Echo) -> None:
+    _say(echo, "A phantom completion: the docs agent says it is done without writing its declared files.")
+    _orch(echo, "start", "docs", "--agent", "agent-docs", "--brief")
+    _orch(echo, "done", "docs", "--agent", "agent-docs")
+    _say(echo, "`orch done` refused it: nothing the task changed matches its `files`. The agent writes "
+               "them, and `orch done` completes the task and commits its own files.")
+    _finish(repo, echo, "docs", "agent-docs")
 
 
 def _do_task(repo: Path, echo: Echo, task_id: str, agent: str, brief: bool = True) -> None:

@@ -32,6 +32,8 @@ DEFAULT_COMMIT_TEMPLATE = "orch: complete {id} {title}"
 _FORBIDDEN_REF_CHARS = frozenset(" ~^:?*[\\")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _RECORD_END = "\x00\x00\n"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: a `since` before any commit
+_LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}  # a file named `*.py` is that file, not a pattern
 
 
 # -- the environment and the repo ------------------------------------------------------------
@@ -140,18 +142,66 @@ def commit_all(root: str | os.PathLike[str], message: str) -> str | None:
     nothing to commit. Refuses on a detached HEAD (the commit would belong to no branch) and
     during a merge, rebase, cherry-pick or revert (it would conclude the user's operation)."""
     with _repo(root) as repo:
-        if repo.head.is_detached:
-            raise OrchError(f"cannot commit in {root}: HEAD is detached at {_head(repo) or '?'}; "
-                            "switch to a branch first (`git switch <branch>`)")
-        operation = _operation(Path(repo.git_dir))
-        if operation:
-            raise OrchError(f"cannot commit in {root}: a {operation} is in progress; finish or abort "
-                            f"it first (`git status` says how)")
+        _check_committable(repo, root)
         repo.git.add("-A")
         if not repo.git.diff("--cached", "--name-only"):
             return None
         repo.git.commit("--quiet", "--cleanup=whitespace", "-m", message)
         return _head(repo)
+
+
+def commit_paths(root: str | os.PathLike[str], paths: list[str], message: str) -> str | None:
+    """Commit the changes to `paths` (repo-relative files, deleted or not, or folders such as
+    `.orch`) and nothing else: any other change, staged or not, stays as it was. The new commit's
+    sha, or None when none of `paths` changed. Refuses where `commit_all` does."""
+    with _repo(root) as repo:
+        _check_committable(repo, root)
+        known = _known_paths(repo, Path(repo.working_tree_dir or root), paths)
+        if not known:
+            return None
+        repo.git.add("-A", "--", *known, env=_LITERAL)
+        if not repo.git.diff("--cached", "--name-only", "--", *known, env=_LITERAL):
+            return None
+        repo.git.commit("--quiet", "--cleanup=whitespace", "-m", message, "--only", "--", *known,
+                        env=_LITERAL)
+        return _head(repo)
+
+
+def _check_committable(repo: git.Repo, root: str | os.PathLike[str]) -> None:
+    if repo.head.is_detached:
+        raise OrchError(f"cannot commit in {root}: HEAD is detached at {_head(repo) or '?'}; "
+                        "switch to a branch first (`git switch <branch>`)")
+    operation = _operation(Path(repo.git_dir))
+    if operation:
+        raise OrchError(f"cannot commit in {root}: a {operation} is in progress; finish or abort "
+                        f"it first (`git status` says how)")
+
+
+def _known_paths(repo: git.Repo, top: Path, paths: list[str]) -> list[str]:
+    """The `paths` git can commit: those in the work tree, and those gone from it that git tracks
+    (a deletion); a file written and removed again is left out (git would refuse its name)."""
+    present = [p for p in dict.fromkeys(paths) if os.path.lexists(top / p)]
+    gone = [p for p in dict.fromkeys(paths) if p not in present]
+    if gone:
+        present += _split_z(repo.git.ls_files("-z", "--cached", "--", *gone, env=_LITERAL))
+    return sorted(set(present))
+
+
+def trailer_files(root: str | os.PathLike[str], since: str | None, key: str, value: str) -> list[str]:
+    """Files changed by the commits after `since` up to HEAD (all of HEAD's history when `since`
+    is None) whose message has the trailer `key: value`, sorted."""
+    with _repo(root) as repo:
+        head = _head(repo)
+        if head is None:
+            return []
+        marks = repo.git.log(f"--format=%H%x00%(trailers:key={key},valueonly,separator=%x01)",
+                             f"{since}..{head}" if since else head)
+        shas = [line.split("\x00", 1)[0] for line in str(marks).splitlines()
+                if value in line.partition("\x00")[2].split("\x01")]
+        if not shas:
+            return []
+        names = repo.git.show("--no-renames", "--name-only", "--format=", "-z", "--first-parent", *shas)
+        return sorted(set(_split_z(names)))
 
 
 def render_commit_message(template: str, task: dict[str, Any], receipt_hash: str) -> str:

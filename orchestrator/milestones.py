@@ -24,17 +24,14 @@ from orchestrator.lifecycle import FINISHED
 from orchestrator.store import Store
 from orchestrator.tagmarks import CHAIN_MARKER, ROOT_MARKER
 
-DIRTY_NOTE = ("Tagged with uncommitted changes outside .orch/: this commit does not hold all of the "
-              "work summarised here.")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def tag_message(plan: dict[str, Any], title_line: str, tasks: list[dict[str, Any]], state_dir: Path,
-                *, note: str | None = None) -> str:
+def tag_message(plan: dict[str, Any], title_line: str, tasks: list[dict[str, Any]], state_dir: Path) -> str:
     """The summary of `tasks` (status, last gate run) and the receipt anchor: the root hash over
     the heads of the plan chain and of every chain of the plan's tasks."""
     lines = [_one_line(title_line), "", f"Plan: {plan['id']} - {_one_line(str(plan.get('title') or ''))}"]
-    lines += [note, ""] if note else [""]
+    lines += [""]
     lines += ["Tasks:"] + [_task_line(task) for task in tasks] + [""]
     wanted = {receipts.plan_chain(plan["id"])}
     wanted |= {receipts.task_chain(tid) for tid in [*plan.get("task_ids", []), *(t["id"] for t in tasks)]}
@@ -152,13 +149,16 @@ def _milestones(plan: dict[str, Any], tasks: list[dict[str, Any]]) -> list[dict[
 # -- creating them ---------------------------------------------------------------------------
 
 
-def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str]:
+def after_transition(store: Store, task: dict[str, Any], actor: str,
+                     waiting: list[str] | None = None) -> list[str]:
     """Create the tags that became due after `task`'s transition (state lock held by the caller).
 
     Returns the names created. Never fails the transition and never writes to stdout: no
     repository, no commit yet or a merge/rebase in progress mean no tag now (a later start catches
     up the start tag, a later transition that finishes a task of the plan the milestone and
-    complete tags); a git error is one warning line on stderr."""
+    complete tags); a git error is one warning line on stderr. A milestone or complete tag whose
+    work is not all committed waits (`uncommitted_work`): it is not made, and `waiting` (if
+    given) says which and why."""
     try:
         from orchestrator import gitops
 
@@ -168,28 +168,48 @@ def after_transition(store: Store, task: dict[str, Any], actor: str) -> list[str
             return []
         due = _Plan(store, plan, task, gitops.tag_names(store.root, slug(plan["id"]))).due(task)
         # listing every uncommitted file is a git call and grows with the repo: only for a tag
-        uncommitted = bool(due) and not state["clean"] and any(
-            not path.startswith(".orch/") for path in gitops.changed_files(store.root, None))
+        dirty = set(gitops.changed_files(store.root, None)) if due and not state["clean"] else set()
     except (ImportError, OSError, OrchError):  # no usable git or state: nothing to tag now
         return []
-    note = DIRTY_NOTE if uncommitted else None
     made = []
     for tag in due:
-        message = _tag(store, plan, tag, note)
+        held = uncommitted_work(store, tag.tasks, dirty) if tag.kind != "start" else []
+        if held:
+            if waiting is not None:
+                waiting.append(f"the tag {tag.name} waits for a commit holding its work "
+                               f"(uncommitted: {_listed(held)})")
+            continue
+        message = _tag(store, plan, tag)
         if message is not None:
             _record_tag(store, plan, tag, message, actor, task["id"])
             made.append(tag.name)
     return made
 
 
-def _tag(store: Store, plan: dict[str, Any], due: Due, note: str | None) -> str | None:
+def uncommitted_work(store: Store, tasks: list[dict[str, Any]], dirty: set[str]) -> list[str]:
+    """The files of the completed `tasks` (their artifacts and task files) among `dirty` (the
+    uncommitted changes): a tag on HEAD would not hold them."""
+    found: set[str] = set()
+    for task in (t for t in tasks if t.get("status") == "completed"):
+        state = store.task_path(task["id"])
+        own = [*(task.get("artifacts") or []),
+               *([state.relative_to(store.root).as_posix()] if state.is_relative_to(store.root) else [])]
+        found.update(path for path in own if path in dirty)
+    return sorted(found)
+
+
+def _listed(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+
+
+def _tag(store: Store, plan: dict[str, Any], due: Due) -> str | None:
     """Create one tag unless it exists; its message when it was made now."""
     from orchestrator import gitops
 
     try:
         if not gitops.valid_tag_name(due.name) or gitops.tag_exists(store.root, due.name):
             return None
-        message = tag_message(plan, due.title, due.tasks, store.dir, note=note)
+        message = tag_message(plan, due.title, due.tasks, store.dir)
         return message if gitops.create_tag(store.root, due.name, message) else None
     except (OrchError, OSError) as exc:
         print(f"orch: warning: milestone tag {due.name} not created: {exc}", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator import acceptance, graph, lifecycle, mermaid, receipts
+from orchestrator.artifacts import in_state
 from orchestrator.errors import InvalidInput
 from orchestrator.hierarchy import with_child_edges
 from orchestrator.jsonfile import write_text
@@ -80,7 +81,8 @@ def report_path(store: Store, task: dict[str, Any]) -> Path:
 
 
 def write_task_report(store: Store, task_id: str, *, artifacts: list[str] | None = None) -> Path:
-    """Write the verification report of one task; `artifacts` adds files the caller saw change."""
+    """Write the verification report of one task. Its artifacts are the files the task itself
+    changed (`orchestrator.artifacts`); `artifacts` adds more (never `.orch/`)."""
     task = normalised(store.task(task_id))
     context = task_context(store, task, artifacts or [])
     return _write(report_path(store, task), render_string("task_report.md.j2", store=store, **context))
@@ -133,7 +135,7 @@ def task_context(store: Store, task: dict[str, Any], artifacts: list[str]) -> di
         "gates": gates,
         "gate_runs": len(runs),
         "gates_duration": _seconds(sum(float(g.get("duration") or 0) for g in gates)),
-        "artifacts": sorted({*task["artifacts"], *artifacts}),
+        "artifacts": sorted(p for p in {*task["artifacts"], *artifacts} if not in_state(p)),
         "acceptance": items,
         "acceptance_ticked": sum(item["done"] for item in items),
         "andons": _andon_views(store, task),

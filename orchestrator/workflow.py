@@ -378,6 +378,7 @@ def start(store: Store, task_id: str, holder: str, session: str | None = None) -
         entry = transition(task, "in_progress", holder, None)
         runtime.undispatch(task_id)
         task["start_commit"] = _head_commit(store)
+        _note_watcher(store, runtime, task, session)
         save_transitions(store, task, [entry])
         runtime.bind(task_id, holder, session, str(store.root))
         after_transitions(store, task, holder)
@@ -392,6 +393,7 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         return start(store, task_id, actor)
     if target == "completed":
         _check_no_gates(store, task_id)
+        _check_outputs(store, task_id)
     runtime = Runtime(store.runtime)
     with store.locked():
         task = store.task(task_id)
@@ -452,11 +454,13 @@ def save_transitions(store: Store, task: dict[str, Any], entries: list[dict[str,
     store.save_task(task)
 
 
-def after_transitions(store: Store, task: dict[str, Any], actor: str) -> list[str]:
-    """Milestone tags that became due (never fails the transition that caused them)."""
+def after_transitions(store: Store, task: dict[str, Any], actor: str,
+                      waiting: list[str] | None = None) -> list[str]:
+    """Milestone tags that became due (never fails the transition that caused them); a tag whose
+    work is not committed yet waits, said in `waiting`."""
     from orchestrator import milestones
 
-    return milestones.after_transition(store, task, actor)
+    return milestones.after_transition(store, task, actor, waiting)
 
 
 def sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
@@ -464,6 +468,26 @@ def sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
         runtime.unbind(task["id"])
     elif task["status"] != "in_progress":
         runtime.release(task_id=task["id"])
+
+
+def _watcher(runtime: Runtime, session: str | None = None) -> str:
+    """Who sees what the holder writes: "hooks" inside a Claude Code session orch's hooks have
+    seen (`session`, default this process's), else "git" (a human at a terminal, a script: see
+    `artifacts`)."""
+    session = session or os.environ.get("CLAUDE_CODE_SESSION_ID")
+    watched = session and callers.inside_claude_code() and runtime.hooks_seen(session)
+    return "hooks" if watched else "git"
+
+
+def _note_watcher(store: Store, runtime: Runtime, task: dict[str, Any], session: str | None,
+                  taken_over: bool = False) -> None:
+    """Record `seen_by`; for "git", note the files already uncommitted (on a take-over, only when
+    nothing was noted when the task started: the previous holder's changes are the task's too)."""
+    from orchestrator import artifacts
+
+    task["seen_by"] = _watcher(runtime, session)
+    if task["seen_by"] == "git":
+        artifacts.remember_start(store, task["id"], keep=taken_over)
 
 
 def _head_commit(store: Store) -> str | None:
@@ -503,6 +527,9 @@ def _take_over(
         return True
     _check_one_task_per_holder(runtime, holder, task["id"])
     runtime.bind(task["id"], holder, session, str(store.root))
+    if task.get("seen_by") != _watcher(runtime, session):
+        _note_watcher(store, runtime, task, session, taken_over=True)
+        store.save_task(task)
     from orchestrator import receipts
 
     previous = binding.get("holder") if binding else None
@@ -591,6 +618,14 @@ def _check_no_gates(store: Store, task_id: str) -> None:
     task = store.task(task_id)
     if effective_gates(store, task):
         raise Refused(f"{task_id} has quality gates: complete it with `orch done {task_id}`, which runs them")
+
+
+def _check_outputs(store: Store, task_id: str) -> None:
+    from orchestrator import artifacts, outputs
+
+    task, config = store.task(task_id), store.config()
+    if outputs.enforced(config) and outputs.required(task):
+        outputs.check(config, task, artifacts.own_changes(store, task), store.root)
 
 
 def effective_gates(store: Store, task: dict[str, Any]) -> list[dict[str, Any]]:

@@ -45,6 +45,12 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def write_output(repo: Path, rel: str, text: str = "written by the task\n") -> None:
+    """Write a task's declared output, so `orch done` (policy.require_outputs) accepts the task."""
+    (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+    (repo / rel).write_text(text)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"

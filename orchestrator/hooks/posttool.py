@@ -1,7 +1,10 @@
-"""PostToolUse: record the files a bound task changed; run the configured fast per-file checks and
-feed a failure back to the model."""
+"""PostToolUse: record the files a bound task changed (the file a Write, Edit or NotebookEdit
+wrote; the files the Bash analyser finds a command wrote); run the configured fast per-file checks
+and feed a failure back to the model."""
 
 from __future__ import annotations
+
+import os
 
 from orchestrator.hooks import pretool, taskfile
 from orchestrator.hooks.decision import NONE, Decision
@@ -35,12 +38,23 @@ def decide(payload: Payload, ctx: Context) -> Decision:
         return Decision(context=jailed) if jailed else NONE
     task = ctx.bound_task(payload.caller)
     active = task["id"] if task is not None and task.get("status") in ACTIVE else None
-    if active:
-        _record_artifacts(ctx, active, rels)
+    files = rels if payload.tool_name != "Bash" else [r for r in rels if _a_file(ctx.root, r)]
+    if active and files:
+        _record_artifacts(ctx, active, files)
     verdict = _fast_checks(ctx, rels, active)
     if verdict is not None and jailed:
         verdict.context = jailed
     return verdict or (Decision(context=jailed) if jailed else NONE)
+
+
+def _a_file(root: str, rel: str) -> bool:
+    """What the Bash analyser found written names a file: one that exists now, or one the command
+    removed (a deletion is a change too). Not a folder (`mkdir`, `rm -r`, `tar -C`: the files below
+    it are unknown) and not a glob that matched nothing."""
+    path = os.path.join(root, rel)
+    if os.path.lexists(path):
+        return not os.path.isdir(path)
+    return not any(char in rel for char in "*?[")
 
 
 def _record_artifacts(ctx: Context, task_id: str, rels: list[str]) -> None:

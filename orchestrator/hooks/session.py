@@ -72,6 +72,8 @@ def _rules(ctx: Context) -> str:
         ".orch/ is changed only through the orch CLI",
         "you cannot stop while your task's gates fail; finish with `orch done ID`",
     ]
+    if ctx.policy("require_outputs"):
+        rules.append("`orch done` refuses a task until it has written a file for each of its declared files")
     if ctx.policy("require_task"):
         rules.insert(0, "no file may be written without a bound task")
     return "Rules in force: " + "; ".join(rules) + "."

@@ -136,7 +136,11 @@ def apply_field(draft: Draft, name: str, value: Any, where: tuple[str, int, str]
     file, line, label = where
     draft.spots[name] = (line, label)
     if name == "files":
-        draft.task[name] = convert(_globs, value, file, line, label)
+        globs, optional = convert(_globs, value, file, line, label)
+        draft.task[name] = globs
+        draft.task.pop("optional_files", None)
+        if optional:
+            draft.task["optional_files"] = optional
     elif name == "depends_on":
         draft.task[name] = convert(check_strings, value, file, line, label)
     elif name in _CONVERTERS:
@@ -145,9 +149,26 @@ def apply_field(draft: Draft, name: str, value: Any, where: tuple[str, int, str]
         draft.task["fields"][name] = value
 
 
-def _globs(value: Any) -> list[str]:
-    """File globs in `globs.normalise` form, without repeats (`./src/` -> `src/**`)."""
-    return list(dict.fromkeys(normalise(glob) for glob in check_strings(value)))
+def _globs(value: Any) -> tuple[list[str], list[str]]:
+    """File globs in `globs.normalise` form, without repeats (`./src/` -> `src/**`), and those of
+    them marked optional by a leading `?` (`?docs/notes.md`): declared, but `orch done` does not
+    require the task to have changed a file they match."""
+    written = [_optional(text) for text in check_strings(value)]
+    globs = list(dict.fromkeys(normalise(glob) for glob, _ in written))
+    optional = list(dict.fromkeys(normalise(glob) for glob, marked in written if marked))
+    return globs, optional
+
+
+def _optional(text: str) -> tuple[str, bool]:
+    """(the glob, whether a leading `?` marks it optional)."""
+    stripped = text.strip()
+    if not stripped.startswith("?"):
+        return stripped, False
+    glob = stripped[1:].strip()
+    if not glob or glob.startswith("?"):
+        raise ValueError(f"bad glob {text!r}: a leading '?' marks an optional output and must be "
+                         "followed by the glob (`?docs/notes.md`)")
+    return glob, True
 
 
 # --- sections -------------------------------------------------------------------------------------

@@ -251,6 +251,8 @@ def test_done_runs_the_gates_and_completes_or_blocks(
     gate_passes: bool, plugin: PluginData, claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path
 ) -> None:
     setup_orch(git_repo, PLAN, TASKS)
+    if not gate_passes:  # the failing gate is what this case is about, not the missing output
+        orch(git_repo, "config", "policy.require_outputs", "false")
     orch(git_repo, "start", "A", "--agent", SESSION)
     if gate_passes:
         (git_repo / "src").mkdir()

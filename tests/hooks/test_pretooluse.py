@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Orch
+from tests.conftest import Orch, write_output
 from tests.hooks.conftest import payload, run_hook
 
 DENY_KEYS = {"hookEventName", "permissionDecision", "permissionDecisionReason"}
@@ -151,6 +151,10 @@ def test_subagent_hand_over_names_the_agent_in_done_receipts(
 ) -> None:
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-9")
     for verb in ("start", "done"):
+        if verb == "done":  # A's declared output, written by the subagent through Claude Code's Write
+            written = write_payload("docs/design.md", agent="agent-7", session="sess-9")
+            write_output(planned, "docs/design.md")
+            run_hook("PostToolUse", {**written, "hook_event_name": "PostToolUse"})
         run_hook(
             "PreToolUse", write_payload(f"orch {verb} A", tool="Bash", agent="agent-7", session="sess-9")
         )
@@ -172,6 +176,7 @@ def test_a_refused_subagent_start_leaves_no_offer_behind(
     )
     assert refused.denied is not None
     orch("start", "A", "--agent", "ag-1")
+    write_output(planned, "docs/design.md")
     orch("move", "A", "completed", "--agent", "ag-1")
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "sess-9")
     assert orch("start", "B")[0] == 0

@@ -30,6 +30,7 @@ def setup_tests(repo: Path, orch: Orch, command: str = f"{PYTEST} tests") -> Non
     (repo / "feature.txt").write_text("not yet")
     orch("config", "gates", json.dumps([{"name": "tests", "command": command, "timeout": 60}]))
     orch("config", "policy.test_first", "true")
+    orch("config", "policy.require_outputs", "false")  # about test runs, not outputs
     orch("start", "A", "--agent", "sess-1")
 
 

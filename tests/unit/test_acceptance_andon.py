@@ -39,6 +39,7 @@ def web(repo: Path, orch: Orch) -> Path:
     assert orch("init", "--no-hooks")[0] == 0
     assert orch("plan", "add", "plan.md")[0] == 0
     assert orch("config", "gates", GATE)[0] == 0
+    assert orch("config", "policy.require_outputs", "false")[0] == 0  # about acceptance, not outputs
     return repo
 
 

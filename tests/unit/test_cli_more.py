@@ -74,6 +74,8 @@ def test_lock_unlock_locks(planned: Path, orch: Orch) -> None:
 def test_gate_runs_without_changing_state_and_done_pulls_the_andon(planned: Path, orch: Orch) -> None:
     orch("config", "gates", json.dumps([{"name": "check", "command": "test -f ok.txt", "kind": "plain"}]))
     orch("start", "A", "--agent", "ag-1")
+    (planned / "docs").mkdir()
+    (planned / "docs" / "design.md").write_text("# design\n")  # A's declared output
     code, out, _ = orch("gate", "A", "--json")
     assert code == 1 and json.loads(out)["passed"] is False
     assert json.loads(orch("show", "A", "--json")[1])["status"] == "in_progress"

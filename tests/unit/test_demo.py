@@ -20,6 +20,9 @@ def test_demo_walks_the_example_plan() -> None:
     assert "deny: orch: src/auth/api.py belongs to task login-api" in out
     assert "deny: orch: src/auth/tokens.py belongs to task tokens (Token service), which another agent" in out
     assert "Parallel wave (independent, disjoint files): tokens, login-ui" in out
+    assert "A phantom completion: the docs agent says it is done" in out
+    assert "docs changed no file matching its declared output docs/auth/guide.md" in out  # refused
+    assert "docs completed." in out  # once the file is written
     assert "Ran 1 test in" in out and "Ran 0 tests" not in out  # the tests gate runs real tests
     assert "`security-tests` is test first" in out
     assert "security-tests is blocked (andon)" in out

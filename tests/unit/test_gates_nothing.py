@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator import gatekinds
 from orchestrator.gates import run_gate
-from tests.conftest import Orch
+from tests.conftest import Orch, write_output
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -160,6 +160,7 @@ def test_orch_done_pulls_the_andon_on_a_gate_that_ran_no_test(planned: Path, orc
     make_tests_package(planned)
     orch("config", "gates", json.dumps([{"name": "tests", "command": unittest_command()}]))
     orch("start", "A")
+    write_output(planned, "docs/design.md")  # A's declared output
     code, out, err = orch("done", "A")
     assert code == 1
     task = json.loads((planned / ".orch" / "tasks" / "A.json").read_text())

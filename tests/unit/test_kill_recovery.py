@@ -49,6 +49,7 @@ title: Web, second version
 GATE_PASS = '[{"name": "check", "command": "true"}]'
 GATE_FAIL = '[{"name": "check", "command": "false"}]'
 ALICE = ("--agent", "alice")
+NO_OUTPUTS = ("config", "policy.require_outputs", "false")  # these kills are about gates, not outputs
 
 # prepared state -> the orch commands that make it (after `orch init` and a commit of plan files)
 SETUPS: dict[str, list[tuple[str, ...]]] = {
@@ -56,8 +57,10 @@ SETUPS: dict[str, list[tuple[str, ...]]] = {
     "planned": [("plan", "add", "plan.md")],
     "started": [("plan", "add", "plan.md"), ("start", "A", *ALICE)],
     "review": [("config", "workflow.review", "true"), ("plan", "add", "plan.md"), ("start", "A", *ALICE)],
-    "gate_passes": [("config", "gates", GATE_PASS), ("plan", "add", "plan.md"), ("start", "A", *ALICE)],
-    "gate_fails": [("config", "gates", GATE_FAIL), ("plan", "add", "plan.md"), ("start", "A", *ALICE)],
+    "gate_passes": [("config", "gates", GATE_PASS), NO_OUTPUTS, ("plan", "add", "plan.md"),
+                    ("start", "A", *ALICE)],
+    "gate_fails": [("config", "gates", GATE_FAIL), NO_OUTPUTS, ("plan", "add", "plan.md"),
+                   ("start", "A", *ALICE)],
     "locked": [("plan", "add", "plan.md"), ("start", "A", *ALICE), ("lock", "docs/a.md", *ALICE)],
 }
 

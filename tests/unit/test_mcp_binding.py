@@ -40,6 +40,7 @@ def _grants(repo: Path) -> dict[str, Any]:
 
 
 def test_a_subagents_mcp_start_is_bound_to_the_subagent(planned: Path, orch: Orch) -> None:
+    assert orch("config", "policy.require_outputs", "false")[0] == 0  # about binding, not outputs
     _hook(planned, "toolu_mcp_1", "agent-sub")
     assert list(_grants(planned)) == ["mcp toolu_mcp_1"]
     _hook(planned, "toolu_mcp_2", None)  # the main session, trying to finish the subagent's task

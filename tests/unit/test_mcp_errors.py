@@ -71,6 +71,7 @@ def test_a_refused_transition_and_a_corrupt_state_file(planned: Path, orch: Orch
 def test_gates_that_fail_pull_the_andon_as_a_tool_error(planned: Path, orch: Orch) -> None:
     gates = [{"name": "never", "command": "exit 3", "kind": "plain"}]
     assert orch("config", "gates", json.dumps(gates))[0] == 0
+    assert orch("config", "policy.require_outputs", "false")[0] == 0  # about the andon, not outputs
 
     async def body(client: Client) -> dict[str, Any]:
         await client.ok("orchestrator_execute_subtask", task_id="A")

@@ -94,7 +94,6 @@ def test_three_task_plan_gets_its_tags_on_the_right_commits(tmp_path: Path) -> N
     assert f"Orch-Receipt-Root: {last_root}\n" in tags["p/m2"]["message"]
     assert "- T2 [completed] Task T2 (gates: tests passed, lint passed)" in tags["p/m1"]["message"]
     assert "T3" not in tags["p/m1"]["message"].split("Orch-Receipt-Root")[0]
-    assert milestones.DIRTY_NOTE not in tags["p/m1"]["message"]
 
     chains = receipts.load_chains(store.dir)
     assert "@plan-p" not in chains  # tag receipts go to the task that made the tag due
@@ -175,16 +174,28 @@ def test_no_tags_during_a_merge(tmp_path: Path) -> None:
     assert git(root, "tag", "-l") == ""
 
 
-def test_uncommitted_work_is_noted_and_the_tag_points_at_head(tmp_path: Path) -> None:
+def test_a_tag_waits_until_its_work_is_committed(tmp_path: Path) -> None:
+    """Issue #14: a milestone tag is made only on a commit holding its tasks' files and state."""
     store = make_project(tmp_path / "proj", layout=(("T1", "m1"), ("T2", None)))
     made, head, _root = step(store, "T1", "in_progress", commit=False)  # only .orch/ changed
     assert made == ["p-start"] and tag_target(store.root, "p-start") == head
-    assert milestones.DIRTY_NOTE not in gitops.orch_tags(store.root)[0]["message"]
-    (store.root / "work.py").write_text("unfinished = True\n")
-    made, head, _root = step(store, "T1", "completed", commit=False)
-    assert made == ["p/m1"] and tag_target(store.root, "p/m1") == head
-    messages = {t["name"]: t["message"] for t in gitops.orch_tags(store.root)}
-    assert milestones.DIRTY_NOTE in messages["p/m1"]
+    (store.root / "work.py").write_text("done = True\n")
+    task = store.task("T1")
+    task["artifacts"] = ["work.py"]
+    store.save_task(task)
+    (store.root / "unrelated.txt").write_text("someone else's\n")
+    waiting: list[str] = []
+    task = move(store, "T1", "completed")
+    assert milestones.after_transition(store, task, "tester", waiting) == []
+    assert waiting == ["the tag p/m1 waits for a commit holding its work "
+                       "(uncommitted: .orch/tasks/T1.json, work.py)"]
+    assert git(store.root, "tag", "-l", "p/m1") == ""
+    gitops.commit_paths(store.root, ["work.py", ".orch"], "T1's work")
+    waiting.clear()
+    assert milestones.after_transition(store, store.task("T1"), "tester", waiting) == ["p/m1"]
+    assert waiting == [] and tag_target(store.root, "p/m1") == git(store.root, "rev-parse", "HEAD")
+    assert git(store.root, "show", "p/m1:work.py") == "done = True"
+    assert (store.root / "unrelated.txt").exists()  # another change holds back no tag
 
 
 def test_uncommitted_files_are_listed_only_when_a_tag_is_due(

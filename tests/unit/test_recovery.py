@@ -59,6 +59,8 @@ def test_task_file_ahead_of_its_receipts_is_rolled_back(planned: Path, orch: Orc
 def test_failed_gate_block_rolled_forward_keeps_its_andon(planned: Path, orch: Orch) -> None:
     assert orch("config", "gates", '[{"name": "check", "command": "false"}]')[0] == 0
     assert orch("start", "A", "--agent", "alice")[0] == 0
+    (planned / "docs").mkdir()
+    (planned / "docs" / "design.md").write_text("# design\n")  # A's declared output
     before = (planned / ".orch/tasks/A.json").read_text()
     assert orch("done", "A", "--agent", "alice")[0] == 1
     (planned / ".orch/tasks/A.json").write_text(before)

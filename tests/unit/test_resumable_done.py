@@ -11,6 +11,7 @@ from tests.conftest import Orch
 
 def test_a_failed_report_runs_again_on_the_next_done(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "ag")
+    _write_design(planned)
     code, out, _err = orch("report", "A")
     report = Path(out.split("Wrote ", 1)[1].strip())
     report.unlink()
@@ -31,6 +32,7 @@ def test_a_failed_report_runs_again_on_the_next_done(planned: Path, orch: Orch) 
 
 def test_text_that_is_not_utf8_is_kept_readable(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "ag")
+    _write_design(planned)
     reason = b"waiting on \xff".decode("utf-8", "surrogateescape")
     code, out, _err = orch("block", "A", "--reason", reason)
     assert code == 0 and "waiting on \ufffd" in out
@@ -41,6 +43,7 @@ def test_text_that_is_not_utf8_is_kept_readable(planned: Path, orch: Orch) -> No
 
 def test_a_file_name_that_is_not_utf8_does_not_stop_completion(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "ag")
+    _write_design(planned)
     odd = planned / "docs" / b"\xffname.md".decode("utf-8", "surrogateescape")
     odd.parent.mkdir(exist_ok=True)
     odd.write_text("x\n")
@@ -51,6 +54,7 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_completion(planned: Path, or
 
 def test_doctor_fix_finishes_a_completion(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "ag")
+    _write_design(planned)
     report = Path(orch("report", "A")[1].split("Wrote ", 1)[1].strip())
     report.unlink()
     report.mkdir()
@@ -60,3 +64,9 @@ def test_doctor_fix_finishes_a_completion(planned: Path, orch: Orch) -> None:
     report.rmdir()
     code, out, _err = orch("doctor", "--fix")
     assert "finished A: report, commit, tags" in out and report.is_file()
+
+
+def _write_design(repo: Path) -> None:
+    """A's declared output (`policy.require_outputs`)."""
+    (repo / "docs").mkdir(exist_ok=True)
+    (repo / "docs" / "design.md").write_text("# design\n")

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from orchestrator.plans import load_plan
-from tests.conftest import Orch
+from tests.conftest import Orch, write_output
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 TASKS = "specs/001-photo-albums/tasks.md"
@@ -32,6 +32,8 @@ def ready(orch: Orch) -> list[str]:
 def finish(orch: Orch, *task_ids: str) -> None:
     for task_id in task_ids:
         assert orch("start", task_id, "--agent", "ag")[0] == 0
+        for rel in json.loads(orch("show", task_id, "--json")[1])["files"]:
+            write_output(orch.repo, rel)  # its declared outputs (concrete paths in these lists)
         code, _out, err = orch("done", task_id, "--agent", "ag")
         assert code == 0, err
 

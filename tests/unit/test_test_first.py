@@ -32,6 +32,7 @@ def add_tests_gate(repo: Path, orch: Orch, *, test_first: bool = True) -> None:
     (repo / "tests" / "__init__.py").write_text("")
     (repo / "tests" / "test_feature.py").write_text(TEST)
     assert orch("config", "gates", json.dumps([GATE]))[0] == 0
+    assert orch("config", "policy.require_outputs", "false")[0] == 0  # about test runs, not outputs
     if test_first:
         assert orch("config", "policy.test_first", "true")[0] == 0
 
@@ -115,6 +116,7 @@ def test_a_run_that_ran_no_test_is_not_red(planned: Path, orch: Orch) -> None:
 def test_test_first_with_no_test_gate_is_refused(planned: Path, orch: Orch) -> None:
     orch("config", "gates", json.dumps([{"name": "lint", "command": "true"}]))
     orch("config", "policy.test_first", "true")
+    orch("config", "policy.require_outputs", "false")  # about test first, not outputs
     orch("start", "A")
     code, _out, err = orch("done", "A")
     assert code == 1 and "test first: A has no test gate" in err

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Orch
+from tests.conftest import Orch, write_output
 
 
 def test_status_json_has_the_contract_shape(planned: Path, orch: Orch) -> None:
@@ -39,6 +39,7 @@ def test_next_lists_only_ready_tasks_and_a_wave(planned: Path, orch: Orch) -> No
     }
     orch("start", "A", "--agent", "ag-1")
     orch("config", "gates", "[]")
+    write_output(planned, "docs/design.md")
     assert orch("move", "A", "completed", "--agent", "ag-1")[0] == 0
     view = json.loads(orch("next", "--parallel", "2", "--json")[1])
     assert [t["id"] for t in view["ready"]] == ["B", "C"]
@@ -64,6 +65,7 @@ def test_start_binds_to_the_session_from_the_environment(
 
 def test_one_task_per_holder(planned: Path, orch: Orch) -> None:
     orch("start", "A", "--agent", "ag-1")
+    write_output(planned, "docs/design.md")
     orch("move", "A", "completed", "--agent", "ag-1")
     assert orch("start", "B", "--agent", "ag-2")[0] == 0
     code, _out, err = orch("start", "C", "--agent", "ag-2")
@@ -92,6 +94,7 @@ def test_block_and_cancel_record_history(planned: Path, orch: Orch) -> None:
 def test_wip_limit_refuses_one_more(planned: Path, orch: Orch) -> None:
     orch("config", "wip", '{"in_progress": 1}')
     orch("start", "A", "--agent", "ag-1")
+    write_output(planned, "docs/design.md")
     orch("move", "A", "completed", "--agent", "ag-1")
     assert orch("start", "B", "--agent", "ag-1")[0] == 0
     code, _out, err = orch("start", "C", "--agent", "ag-2")
