@@ -9,7 +9,7 @@ The one door for the hooks and the gate runner (standard library only):
   call the launcher never saw;
 - `wrapped` (gates, fast checks): a gate's argv run under the launcher.
 `launch.py` is the launcher itself; `specs.py` what one call holds read-only; `sessions.py` how a
-session gets there.
+session gets there; `freeroute.py` which commands are orch's own and run outside.
 """
 
 from __future__ import annotations
