@@ -124,3 +124,16 @@ def test_a_plan_without_recorded_moves_says_so_instead_of_drawing(tmp_path: Path
     text = reports.write_plan_report(store, "ops").read_text()
     assert "No task has a recorded move yet." in text and "xychart-beta" not in text
     assert "No gate has run yet." in text and "Completed tasks measured: 0 of 3." in text
+
+
+def test_plan_summary_counts_the_andons_of_a_stopped_task_as_rework(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "repo")
+    tokens = store.task("tokens")
+    andon = {"gate": "token-tests", "why": "exit code 1", "at": "2025-03-03T15:02:14Z"}
+    tokens.update(status="blocked", andon=andon, andons=[{**andon, "resolved_at": "2025-03-03T14:00:00Z"}],
+                  history=[*tokens["history"],
+                           moved("2025-03-03T15:02:14Z", "agent:a", "in_progress", "blocked", "andon")])
+    store.save_task(tokens)
+    text = reports.write_plan_report(store, "auth").read_text()
+    assert "| tokens: Token service | blocked | 4h 05m | 1h 57m | - | - | - | - | - | 1 | 1/2 | 2 |" in text
+    assert "- Rework: 2 andon(s) on 1 task(s)." in text
