@@ -1,7 +1,8 @@
-"""A Mermaid flowchart of the dependency graph, nodes coloured by status (pure)."""
+"""Mermaid diagrams (pure): the dependency graph, nodes coloured by status, and the burn-up chart."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 CLASS_STYLES = {
@@ -36,3 +37,29 @@ def dependency_graph(tasks: list[dict[str, Any]], critical: list[str] | None = N
 def _label(text: str) -> str:
     """Mermaid labels in double quotes: replace the characters that end or break them."""
     return text.replace('"', "#quot;").replace("\n", " ").replace("[", "(").replace("]", ")")
+
+
+BURN_UP_INIT = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#607d8b, #2e7d32"}}}}%%'
+"""Scope in the graph's queued stroke, completed in its completed stroke."""
+
+
+def burn_up_chart(points: list[dict[str, Any]]) -> str | None:
+    """`xychart-beta` of `metrics.burn_up` points: a scope line over a completed line, one x label
+    per minute (UTC) in which something changed; None when no task has a recorded move."""
+    by_label = {_time_label(point["at"]): point for point in points}  # the minute's last point wins
+    if not by_label:
+        return None
+    shown = list(by_label.values())
+    top = max(max(p["scope"], p["completed"]) for p in shown) or 1
+    labels = ", ".join(f'"{label}"' for label in by_label)
+    return "\n".join([BURN_UP_INIT, "xychart-beta", '    title "Tasks completed over time"',
+                      f"    x-axis [{labels}]", f'    y-axis "Tasks" 0 --> {top}',
+                      _line([p["scope"] for p in shown]), _line([p["completed"] for p in shown])]) + "\n"
+
+
+def _line(values: list[int]) -> str:
+    return f"    line [{', '.join(map(str, values))}]"
+
+
+def _time_label(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator import acceptance, graph, lifecycle, mermaid, receipts
+from orchestrator import acceptance, graph, lifecycle, mermaid, metrics, receipts
 from orchestrator.artifacts import in_state
 from orchestrator.errors import InvalidInput
 from orchestrator.hierarchy import with_child_edges
@@ -89,7 +89,7 @@ def write_task_report(store: Store, task_id: str, *, artifacts: list[str] | None
 
 
 def write_plan_report(store: Store, plan_id: str) -> Path:
-    """Write `docs/reports/<plan>_summary.md`: matrix, graph, critical path, what remains."""
+    """Write `docs/reports/<plan>_summary.md`: matrix, graph, critical path, what remains, metrics."""
     context = plan_context(store, plan_id)
     path = store.root / REPORTS_DIR / f"{plan_id}_summary.md"
     return _write(path, render_string("plan_summary.md.j2", store=store, **context))
@@ -169,6 +169,7 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
     critical, hours = graph.critical_path(with_child_edges(tasks))
     by_id = {t["id"]: t for t in everything}
     done = sum(t["status"] == "completed" for t in tasks)
+    flow = metrics.plan_metrics(tasks)
     return {
         "plan": plan,
         "tasks": tasks,
@@ -181,6 +182,8 @@ def plan_context(store: Store, plan_id: str) -> dict[str, Any]:
         "remaining": _remaining(tasks, by_id),
         "blocked": _blocked(tasks),
         "parents": _parents(tasks, everything),
+        "metrics": flow,
+        "burn_up": mermaid.burn_up_chart(flow["burn_up"]),
     }
 
 
@@ -484,7 +487,8 @@ def _environment(store: Store | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(cell=_cell, code=_code, hours=hours_text, seconds=_seconds)
+    env.filters.update(cell=_cell, code=_code, hours=hours_text, seconds=_seconds,
+                       duration=metrics.duration_text)
     return env
 
 
