@@ -41,6 +41,7 @@ EVENTS: tuple[tuple[str, str | None, int], ...] = (
     ("SubagentStop", None, 900),
     ("SessionStart", "startup|resume|clear|compact", 30),
     ("SessionEnd", None, 5),
+    ("TaskCompleted", None, 900),  # Claude Code's own task list: a native task naming an orch task
 )
 
 

@@ -30,6 +30,7 @@ _KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "b
           type(None): "null"}
 EVENTS = (
     "PreToolUse", "PostToolUse", "PostToolUseFailure", "Stop", "SubagentStop", "SessionStart", "SessionEnd",
+    "TaskCompleted",
 )
 
 
@@ -137,6 +138,10 @@ def _handler(event: str) -> Callable[[Payload, Context], Decision] | None:
         from orchestrator.hooks import session
 
         return session.start
+    if event == "TaskCompleted":
+        from orchestrator.hooks import nativetasks
+
+        return nativetasks.completed
     if event == "SessionEnd":
         from orchestrator.hooks import session
 

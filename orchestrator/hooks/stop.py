@@ -39,7 +39,7 @@ def _gates_verdict(payload: Payload, ctx: Context) -> Decision:
     gates = lifecycle.effective_gates(ctx.config, plan, task)
     if not gates:
         return NONE
-    failure = _first_failure(ctx, task["id"], gates)
+    failure = first_failure(ctx, task["id"], gates)
     counter = os.path.join(ctx.runtime.dir, "stops", f"{task['id']}.json")
     count = int(read_json_or(counter, {}).get("count", 0)) if payload.stop_hook_active else 0
     if failure is None:
@@ -53,7 +53,7 @@ def _gates_verdict(payload: Payload, ctx: Context) -> Decision:
     return Decision("block", _keep_working(task, failure))
 
 
-def _first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
+def first_failure(ctx: Context, task_id: str, gates: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first failing gate's result, reusing the last run while the working tree is unchanged."""
     from orchestrator import fingerprint
 
@@ -109,14 +109,14 @@ def _declared_outputs(gates: list[dict[str, Any]]) -> list[str]:
     return [os.path.normpath(path) for path in reports]
 
 
-def _describe(failure: dict[str, Any]) -> str:
+def describe(failure: dict[str, Any]) -> str:
     why = failure.get("why") or failure.get("error") or f"exit code {failure.get('exit_code')}"
     return f"gate '{failure.get('name')}' (`{failure.get('command')}`) failed: {why}"
 
 
 def _keep_working(task: dict[str, Any], failure: dict[str, Any]) -> str:
     return (
-        f"task {task['id']} ({task.get('title', '')}) is in progress and its {_describe(failure)}.\n"
+        f"task {task['id']} ({task.get('title', '')}) is in progress and its {describe(failure)}.\n"
         f"Last lines of its output:\n{failure.get('tail', '')}\n"
         f"Next step: {failure.get('suggestion') or 'fix what the output shows'}. orch lets you stop "
         f'once the gates pass; if you are stuck, run `orch block {task["id"]} --reason "..."`.'
@@ -125,7 +125,7 @@ def _keep_working(task: dict[str, Any], failure: dict[str, Any]) -> str:
 
 def _handover(task: dict[str, Any], failure: dict[str, Any], count: int) -> str:
     return (
-        f"task {task['id']} still fails after {count} attempts to stop ({_describe(failure)}). "
+        f"task {task['id']} still fails after {count} attempts to stop ({describe(failure)}). "
         "orch stops blocking here and hands over to you: look at the gate output "
         f"(`orch gate {task['id']}`), then fix, re-plan or `orch block {task['id']} --reason ...`."
     )

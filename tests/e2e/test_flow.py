@@ -110,3 +110,29 @@ def test_a_subagent_starts_a_child_of_a_sub_plan_never_its_parent(
 
 def bash(command: str) -> dict[str, Any]:
     return tool_use("Bash", {"command": command, "description": command[:40]})
+
+
+def test_completing_a_native_task_that_names_an_orch_task_waits_for_its_gates(
+    claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path
+) -> None:
+    """Claude Code's own task list (on in headless runs with CLAUDE_CODE_ENABLE_TODO_TOOLS=1)."""
+    orch(git_repo, "init")
+    (git_repo.parent / "sizes.md").write_text(SIZES, encoding="utf-8")
+    orch(git_repo, "plan", "add", str(git_repo.parent / "sizes.md"))
+    orch(git_repo, "config", "gates", '[{"name": "notes", "command": "test -f notes.md", "timeout": 30}]')
+    create = tool_use("TaskCreate", {"subject": "small: Fix the footer link", "description": "the link",
+                                     "activeForm": "Fixing the footer link"})
+    too_soon = tool_use("TaskUpdate", {"taskId": "1", "status": "completed"})
+    write = tool_use("Write", {"file_path": str(git_repo / "notes.md"), "content": "fixed\n"})
+    then = tool_use("TaskUpdate", {"taskId": "1", "status": "completed"})
+    fakeapi.script = Script().main([bash("orch start small")], [create], [too_soon], [write], [then],
+                                   [text("Done.")])
+
+    env = {**claude_env_extra(), "CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"}
+    result = claude_run("Fix the footer", env=env)
+
+    assert result.result_text == "Done.", result.describe()
+    refused = fakeapi.tool_result_text(too_soon["id"])
+    assert "TaskCompleted hook feedback" in refused and "orch task small" in refused, refused
+    assert "gate 'notes'" in refused, refused
+    assert "TaskCompleted hook feedback" not in fakeapi.tool_result_text(then["id"])

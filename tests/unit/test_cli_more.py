@@ -42,6 +42,7 @@ def test_init_merges_hooks_and_uninstall_removes_exactly_them(repo: Path, orch: 
         "SubagentStop",
         "SessionStart",
         "SessionEnd",
+        "TaskCompleted",
     }
     assert orch("uninstall")[0] == 0
     assert json.loads(settings.read_text()) == mine

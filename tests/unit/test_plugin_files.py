@@ -114,7 +114,7 @@ def test_hook_matchers_and_timeouts() -> None:
     assert by_event["SessionStart"][0]["matcher"] == "startup|resume|clear|compact"
     timeouts = {event: hook["timeout"] for event, (_group, hook) in by_event.items()}
     assert timeouts == {"PreToolUse": 10, "PostToolUse": 60, "PostToolUseFailure": 10, "Stop": 900,
-                        "SubagentStop": 900, "SessionStart": 30, "SessionEnd": 5}
+                        "SubagentStop": 900, "SessionStart": 30, "SessionEnd": 5, "TaskCompleted": 900}
     assert by_event["PostToolUseFailure"][0]["matcher"] == "Bash"
 
 
