@@ -237,7 +237,7 @@ def session(folder: str, shell: str, string: str) -> int:
                                  "running it. Ask the human to fix the machine or set policy.jail auto.\n")
                 return 126
             _say_once(folder, f"{PREFIX}{UNJAILED} ({exc})\n")
-    os.execv(shell, [shell, "-c", string])
+    os.execvp(shell, [shell, "-c", string])  # zsh names itself without its folder
     return 127
 
 

@@ -86,8 +86,8 @@ def unavailable(runtime_dir: str, environ: Mapping[str, str]) -> str | None:
     if not environ.get("CLAUDE_ENV_FILE"):
         return "this Claude Code gives hooks no CLAUDE_ENV_FILE"
     shell = environ.get("CLAUDE_CODE_SHELL") or environ.get("SHELL") or "bash"
-    if os.path.basename(shell) not in ("bash", "sh"):
-        return f"the session's shell is {os.path.basename(shell)}; the jail works with bash"
+    if os.path.basename(shell) not in ("bash", "sh", "zsh"):
+        return f"the session's shell is {os.path.basename(shell)}; the jail works with bash and zsh"
     return probe(runtime_dir)
 
 
@@ -136,13 +136,15 @@ def _required(runtime_dir: str, on: bool) -> None:
 
 
 def line(runtime_dir: str) -> str:
-    """The env-file line: re-run the whole command string through the launcher, once."""
+    """The env-file line: re-run the whole command string (bash's `$BASH_EXECUTION_STRING`, zsh's
+    `$ZSH_EXECUTION_STRING`) through the launcher with the same shell, once."""
     from orchestrator.bootstrap import sh_quote
 
     launch = " ".join(sh_quote(w) for w in (sys.executable, "-I", "-S", LAUNCHER, "session",
                                             specs.folder(runtime_dir)))
-    return (f'if [ -z "${{{GUARD}:-}}" ] && [ -n "${{BASH_EXECUTION_STRING:-}}" ]; then '
-            f'export {GUARD}=1; exec {launch} "$BASH" "$BASH_EXECUTION_STRING"; fi\n')
+    string = "${BASH_EXECUTION_STRING:-${ZSH_EXECUTION_STRING:-}}"
+    return (f'if [ -z "${{{GUARD}:-}}" ] && [ -n "{string}" ]; then '
+            f'export {GUARD}=1; exec {launch} "${{BASH:-$ZSH_ARGZERO}}" "{string}"; fi\n')
 
 
 def _add_line(env_file: str, runtime_dir: str) -> None:

@@ -108,3 +108,28 @@ def test_in_subagents_each_is_held_from_the_others_files_not_its_own(
     assert "WROTE src/a.py" in got_a and "REFUSED .orch/tasks/B.json Read-only file system" in got_a, got_a
     assert "REFUSED src/a.py Read-only file system" in got_b and "WROTE src/b.py" in got_b, got_b
     assert task_row(git_repo, "A")["status"] == task_row(git_repo, "B")["status"] == "in_progress"
+
+
+def test_with_zsh_as_the_users_shell_the_jail_holds_too(
+    claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path
+) -> None:
+    import shutil
+
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        pytest.skip("no zsh here")
+    setup_orch(git_repo, PLAN)
+    write = tool_use("Write", {"file_path": str(git_repo / "tools" / "w.py"), "content": PROGRAM})
+    run = bash("python3 tools/w.py .orch/tasks/B.json mine.txt")
+    move, where = bash("mkdir -p sub && cd sub"), bash("pwd")
+    start = bash("cd .. && orch start B; echo rc=$?")
+    fakeapi.script = Script().main([write], [run], [move], [where], [start], [text("Done.")])
+
+    result = claude_run("Try it", env={**claude_env_extra(), "SHELL": zsh})
+
+    assert result.result_text == "Done.", result.describe()
+    got = fakeapi.tool_result_text(run["id"])
+    assert "REFUSED .orch/tasks/B.json Read-only file system" in got and "WROTE mine.txt" in got, got
+    assert fakeapi.tool_result_text(where["id"]).strip() == str(git_repo / "sub")
+    assert "rc=0" in fakeapi.tool_result_text(start["id"]), fakeapi.tool_result_text(start["id"])
+    assert task_row(git_repo, "B")["status"] == "in_progress"

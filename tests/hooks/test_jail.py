@@ -31,8 +31,8 @@ SESSION = "sess-jail"
 class Claude:
     """Plays Claude Code's part for one session: hooks in, Bash commands through the env file."""
 
-    def __init__(self, repo: Path, tmp: Path) -> None:
-        self.repo, self.tmp = repo, tmp
+    def __init__(self, repo: Path, tmp: Path, shell: str = "/bin/bash") -> None:
+        self.repo, self.tmp, self.shell_path = repo, tmp, shell
         self.env_file = tmp / "session-env" / "hook-0.sh"
         self.env_file.parent.mkdir(parents=True, exist_ok=True)
         self.env_file.write_text("")
@@ -42,7 +42,7 @@ class Claude:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ORCH"))}
-        env.update(CLAUDE_ENV_FILE=str(self.env_file), CLAUDE_CODE_SESSION_ID=SESSION, SHELL="/bin/bash")
+        env.update(CLAUDE_ENV_FILE=str(self.env_file), CLAUDE_CODE_SESSION_ID=SESSION, SHELL=self.shell_path)
         return env
 
     def start_session(self) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class Claude:
         cwd_file = self.tmp / f"cwd-{self.calls}"
         string = (f"source /dev/null 2>/dev/null || true && {self.env_file.read_text()}\n"
                   f": && eval {shlex.quote(command)} < /dev/null && pwd -P >| {cwd_file}")
-        done = subprocess.run([*self.wrapper, "/bin/bash", "-c", string], cwd=self.cwd, env=self.env(),
+        done = subprocess.run([*self.wrapper, self.shell_path, "-c", string], cwd=self.cwd, env=self.env(),
                               capture_output=True, text=True, timeout=60)
         if cwd_file.exists():
             self.cwd = Path(cwd_file.read_text().strip())
@@ -268,3 +268,19 @@ def test_a_read_only_file_system_elsewhere_is_not_blamed_on_the_jail(claude: Cla
     claude.bash("printf 'echo 1 > .orch/x' > w.sh")
     run = claude.bash("sh w.sh")
     assert "write jail refused a write" in run.context  # the jail itself still works in there
+
+
+def test_a_zsh_session_is_jailed_the_same_way(planned: Path, orch: Orch, tmp_path: Path) -> None:
+    """Claude Code runs `zsh -c STRING` when the user's shell is zsh (seen on 2.1.330)."""
+    zsh = shutil.which("zsh")
+    if zsh is None:
+        pytest.skip("no zsh here")
+    session = Claude(planned, tmp_path, shell=zsh)
+    session.start_session()
+    assert sessions.state(str(planned / ".git" / "orch"), SESSION) == sessions.JAILED
+    assert session.bash("printf 'echo pwned > .orch/x' > w.sh").code == 0
+    run = session.bash("sh w.sh")
+    assert run.code != 0 and "Read-only file system" in run.err and "write jail refused" in run.context
+    assert not (planned / ".orch" / "x").exists()
+    assert session.bash("mkdir -p sub && cd sub").code == 0 and session.cwd == planned / "sub"
+    assert session.bash("cd .. && orch start A; echo rc=$?").out.startswith("Started A")
