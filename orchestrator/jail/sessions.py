@@ -52,7 +52,7 @@ def mark(runtime_dir: str, session: str, value: str) -> None:
 
 
 def _mark(runtime_dir: str, session: str) -> str:
-    return os.path.join(specs.folder(runtime_dir), "sessions", specs._safe(session) or "_")
+    return os.path.join(specs.folder(runtime_dir), "sessions", specs.safe_name(session) or "_")
 
 
 def start(ctx: Context, session: str, environ: Mapping[str, str]) -> str:

@@ -32,7 +32,7 @@ def session_folder(runtime_dir: str, session: str) -> str:
 
 
 def spec_path(runtime_dir: str, session: str, tool_use_id: str) -> str:
-    return os.path.join(session_folder(runtime_dir, session), _safe(tool_use_id) or "call")
+    return os.path.join(session_folder(runtime_dir, session), safe_name(tool_use_id) or "call")
 
 
 def write(path: str, mode: str, command: str, read_only: list[str]) -> None:
@@ -106,6 +106,6 @@ def prune(session_dir: str, now: float | None = None) -> None:
             continue
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
 
