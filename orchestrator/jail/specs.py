@@ -107,5 +107,6 @@ def prune(session_dir: str, now: float | None = None) -> None:
 
 
 def safe_name(name: str) -> str:
+    """`name` (a session or tool-use id) as a file name: letters, digits, `-`, `_`, `.`, no leading dot."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
 
