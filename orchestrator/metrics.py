@@ -10,21 +10,12 @@ started or not completed has no cycle or lead time (`-`)."""
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from orchestrator.testruns import parse_time
+
 OPEN_STATUSES = ("queued", "in_progress", "review", "testing", "blocked")
-
-
-def parse_time(value: object) -> datetime | None:
-    """An ISO 8601 time from the state (`Z` allowed; no zone means UTC), or None when unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def duration_text(seconds: float | None) -> str:

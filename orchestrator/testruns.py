@@ -73,9 +73,9 @@ def started_at(task: Mapping[str, Any]) -> str | None:
 
 def first_red(task: Mapping[str, Any], runs: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """The first red run of a test gate since the task started, if any."""
-    since = _when(started_at(task))
+    since = parse_time(started_at(task))
     for run in task.get("test_runs") or [] if runs is None else runs:
-        at = _when(run.get("at"))
+        at = parse_time(run.get("at"))
         if run.get("outcome") == RED and at is not None and (since is None or at >= since):
             return run
     return None
@@ -124,7 +124,8 @@ def _field(task: Mapping[str, Any]) -> bool:
     return flag is True or (isinstance(flag, str) and flag.strip().lower() in ("true", "yes"))
 
 
-def _when(text: Any) -> datetime | None:
+def parse_time(text: Any) -> datetime | None:
+    """An ISO 8601 time from the state (`Z` allowed; no zone means UTC), or None when unreadable."""
     if not isinstance(text, str) or not text:
         return None
     try:
