@@ -109,11 +109,7 @@ def table(samples: dict[str, list[float]], quick: bool) -> list[str]:
 def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> int:
     rounds = rounds or (1 if quick else 3)
     started, load0 = time.monotonic(), os.getloadavg()[0]
-    workdir = run.tempfile.mkdtemp(prefix="orch-bench-imports-")
-    try:
-        home = os.path.join(workdir, "home")
-        os.makedirs(home)
-        runner = run.Runner(python, run.clean_env(home))
+    with run.scratch("orch-bench-imports-", python, keep) as (workdir, runner):
         samples = measure(runner, workdir, quick, rounds)
         date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         text = "\n".join([
@@ -122,11 +118,4 @@ def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> 
             f"{load0:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; {rounds} round(s), median of "
             f"each; whole run {time.monotonic() - started:.0f} s.", "",
             *table(samples, quick), END]) + "\n"
-    finally:
-        if keep:
-            run.log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    run.write_report(out, text, BEGIN, END)
-    print(text, end="")
-    return 0
+    return run.publish(out, text, BEGIN, END)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -170,22 +169,11 @@ def section(launch: dict[str, list[float]], hook: dict[str, list[float]],
 
 def main(python: str, out: str, quick: bool, keep: bool) -> int:
     started = time.monotonic()
-    workdir = run.tempfile.mkdtemp(prefix="orch-bench-jail-")
-    try:
-        home = os.path.join(workdir, "home")
-        os.makedirs(home)
-        runner = run.Runner(python, run.clean_env(home))
+    with run.scratch("orch-bench-jail-", python, keep) as (workdir, runner):
         jailed = make_repo(runner, workdir, "jailed", "auto")
         free = make_repo(runner, workdir, "free", "off")
         launch = launcher_samples(runner, jailed, 10 if quick else 60)
         hook = hook_samples(runner, jailed, free, 5 if quick else 40)
         cli = "skipped with --quick" if quick else claude_samples(runner, workdir, 10)
         text = section(launch, hook, cli, runner, time.monotonic() - started)
-    finally:
-        if keep:
-            run.log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    run.write_report(out, text, BEGIN, END)
-    print(text, end="")
-    return 0
+    return run.publish(out, text, BEGIN, END)

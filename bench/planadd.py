@@ -103,19 +103,8 @@ def section(samples: dict[str, list[float]], sizes: tuple[int, int], rounds: int
 def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> int:
     sizes, rounds = ((100, 1000), rounds or 1) if quick else ((1000, 10000), rounds or 3)
     started, load0 = time.monotonic(), os.getloadavg()[0]
-    workdir = run.tempfile.mkdtemp(prefix="orch-bench-plan-add-")
-    try:
-        home = os.path.join(workdir, "home")
-        os.makedirs(home)
-        runner = run.Runner(python, run.clean_env(home))
+    with run.scratch("orch-bench-plan-add-", python, keep) as (workdir, runner):
         samples = measure(runner, workdir, sizes, rounds)
         load = (load0, os.getloadavg()[0])
         text = section(samples, sizes, rounds, runner, load, time.monotonic() - started)
-    finally:
-        if keep:
-            run.log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    run.write_report(out, text, BEGIN, END)
-    print(text, end="")
-    return 0
+    return run.publish(out, text, BEGIN, END)

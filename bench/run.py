@@ -15,6 +15,7 @@ expected, since its times would then measure the wrong path.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import json
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -728,6 +729,29 @@ def report(res: Results) -> str:
         "```",
         END,
     ]) + "\n"
+
+
+@contextlib.contextmanager
+def scratch(prefix: str, python: str, keep: bool) -> Iterator[tuple[str, Runner]]:
+    """A temporary folder with a private HOME and a Runner for `python`; removed afterwards
+    unless `keep` (the sub-benches' common set-up)."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    try:
+        home = os.path.join(workdir, "home")
+        os.makedirs(home)
+        yield workdir, Runner(python, clean_env(home))
+    finally:
+        if keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def publish(path: str, section: str, begin: str, end: str) -> int:
+    """Write a sub-bench's section into `path` and print it."""
+    write_report(path, section, begin, end)
+    print(section, end="")
+    return 0
 
 
 def write_report(path: str, section: str, begin: str = BEGIN, end: str = END) -> None:
