@@ -167,11 +167,17 @@ def plan_convert(file: Path, plan_id: str | None, tag: str | None, strict: bool)
     emit(loaded[0] if len(loaded) == 1 else loaded)
 
 
-def _note_inferred(loaded: dict[str, Any]) -> None:
-    inferred = [f"{t['id']} {t['specialist']}" for t in loaded["tasks"] if t.get("specialist_inferred")]
-    if inferred:
+def _note_inferred(loaded: dict[str, Any], shown: int = 12) -> None:
+    """One stderr line: the inferred roles other than the default, then how many got the default
+    (a real Taskmaster file of 54 tasks otherwise prints a line of 54 names)."""
+    inferred = [t for t in loaded["tasks"] if t.get("specialist_inferred")]
+    named = [f"{t['id']} {t['specialist']}" for t in inferred if t["specialist"] != "implementer"]
+    parts = named[:shown] + ([f"{len(named) - shown} more"] if len(named) > shown else [])
+    plain = len(inferred) - len(named)
+    parts += [f"{plain} task(s) implementer"] if plain else []
+    if parts:
         click.echo(f"orch: note: specialist inferred from the title (the plan names none): "
-                   f"{', '.join(inferred)}", err=True)
+                   f"{', '.join(parts)}", err=True)
 
 
 def _repo_context() -> tuple[list[dict[str, Any]], dict[str, list[str]] | None]:
