@@ -35,7 +35,7 @@ import time
 from orchestrator import fastjson, paths
 from orchestrator.errors import StateError
 from orchestrator.globs import WILDCARDS, glob_matches, may_match_below, segment_matches, split
-from orchestrator.hooks import indexfiles
+from orchestrator.hooks import indexfiles, indextable
 from orchestrator.jsonfile import read_json, read_json_or, write_text
 from orchestrator.runtime import FileLock
 
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     Buckets = dict[str, list[list[Any]]]
+    Statuses = dict[str, Any] | indextable.StatusOf  # `.get(task_id, default)`
     View = str | Buckets  # a published generation's folder, or buckets built in memory
 
 __all__ = ["glob_matches", "owners", "owners_below", "rebuild", "keep_current", "load_tasks",
@@ -59,6 +60,7 @@ COMPLETE = "%complete"
 NAMES = "%names.json"
 ROOT = "%root"
 DIGESTED = "%h"
+_NOT_BUCKETS = (COMPLETE, NAMES, indextable.TASKS, indextable.TASKS_DELTA)
 
 
 def stamp(state_dir: str) -> str:
@@ -171,7 +173,7 @@ def _bucket_names(view: View) -> list[str] | None:
             found += digested.get(name, [])
         elif name == ROOT + ".json":
             found.append("")
-        elif name not in (COMPLETE, NAMES) and name.endswith(".json"):
+        elif name not in _NOT_BUCKETS and name.endswith(".json"):
             found.append(name[:-5].replace("%2F", "/").replace("%25", "%"))
     return found
 
@@ -322,7 +324,7 @@ def _buckets(tasks: list[dict[str, Any]], state_dir: str) -> Buckets:
     return buckets
 
 
-def _entries(tasks: list[dict[str, Any]], status: dict[str, Any],
+def _entries(tasks: list[dict[str, Any]], status: Statuses,
              state_dir: str) -> list[tuple[str, list[Any]]]:
     """(bucket, entry) of each glob of the unfinished `tasks` (normalised; `..` ones dropped),
     the entry naming the dependencies not completed by `status`; lower-cased where the file
@@ -369,7 +371,7 @@ def _publish(root: str, generation: str, buckets: Buckets, table: indexfiles.Tab
         _write(os.path.join(folder, file), fastjson.dumps(entries))
     if names:
         _write(os.path.join(folder, NAMES), fastjson.dumps(names))
-    _write(os.path.join(folder, indexfiles.TASKS), fastjson.dumps(table))
+    indextable.save(folder, table)
     _write(os.path.join(folder, COMPLETE), "")
     write_text(os.path.join(root, "current"), fastjson.dumps([generation, name]), durable=False)
     _prune(root, keep={name, previous[1] if previous else name})
