@@ -57,7 +57,8 @@ def _unwatched(store: Store, task: dict[str, Any]) -> set[str]:
     from orchestrator.reports import REPORTS_DIR
 
     try:  # a task started before the first commit: every commit since is after its start
-        changed = gitops.changed_files(store.root, task.get("start_commit") or gitops.EMPTY_TREE)
+        since = task.get("start_commit") or gitops.EMPTY_TREE
+        changed = gitops.changed_files(store.root, since, outside=STATE)
     except OrchError:
         return set()
     started = _started_at(task)
@@ -93,7 +94,7 @@ def remember_start(store: Store, task_id: str, keep: bool = False) -> None:
     if keep and _baseline_path(store, task_id).exists():
         return
     try:
-        dirty = gitops.changed_files(store.root, None)
+        dirty = gitops.changed_files(store.root, None, outside=STATE)
     except OrchError:
         dirty = []
     path = _baseline_path(store, task_id)

@@ -114,18 +114,22 @@ def head_sha(root: str | os.PathLike[str]) -> str | None:
         return _head(repo)
 
 
-def changed_files(root: str | os.PathLike[str], since: str | None) -> list[str]:
+def changed_files(root: str | os.PathLike[str], since: str | None, *,
+                  outside: str | None = None) -> list[str]:
     """Files changed between `since` and HEAD, plus every uncommitted change (staged, unstaged,
-    untracked), sorted. `since` None: the uncommitted changes only."""
+    untracked), sorted. `since` None: the uncommitted changes only. `outside`: a folder (relative
+    to the root) left out, which git then does not even list (orch's state folder: listing its
+    10,000 untracked task files costs git tens of milliseconds)."""
+    spec = ["--", ":(top)", f":(top,exclude){outside}"] if outside else []
     with _repo(root) as repo:
         head = _head(repo)
-        names: set[str] = set(_split_z(repo.git.ls_files("-z", "--others", "--exclude-standard")))
+        names: set[str] = set(_split_z(repo.git.ls_files("-z", "--others", "--exclude-standard", *spec)))
         if head is None:
-            names.update(_split_z(repo.git.ls_files("-z", "--cached")))
+            names.update(_split_z(repo.git.ls_files("-z", "--cached", *spec)))
             return sorted(names)
-        names.update(_split_z(repo.git.diff("-z", "--name-only", "--no-renames", "HEAD")))
+        names.update(_split_z(repo.git.diff("-z", "--name-only", "--no-renames", "HEAD", *spec)))
         if since:
-            names.update(_split_z(repo.git.diff("-z", "--name-only", "--no-renames", since, head)))
+            names.update(_split_z(repo.git.diff("-z", "--name-only", "--no-renames", since, head, *spec)))
         return sorted(names)
 
 

@@ -559,7 +559,7 @@ def _check_startable(task: dict[str, Any], binding: dict[str, Any] | None) -> No
 def _check_not_parent(store: Store, task: dict[str, Any]) -> None:
     from orchestrator import hierarchy
 
-    children = hierarchy.children_of(store.summaries(), task["id"])
+    children = hierarchy.children_of(store.flushed_summaries(), task["id"])  # the lock is held: no stat
     if children:
         waiting = ", ".join(hierarchy.open_children(children)[:5]) or "none"
         raise Refused(f"{task['id']} is a parent task: its {len(children)} children are the work (open: "
