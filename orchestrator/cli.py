@@ -588,7 +588,7 @@ def log(task_id: str | None, as_json: bool) -> None:
     emit({"events": rows}) if as_json else click.echo(render.log_text(rows))
 
 
-@cli.command("config")
+@cli.command("config", context_settings={"ignore_unknown_options": True})  # VALUE may be -5
 @click.argument("key", required=False)
 @click.argument("value", required=False)
 def config_(key: str | None, value: str | None) -> None:

@@ -50,6 +50,8 @@ def initialised(repo: Path, orch: Orch) -> Path:
         ("fast_checks", '[{glob: "*.py"}]', "fast_checks", "not valid JSON, so it was read as a string"),
         ("wip", '{"doing": 2}', "wip", "'doing' is not a status"),
         ("wip", '{"in_progress": -1}', "wip", "0 or more"),
+        ("wip.in_progress", "-1", "wip", "0 or more"),  # a negative VALUE is a value, not an option
+        ("lease_ttl_seconds", "-5", "lease_ttl_seconds", "greater than 0"),
         ("wip.in_progress", "true", "wip", "integer"),
         ("workflow.review", '"no"', "workflow.review", "true or false"),
         ("commit_on_done", "null", "commit_on_done", "true or false"),
