@@ -103,6 +103,15 @@ def remember_start(store: Store, task_id: str, keep: bool = False) -> None:
     write_json(path, stats, compact=True, durable=False)
 
 
+def forget_start(runtime_dir: str, task_id: str) -> None:
+    """Drop the note `remember_start` made, once the task is unbound (finished or released: a
+    later start makes a new one)."""
+    try:
+        os.unlink(_baseline_file(runtime_dir, task_id))
+    except FileNotFoundError:
+        pass
+
+
 def _untouched(store: Store, task_id: str) -> set[str]:
     before = read_json_or(_baseline_path(store, task_id), {})
     if not isinstance(before, dict):
@@ -111,7 +120,11 @@ def _untouched(store: Store, task_id: str) -> set[str]:
 
 
 def _baseline_path(store: Store, task_id: str) -> Path:
-    return Path(store.runtime) / "baselines" / f"{task_id}.json"
+    return Path(_baseline_file(str(store.runtime), task_id))
+
+
+def _baseline_file(runtime_dir: str, task_id: str) -> str:
+    return os.path.join(runtime_dir, "baselines", f"{task_id}.json")
 
 
 def _stat(path: Path) -> list[int] | None:

@@ -464,8 +464,11 @@ def after_transitions(store: Store, task: dict[str, Any], actor: str,
 
 
 def sync_runtime(runtime: Runtime, task: dict[str, Any]) -> None:
+    from orchestrator import artifacts
+
     if task["status"] in UNBIND_ON:
         runtime.unbind(task["id"])
+        artifacts.forget_start(runtime.dir, task["id"])
     elif task["status"] != "in_progress":
         runtime.release(task_id=task["id"])
 

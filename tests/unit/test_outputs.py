@@ -162,6 +162,21 @@ def test_files_that_predate_the_task_or_belong_to_others_are_not_its_artifacts(
     assert listed.strip() == "- `src/api/users.py`"
 
 
+def test_the_note_of_files_uncommitted_at_start_goes_once_the_task_is_unbound(
+    planned: Path, orch: Orch
+) -> None:
+    notes = planned / ".git" / "orch" / "baselines"
+    write(planned, "scratch.txt")
+    assert orch("start", "A", "--agent", "ag")[0] == 0
+    assert (notes / "A.json").exists()  # a task no hook watches: the files git shows are noted
+    assert orch("move", "A", "queued", "--agent", "ag")[0] == 0
+    assert not (notes / "A.json").exists()
+    assert orch("start", "A", "--agent", "ag")[0] == 0
+    write(planned, "docs/design.md")
+    assert orch("done", "A", "--agent", "ag")[0] == 0
+    assert show(orch, "A")["artifacts"] == ["docs/design.md"] and not (notes / "A.json").exists()
+
+
 # -- the commit orch done makes ------------------------------------------------------------------
 
 
