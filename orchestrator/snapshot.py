@@ -5,8 +5,9 @@ Reading 10,000 task files costs far more than parsing one file holding them all,
 each worktree of a repo has its own task files), stamped with a fingerprint of the tasks folder:
 its mtime, its number of files, their newest mtime and their total size, from one `scandir` (a
 stat per file, no reads).
-A snapshot whose stamp differs is ignored and rebuilt from the files, so a `git pull`, a hook
-that recorded artifacts, or a file edited in place is seen at the next read.
+A snapshot whose stamp differs is not served: it is refreshed from the files that changed
+(`snapfiles`, by `FILES`, the stat of each task file it holds) or rebuilt from every file, so a
+`git pull`, a hook that recorded artifacts, or a file edited in place is seen at the next read.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 from orchestrator import fastjson, paths
 from orchestrator.jsonfile import write_text
 
+Files = dict[str, list[int]]  # task file stem -> [mtime_ns or -1 when racy, size, inode]
+
 NAME = "snapshot.json"
 SUMMARY = "summary.json"
 DELTA = "snapshot.delta.json"
+FILES = "snapshot.files.json"  # the stat of each task file the snapshots hold (`snapfiles`)
 DELTA_LIMIT = 200  # tasks a delta holds before it is folded into the snapshots
 SUMMARY_KEYS = ("id", "title", "status", "priority", "specialist", "depends_on", "files", "milestone",
                 "estimate", "due", "category", "plan", "position", "parent")
@@ -70,7 +74,7 @@ def extend(state_dir: str, runtime_dir: str, before: str, changes: dict[str, Any
     them in the delta, stamped `after`, without reading or rewriting the whole snapshots, when
     they were current as of `before` (with the delta so far); fold the delta into them once it
     holds DELTA_LIMIT tasks. False when they were not current: the caller rebuilds them."""
-    base = _peek_stamp(state_dir, runtime_dir)
+    base = peek_stamp(state_dir, runtime_dir)
     delta = _delta(state_dir, runtime_dir)
     held = delta[2] if delta is not None and delta[0] == base else {}
     current = delta[1] if delta is not None and delta[0] == base else base
@@ -85,10 +89,13 @@ def extend(state_dir: str, runtime_dir: str, before: str, changes: dict[str, Any
     if found is None or found[0] != base:
         return False
     save(state_dir, runtime_dir, after, _merged(found[1], held, None))
+    record = load_record(state_dir, runtime_dir)
+    if record is not None and record[0] == base:  # the folded tasks' files are read at a refresh
+        _write_record(state_dir, runtime_dir, after, {s: v for s, v in record[1].items() if s not in held})
     return True
 
 
-def _peek_stamp(state_dir: str, runtime_dir: str) -> str | None:
+def peek_stamp(state_dir: str, runtime_dir: str) -> str | None:
     """The stamp both snapshots were written with, read from their first bytes (`save` writes it
     first); None when they differ or cannot be read."""
     stamps = set()
@@ -114,23 +121,39 @@ def load_stamped(
     return None if data is None else (str(data.get("stamp")), data["tasks"])
 
 
-def _read(state_dir: str, runtime_dir: str, name: str, tasks: type) -> dict[str, Any] | None:
-    """The JSON object in the work tree's file `name` whose `tasks` is a `tasks` (list or dict);
+def _read(state_dir: str, runtime_dir: str, name: str, tasks: type,
+          key: str = "tasks") -> dict[str, Any] | None:
+    """The JSON object in the work tree's file `name` whose `key` is a `tasks` (list or dict);
     None when it is missing, unreadable or of another shape (the caller rebuilds)."""
     try:
         with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
             data = fastjson.loads(handle.read())
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("tasks"), tasks) else None
+    return data if isinstance(data, dict) and isinstance(data.get(key), tasks) else None
 
 
-def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str, Any]]) -> None:
-    """Both snapshots: whole tasks, and their summaries."""
+def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str, Any]],
+         files: Files | None = None) -> None:
+    """Both snapshots: whole tasks, and their summaries; then `files`, the stat of each task file
+    they were made from (`snapfiles.scan`), when known."""
     folder = paths.worktree_dir(state_dir, runtime_dir)
     for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
         write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
                    durable=False)
+    if files is not None:
+        _write_record(state_dir, runtime_dir, generation, files)
+
+
+def load_record(state_dir: str, runtime_dir: str) -> tuple[str, Files] | None:
+    """(stamp, stats by stem) of `FILES`; None when missing or unreadable."""
+    data = _read(state_dir, runtime_dir, FILES, dict, key="files")
+    return None if data is None else (str(data.get("stamp")), data["files"])
+
+
+def _write_record(state_dir: str, runtime_dir: str, stamp: str, files: Files) -> None:
+    text = fastjson.dumps({"stamp": stamp, "files": files})
+    write_text(os.path.join(paths.worktree_dir(state_dir, runtime_dir), FILES), text, durable=False)
 
 
 def advance(state_dir: str, before: str, sizes: dict[str, int | None]) -> str:
@@ -168,9 +191,14 @@ def fingerprint(state_dir: str) -> str:
     try:
         with os.scandir(handle if os.scandir in os.supports_fd else folder) as entries:
             infos = [entry.stat() for entry in entries]
-        newest = max([info.st_mtime_ns for info in infos], default=0)
-        return f"{os.fstat(handle).st_mtime_ns}:{len(infos)}:{newest}:{sum([info.st_size for info in infos])}"
+        return stamp_of(os.fstat(handle).st_mtime_ns, infos)
     except FileNotFoundError:
         return "0"
     finally:
         os.close(handle)
+
+
+def stamp_of(folder_mtime: int, infos: list[os.stat_result]) -> str:
+    """The fingerprint of a tasks folder from its mtime and the stats of all its entries."""
+    newest = max([info.st_mtime_ns for info in infos], default=0)
+    return f"{folder_mtime}:{len(infos)}:{newest}:{sum([info.st_size for info in infos])}"

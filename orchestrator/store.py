@@ -17,7 +17,7 @@ from typing import Any
 import filelock
 
 from orchestrator import config as config_mod
-from orchestrator import paths, snapshot
+from orchestrator import paths, snapfiles, snapshot
 from orchestrator.errors import InvalidInput, StateError
 from orchestrator.hooks import index
 from orchestrator.jsonfile import read_json, read_json_or, write_json, write_text
@@ -157,10 +157,22 @@ class Store:
         return sorted(tasks, key=lambda t: (order.get(t["plan"], 0), t["plan"], t["position"]))
 
     def _scan_and_snapshot(self) -> list[dict[str, Any]]:
-        generation = snapshot.fingerprint(str(self.dir))
+        return self._resnapshot()[1]
+
+    def _resnapshot(self) -> tuple[str, list[dict[str, Any]]]:
+        """(stamp, every task) from the files, with the snapshots made again: from the files that
+        changed when the snapshots know their files' stats (`snapfiles`), else from every file."""
+        state, runtime = str(self.dir), str(self.runtime)
+        refreshed = snapfiles.refresh(state, runtime, self._load_task_stem)
+        if refreshed is not None:
+            return refreshed
+        generation, files = snapfiles.scan(state)
         tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
-        snapshot.save(str(self.dir), str(self.runtime), generation, tasks)
-        return tasks
+        snapshot.save(state, runtime, generation, tasks, files)
+        return generation, tasks
+
+    def _load_task_stem(self, stem: str) -> dict[str, Any]:
+        return self._load_task_file(self.tasks_dir / f"{stem}.json")
 
     def task(self, task_id: str) -> dict[str, Any]:
         path = self.task_path(task_id)
@@ -203,9 +215,7 @@ class Store:
         (`snapshot.extend`); the index re-reads only the files that changed (`indexfiles`)."""
         after = snapshot.advance(str(self.dir), self._stamp_before, self._sizes)
         if not snapshot.extend(str(self.dir), str(self.runtime), self._stamp_before, self._changes, after):
-            tasks = [self._load_task_file(Path(e.path)) for e in _json_entries(self.tasks_dir)]
-            after = snapshot.fingerprint(str(self.dir))
-            snapshot.save(str(self.dir), str(self.runtime), after, tasks)
+            after = self._resnapshot()[0]
         index.rebuild(str(self.dir), str(self.runtime), self._index_before, set(self._changes))
         return after
 
