@@ -43,6 +43,7 @@ class Board:
         self.root, self.allow_actions = root, allow_actions
         self._cache: dict[str | None, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
+        self.closing = threading.Event()  # set on shutdown: the event streams end
 
     def store(self) -> Store:
         return Store(self.root)
@@ -106,7 +107,7 @@ async def _api_events(request: Request) -> Response:
     board: Board = request.app.state.board
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        async for stamp in live.changes(board.store()):
+        async for stamp in live.changes(board.store(), board.closing.is_set):
             yield {"event": "change", "data": stamp}
 
     return EventSourceResponse(events(), ping=10)

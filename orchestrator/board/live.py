@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from orchestrator.hooks import index
 from orchestrator.store import Store
@@ -33,10 +33,11 @@ def settled(value: str, now_ns: int | None = None) -> bool:
     return all(now - int(part) >= RACY_NS for part in value.split(":") if part.isdigit())
 
 
-async def changes(store: Store, poll: float = POLL) -> AsyncIterator[str]:
-    """Yield the stamp now, then each time it changes (again once a racy stamp has settled)."""
+async def changes(store: Store, closing: Callable[[], bool], poll: float = POLL) -> AsyncIterator[str]:
+    """Yield the stamp now, then each time it changes (again once a racy stamp has settled),
+    until `closing()` says the server is shutting down."""
     last: str | None = None
-    while True:
+    while not closing():
         now = stamp(store)
         if now != last:
             yield now

@@ -62,19 +62,36 @@ class Running(NamedTuple):
     server: Any
     sock: socket.socket
     url: str
+    board: Board
+
+    def stop(self) -> None:
+        """End the event streams, then the server (as Ctrl-C does)."""
+        self.board.closing.set()
+        self.server.should_exit = True
 
 
 def prepare(root: Path, host: str, port: int, token: str | None, allow_actions: bool) -> Running:
     """Check the address, listen, and build the server (uvicorn is imported only now)."""
-    import uvicorn
-
     check_address(host, token)
     sock = bind(host, port)
     port = sock.getsockname()[1]
     hosts = hosts_for(host, port) | (hosts_for("localhost", port) if host in LOOPBACK else set())
-    app = create_app(Board(root, allow_actions), hosts, token)
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off")
-    return Running(uvicorn.Server(config), sock, url_of(host, port, token))
+    board = Board(root, allow_actions)
+    return Running(_server(create_app(board, hosts, token), board), sock, url_of(host, port, token), board)
+
+
+def _server(app: Any, board: Board) -> Any:
+    """A uvicorn server whose exit (Ctrl-C, SIGTERM) first ends the board's event streams, which
+    would otherwise hold the graceful shutdown until its timeout."""
+    import uvicorn
+
+    class BoardServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            board.closing.set()
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="off")
+    return BoardServer(config)
 
 
 def serve(root: Path, host: str, port: int, token: str | None, allow_actions: bool,

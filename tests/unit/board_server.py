@@ -64,5 +64,5 @@ def running(root: Path, *, host: str = "127.0.0.1", token: str | None = None,
     try:
         yield Board(ready.url)
     finally:
-        ready.server.should_exit = True
+        ready.stop()
         thread.join(10)

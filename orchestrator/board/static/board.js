@@ -50,7 +50,7 @@
     if (t.specialist) meta.appendChild(tagSpan("specialist", t.specialist));
     if (t.category) meta.appendChild(tagSpan("category", t.category));
     if (t.holder) meta.appendChild(tagSpan("holder", t.holder, "bound to"));
-    t.leases.forEach(function (path) { meta.appendChild(tagSpan("lease", "\u{1F512} " + path, "leased")); });
+    t.leases.forEach(function (path) { meta.appendChild(tagSpan("lease", "lease " + path, "leased by this task")); });
     if (t.gate) {
       var text = t.gate.passed ? "gates passed" : "failed: " + t.gate.failed.join(", ");
       meta.appendChild(tagSpan(t.gate.passed ? "gate-pass" : "gate-fail", text, "last gate run"));

@@ -61,7 +61,7 @@ window.OrchGraph = (function () {
       g.appendChild(svg("title", {}, t.id + ": " + t.title + " (" + t.status + ")"));
       g.appendChild(svg("rect", { width: W, height: H }));
       g.appendChild(svg("text", { x: 8, y: 18, "font-weight": "bold" }, clip(t.id, 26)));
-      g.appendChild(svg("text", { x: 8, y: 36 }, clip(t.title, 30)));
+      g.appendChild(svg("text", { x: 8, y: 36 }, clip(t.title, 27)));
       root.appendChild(g);
     });
     container.replaceChildren(root);
