@@ -697,15 +697,28 @@ def mcp_(repo: Path | None) -> None:
               help="Let the page start, move, block and cancel tasks (as user:<login>, with receipts).")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write the page and its data as static files into this folder, and exit.")
+@click.option("--background", is_flag=True,
+              help="Run it detached (one per work tree) and print its URL; the one running is reused.")
+@click.option("--stop", is_flag=True, help="Stop this work tree's background board.")
 def board(host: str, port: int, token: str | None, no_open: bool, allow_actions: bool,
-          export_dir: Path | None) -> None:
+          export_dir: Path | None, background: bool, stop: bool) -> None:
     """Serve a live web board of the plan (kanban, graph, milestones, receipts) until Ctrl-C."""
+    from orchestrator.board import background as detached
     from orchestrator.board import export, serve
 
     store = Store.discover()
     if export_dir is not None:
         written = export.export(store, export_dir)
         click.echo(f"Wrote the board to {export_dir}/ ({len(written)} files): open {written[0].name}.")
+        return
+    if stop:
+        click.echo("Stopped the board." if detached.stop(store) else "No board was running here.")
+        return
+    if background:
+        serve.check_address(host, token)
+        url, started = detached.start(store, host, port, token, allow_actions)
+        click.echo(f"orch board: {url} ({'started' if started else 'already running'}; "
+                   "`orch board --stop` ends it)")
         return
     announce = lambda url: click.echo(f"orch board: {url} (Ctrl-C stops it)")  # noqa: E731
     serve.serve(store.root, host, port, token, allow_actions, announce, False if no_open else None)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from orchestrator.board import background
 from orchestrator.board.app import Board, create_app
 from orchestrator.board.guard import LOOPBACK, hosts_for
 from orchestrator.errors import InvalidInput
@@ -82,12 +83,14 @@ def prepare(root: Path, host: str, port: int, token: str | None, allow_actions: 
 
 def _server(app: Any, board: Board) -> Any:
     """A uvicorn server whose exit (Ctrl-C, SIGTERM) first ends the board's event streams, which
-    would otherwise hold the graceful shutdown until its timeout."""
+    would otherwise hold the graceful shutdown until its timeout, and removes the background
+    record (uvicorn raises SIGTERM again once it has shut down, so no `finally` runs then)."""
     import uvicorn
 
     class BoardServer(uvicorn.Server):
         def handle_exit(self, sig: int, frame: Any) -> None:
             board.closing.set()
+            background.remove_record()
             super().handle_exit(sig, frame)
 
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, lifespan="off")
@@ -101,4 +104,10 @@ def serve(root: Path, host: str, port: int, token: str | None, allow_actions: bo
     announce(running.url)
     if open_browser if open_browser is not None else sys.stdout.isatty():
         webbrowser.open(running.url)
-    running.server.run(sockets=[running.sock])
+    background.write_record(running.url)
+    try:
+        running.server.run(sockets=[running.sock])
+    except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has shut down: that is the end
+        pass
+    finally:
+        background.remove_record()
