@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from orchestrator.board import actions, guard, live, model
 from orchestrator.errors import InvalidInput, OrchError, Refused
+from orchestrator.runtime import Runtime
 from orchestrator.store import Store
 
 STATIC = {"/": ("index.html", "text/html"), "/board.js": ("board.js", "text/javascript"),
@@ -42,6 +43,7 @@ class Board:
     def __init__(self, root: Path, allow_actions: bool = False) -> None:
         self.root, self.allow_actions = root, allow_actions
         self._cache: dict[str | None, tuple[str, bytes]] = {}
+        self._state: tuple[str, dict[str, Any]] | None = None
         self._lock = threading.Lock()
         self.closing = threading.Event()  # set on shutdown: the event streams end
 
@@ -49,26 +51,36 @@ class Board:
         return Store(self.root)
 
     def board_json(self, plan: str | None) -> bytes:
-        """The board's JSON for the state now; built once per stamp, shared by every client."""
+        """The board's JSON for the state now; built once per stamp, shared by every client. The
+        part read from `.orch/` is kept while only the runtime (leases, bindings) changes."""
         store = self.store()
         stamp = live.stamp(store)
         with self._lock:
             cached = self._cache.get(plan)
             if cached is not None and cached[0] == stamp and live.settled(stamp):
                 return cached[1]
-            body = json.dumps(self._view(store, stamp, plan), ensure_ascii=False).encode()
+            view = model.with_runtime(self._tasks_view(store, stamp), Runtime(store.runtime))
+            body = json.dumps(self._filtered(view | {"stamp": stamp, "actions": self.allow_actions}, plan),
+                              ensure_ascii=False).encode()
             self._cache[plan] = (stamp, body)
             return body
 
-    def _view(self, store: Store, stamp: str, plan: str | None) -> dict[str, Any]:
-        view = model.board_view(store, stamp, actions=self.allow_actions)
+    def _tasks_view(self, store: Store, stamp: str) -> dict[str, Any]:
+        key = live.state_part(stamp)
+        if self._state is not None and self._state[0] == key and live.settled(key):
+            return self._state[1]
+        view = model.tasks_view(store)
+        self._state = (key, view)
+        return view
+
+    @staticmethod
+    def _filtered(view: dict[str, Any], plan: str | None) -> dict[str, Any]:
         if plan is None:
             return view
         if plan not in {p["id"] for p in view["plans"]}:
             raise InvalidInput(f"no plan {plan!r} (plans: {', '.join(p['id'] for p in view['plans'])})")
-        view["tasks"] = [t for t in view["tasks"] if t["plan"] == plan]
-        view["milestones"] = [m for m in view["milestones"] if m["plan"] == plan]
-        return view
+        return view | {"tasks": [t for t in view["tasks"] if t["plan"] == plan],
+                       "milestones": [m for m in view["milestones"] if m["plan"] == plan]}
 
 
 def create_app(board: Board, hosts: set[str], token: str | None) -> guard.Guard:

@@ -27,6 +27,11 @@ def stamp(store: Store) -> str:
     return ":".join(parts)
 
 
+def state_part(value: str) -> str:
+    """The part of a stamp that `.orch/` makes (tasks, plans, receipts), without the runtime's."""
+    return ":".join(value.split(":")[:3])
+
+
 def settled(value: str, now_ns: int | None = None) -> bool:
     """Whether no part of the stamp is so recent that a write in the same tick could hide."""
     now = time.time_ns() if now_ns is None else now_ns

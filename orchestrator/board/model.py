@@ -18,15 +18,19 @@ SCHEMA = 1
 
 def board_view(store: Store, stamp: str = "", *, actions: bool = False) -> dict[str, Any]:
     """The whole board: what `/api/board` answers and the export writes."""
+    return with_runtime(tasks_view(store), Runtime(store.runtime)) | {"stamp": stamp, "actions": actions}
+
+
+def tasks_view(store: Store) -> dict[str, Any]:
+    """The board from `.orch/` and git alone (no holder or lease yet): it changes only when a task,
+    a plan or a receipt does, so the server keeps it while only leases and bindings move."""
     tasks = store.tasks()
-    runtime = Runtime(store.runtime)
-    bindings, leased = runtime.bindings(), _leases_by_task(runtime)
     plans, tags = store.plans(), timeline.orch_tags(store)
     return {
-        "schema": SCHEMA, "stamp": stamp, "repo": store.root.name, "actions": actions,
+        "schema": SCHEMA, "stamp": "", "repo": store.root.name, "actions": False,
         "statuses": list(lifecycle.STATUSES),
         "plans": [{"id": p["id"], "title": p.get("title") or p["id"]} for p in plans],
-        "tasks": [card(t, bindings.get(t["id"]), leased.get(t["id"], [])) for t in tasks],
+        "tasks": [card(t) for t in tasks],
         "critical_path": _critical(tasks),
         "milestones": milestone_rows(plans, tasks, {tag["name"] for tag in tags}),
         "timeline": timeline.recent(store, tags),
@@ -34,16 +38,27 @@ def board_view(store: Store, stamp: str = "", *, actions: bool = False) -> dict[
     }
 
 
-def card(task: dict[str, Any], binding: dict[str, Any] | None, leases: list[str]) -> dict[str, Any]:
-    """One task's card: what the kanban and the graph show of it."""
+def with_runtime(view: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+    """`view` (not changed) with each card's holder and live leases from the runtime folder."""
+    bindings, leased = runtime.bindings(), _leases_by_task(runtime)
+    cards = []
+    for row in view["tasks"]:
+        binding, leases = bindings.get(row["id"]), leased.get(row["id"])
+        if binding or leases:
+            row = row | {"holder": binding.get("holder") if binding else None, "leases": leases or []}
+        cards.append(row)
+    return view | {"tasks": cards}
+
+
+def card(task: dict[str, Any]) -> dict[str, Any]:
+    """One task's card: what the kanban and the graph show of it (holder and leases: `with_runtime`)."""
     andon = task.get("andon") if task.get("status") == "blocked" else None
     return {
         "id": task["id"], "title": task.get("title") or "", "status": task["status"],
         "priority": task.get("priority") or "medium", "specialist": task.get("specialist"),
         "category": task.get("category"), "plan": task.get("plan"), "milestone": task.get("milestone"),
         "depends_on": list(task.get("depends_on") or []), "estimate": task.get("estimate"),
-        "parent": task.get("parent"), "holder": binding.get("holder") if binding else None,
-        "leases": leases, "gate": last_gate(task),
+        "parent": task.get("parent"), "holder": None, "leases": [], "gate": last_gate(task),
         "andon": andon.get("why") if isinstance(andon, dict) else None,
         "block_reason": task.get("block_reason") if task.get("status") == "blocked" else None,
     }
@@ -78,9 +93,13 @@ def milestone_rows(plans: list[dict[str, Any]], tasks: list[dict[str, Any]],
 
 
 def plan_metrics(tasks: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Cycle and lead time, rework and gate pass rates; None while no task has been measured."""
-    rows = [metrics.task_metrics(task) for task in tasks]
-    summary, gates = metrics.aggregate(rows), metrics.gate_stats(tasks)
+    """Cycle and lead time, rework and gate pass rates; None while no task has been measured. A
+    task that never moved after it was added, ran no gate and had no andon adds nothing to them,
+    so only the others are measured (at 10,000 tasks, most are still queued)."""
+    moved = [t for t in tasks if len(t.get("history") or []) > 1 or t.get("gate_results")
+             or t.get("andons") or t.get("andon")]
+    rows = [metrics.task_metrics(task) for task in moved]
+    summary, gates = metrics.aggregate(rows), metrics.gate_stats(moved)
     if not summary["measured"] and not gates and not summary["rework"]:
         return None
     return {"aggregate": summary, "gates": gates}

@@ -219,3 +219,28 @@ def test_export_keeps_hostile_titles_inside_the_data(repo: Path, orch: Orch, tmp
     script = (tmp_path / "out" / "board-data.js").read_text()
     data = json.loads(script[len("window.ORCH_BOARD_DATA = "):].rstrip().rstrip(";"))
     assert title.strip() in data["tasks"][0]["title"] and "\u2028" not in script
+
+
+def test_holders_and_leases_follow_the_runtime_while_tasks_stay(planned: Path, orch: Orch) -> None:
+    assert orch("start", "A", "--brief")[0] == 0
+    with running(planned) as board:
+        before = json.loads(board.request("/api/board")[2])
+        assert before["tasks"][0]["leases"] == []
+        (planned / "docs").mkdir()
+        assert orch("lock", "docs/design.md")[0] == 0
+        time.sleep(0.06)
+        after = json.loads(board.request("/api/board")[2])
+    assert after["tasks"][0]["leases"] == ["docs/design.md"] and after["stamp"] != before["stamp"]
+    assert after["tasks"][0]["holder"] == before["tasks"][0]["holder"] is not None
+
+
+def test_metrics_once_a_task_is_measured(planned: Path, orch: Orch) -> None:
+    from tests.conftest import write_output
+
+    assert orch("start", "A", "--brief")[0] == 0
+    write_output(planned, "docs/design.md")
+    code, _out, err = orch("move", "A", "completed")
+    assert code == 0, err
+    data = _board(planned)
+    assert data["metrics"]["aggregate"]["measured"] == 1  # type: ignore[index]
+    assert data["milestones"] == []
