@@ -59,9 +59,14 @@ def card(task: dict[str, Any]) -> dict[str, Any]:
         "category": task.get("category"), "plan": task.get("plan"), "milestone": task.get("milestone"),
         "depends_on": list(task.get("depends_on") or []), "estimate": task.get("estimate"),
         "parent": task.get("parent"), "holder": None, "leases": [], "gate": last_gate(task),
-        "andon": andon.get("why") if isinstance(andon, dict) else None,
+        "andon": _andon_reason(andon) if isinstance(andon, dict) else None,
         "block_reason": task.get("block_reason") if task.get("status") == "blocked" else None,
     }
+
+
+def _andon_reason(andon: dict[str, Any]) -> str:
+    """`gate tests failed (exit code 1)`: the andon's failing gate and why."""
+    return f"gate {andon.get('gate') or '?'} failed ({andon.get('why') or 'no reason recorded'})"
 
 
 def last_gate(task: dict[str, Any]) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@
 "use strict";
 window.OrchGraph = (function () {
   var NS = "http://www.w3.org/2000/svg";
-  var W = 190, H = 46, GAP_X = 60, GAP_Y = 16, LIMIT = 400;
+  var W = 172, H = 46, GAP_X = 40, GAP_Y = 14, LIMIT = 400;
 
   function svg(tag, attrs, text) {
     var node = document.createElementNS(NS, tag);
@@ -60,8 +60,8 @@ window.OrchGraph = (function () {
                          "data-task-id": t.id, transform: "translate(" + p.x + "," + p.y + ")" });
       g.appendChild(svg("title", {}, t.id + ": " + t.title + " (" + t.status + ")"));
       g.appendChild(svg("rect", { width: W, height: H }));
-      g.appendChild(svg("text", { x: 8, y: 18, "font-weight": "bold" }, clip(t.id, 26)));
-      g.appendChild(svg("text", { x: 8, y: 36 }, clip(t.title, 27)));
+      g.appendChild(svg("text", { x: 8, y: 18, "font-weight": "bold" }, clip(t.id, 24)));
+      g.appendChild(svg("text", { x: 8, y: 36 }, clip(t.title, 25)));
       root.appendChild(g);
     });
     container.replaceChildren(root);
