@@ -83,7 +83,7 @@ class Board:
                        "milestones": [m for m in view["milestones"] if m["plan"] == plan]}
 
 
-def create_app(board: Board, hosts: set[str], token: str | None) -> guard.Guard:
+def create_app(board: Board, hosts: set[str] | None, token: str | None) -> guard.Guard:
     """The application for `board`, behind the guard (hosts, token, origin, headers)."""
     routes = [Route(path, _static, methods=["GET", "HEAD"]) for path in STATIC]
     routes += [Route("/board-data.js", _live_data, methods=["GET", "HEAD"]),

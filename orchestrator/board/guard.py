@@ -1,6 +1,8 @@
 """The board's security rules, as one ASGI layer in front of every route.
 
-- Only the Host names the server was started for are answered (a DNS-rebinding page gets 403).
+- On loopback, only the Host names the server was started for are answered (a DNS-rebinding page
+  gets 403). Beyond loopback a token is required, which a rebinding page cannot have, and the
+  machine's names are not known in advance, so any Host is answered there.
 - With a token, every request carries it: `Authorization: Bearer`, `?token=`, or the cookie set
   when a page was opened with `?token=` (so the page's own scripts and styles load).
 - `/api/` refuses cross-origin use: an `Origin` other than the board's own, or `Sec-Fetch-Site`
@@ -43,7 +45,7 @@ def hosts_for(host: str, port: int) -> set[str]:
 class Guard:
     """Wraps the board's application with the rules above."""
 
-    def __init__(self, app: App, hosts: set[str], token: str | None) -> None:
+    def __init__(self, app: App, hosts: set[str] | None, token: str | None) -> None:
         self.app, self.hosts, self.token = app, hosts, token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -59,7 +61,7 @@ class Guard:
 
     def _problem(self, scope: Scope, headers: dict[str, bytes]) -> tuple[int, str] | None:
         host = headers.get("host", b"").decode("latin-1")
-        if host not in self.hosts:
+        if self.hosts is not None and host not in self.hosts:
             return 403, f"this board answers for {', '.join(sorted(self.hosts))} only"
         if self.token is not None and not self._carries_token(scope, headers):
             return 401, "this board needs its token: open the URL `orch board` printed"

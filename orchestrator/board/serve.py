@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from orchestrator.board import background
 from orchestrator.board.app import Board, create_app
-from orchestrator.board.guard import LOOPBACK, hosts_for
+from orchestrator.board.guard import hosts_for
 from orchestrator.errors import InvalidInput
 
 
@@ -76,7 +76,7 @@ def prepare(root: Path, host: str, port: int, token: str | None, allow_actions: 
     check_address(host, token)
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    hosts = hosts_for(host, port) | (hosts_for("localhost", port) if host in LOOPBACK else set())
+    hosts = hosts_for(host, port) | hosts_for("localhost", port) if is_loopback(host) else None
     board = Board(root, allow_actions)
     return Running(_server(create_app(board, hosts, token), board), sock, url_of(host, port, token), board)
 

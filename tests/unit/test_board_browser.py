@@ -170,3 +170,15 @@ def test_the_export_opens_from_disk(browser: Any, planned: Path, orch: Orch, tmp
     assert sorted(_columns(browser)) == ["A", "B", "C", "D"]
     assert browser.find_element("id", "live").text.startswith("exported ")
     assert len(browser.find_elements("css selector", "#graph svg g.node")) == 4
+
+
+def test_actions_only_with_allow_actions(browser: Any, planned: Path, orch: Orch) -> None:
+    with running(planned) as board:
+        _open(browser, board.url)
+        assert browser.find_elements("css selector", ".card button") == []
+    with running(planned, allow_actions=True) as board:
+        _open(browser, board.url)
+        browser.find_element("css selector", '.card[data-task-id="A"] button[data-verb="start"]').click()
+        _wait(browser, lambda: _columns(browser)["A"] == "in_progress", timeout=3.0)
+    status = {t["id"]: t for t in json.loads(orch("status", "--json")[1])["tasks"]}
+    assert status["A"]["status"] == "in_progress" and status["A"]["bound_to"].startswith("user:")

@@ -245,3 +245,13 @@ def test_metrics_once_a_task_is_measured(planned: Path, orch: Orch) -> None:
     data = _board(planned)
     assert data["metrics"]["aggregate"]["measured"] == 1  # type: ignore[index]
     assert data["milestones"] == []
+
+
+def test_beyond_loopback_any_host_name_with_the_token(planned: Path) -> None:
+    with running(planned, host="0.0.0.0", token=TOKEN) as board:
+        lan = {"Host": f"build-box.lan:{board.port}"}
+        assert board.request("/api/board", headers=lan)[0] == 401
+        bearer = {**lan, "Authorization": f"Bearer {TOKEN}"}
+        assert board.request("/api/board", headers=bearer)[0] == 200
+        foreign = {**bearer, "Origin": "http://evil.example"}
+        assert board.request("/api/board", headers=foreign)[0] == 403
