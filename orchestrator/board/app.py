@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestrator.board import actions, guard, live, model
+from orchestrator.board.taskcache import TaskCache
 from orchestrator.errors import InvalidInput, OrchError, Refused
 from orchestrator.runtime import Runtime
 from orchestrator.store import Store
@@ -44,6 +45,7 @@ class Board:
         self.root, self.allow_actions = root, allow_actions
         self._cache: dict[str | None, tuple[str, bytes]] = {}
         self._state: tuple[str, dict[str, Any]] | None = None
+        self._tasks = TaskCache()
         self._lock = threading.Lock()
         self.closing = threading.Event()  # set on shutdown: the event streams end
 
@@ -69,7 +71,7 @@ class Board:
         key = live.state_part(stamp)
         if self._state is not None and self._state[0] == key and live.settled(key):
             return self._state[1]
-        view = model.tasks_view(store)
+        view = model.tasks_view(store, self._tasks.tasks(store))
         self._state = (key, view)
         return view
 

@@ -21,10 +21,11 @@ def board_view(store: Store, stamp: str = "", *, actions: bool = False) -> dict[
     return with_runtime(tasks_view(store), Runtime(store.runtime)) | {"stamp": stamp, "actions": actions}
 
 
-def tasks_view(store: Store) -> dict[str, Any]:
+def tasks_view(store: Store, tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The board from `.orch/` and git alone (no holder or lease yet): it changes only when a task,
-    a plan or a receipt does, so the server keeps it while only leases and bindings move."""
-    tasks = store.tasks()
+    a plan or a receipt does, so the server keeps it while only leases and bindings move. `tasks`:
+    the store's tasks when the caller has them (`TaskCache`)."""
+    tasks = store.tasks() if tasks is None else tasks
     plans, tags = store.plans(), timeline.orch_tags(store)
     return {
         "schema": SCHEMA, "stamp": "", "repo": store.root.name, "actions": False,

@@ -255,3 +255,20 @@ def test_beyond_loopback_any_host_name_with_the_token(planned: Path) -> None:
         assert board.request("/api/board", headers=bearer)[0] == 200
         foreign = {**bearer, "Origin": "http://evil.example"}
         assert board.request("/api/board", headers=foreign)[0] == 403
+
+
+def test_the_task_cache_reads_only_what_changed(planned: Path, orch: Orch,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.board.taskcache import TaskCache
+
+    store, cache = Store(planned), TaskCache()
+    assert [t["id"] for t in cache.tasks(store)] == ["A", "B", "C", "D"]
+    assert orch("start", "A", "--brief")[0] == 0
+    read: list[str] = []
+    original = Store.task_or_none
+    monkeypatch.setattr(Store, "task_or_none", lambda self, tid: read.append(tid) or original(self, tid))
+    monkeypatch.setattr(Store, "tasks", lambda self: pytest.fail("the whole snapshot was read again"))
+    tasks = cache.tasks(store)
+    assert read == ["A"] and [t["status"] for t in tasks] == ["in_progress", "queued", "queued", "queued"]
+    (planned / ".orch" / "tasks" / "D.json").unlink()
+    assert [t["id"] for t in cache.tasks(store)] == ["A", "B", "C"] and read == ["A"]
