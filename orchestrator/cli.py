@@ -715,7 +715,7 @@ def board(host: str, port: int, token: str | None, no_open: bool, allow_actions:
         click.echo("Stopped the board." if detached.stop(store) else "No board was running here.")
         return
     if background:
-        serve.check_address(host, token)
+        serve.check_options(host, token, allow_actions)
         url, started = detached.start(store, host, port, token, allow_actions)
         click.echo(f"orch board: {url} ({'started' if started else 'already running'}; "
                    "`orch board --stop` ends it)")

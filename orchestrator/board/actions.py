@@ -8,10 +8,20 @@ import getpass
 from typing import Any
 
 from orchestrator import workflow
-from orchestrator.errors import InvalidInput
+from orchestrator.errors import InvalidInput, Refused
 from orchestrator.store import Store
 
 VERBS = ("start", "move", "block", "cancel")
+
+
+def check_human() -> None:
+    """The board's actions act as the human at the board: refused inside Claude Code, where an agent
+    could otherwise move any task as `user:<login>`, past the binding rules."""
+    from orchestrator import callers
+
+    if callers.inside_claude_code():
+        raise Refused("--allow-actions lets the page act as you (user:<login>), so it cannot be "
+                      "started inside Claude Code: run `orch board --allow-actions` in your own terminal")
 
 
 def actor() -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from orchestrator.board import background
+from orchestrator.board import actions, background
 from orchestrator.board.app import Board, create_app
 from orchestrator.board.guard import hosts_for
 from orchestrator.errors import InvalidInput
@@ -29,8 +29,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_address(host: str, token: str | None) -> None:
-    """Refuse a non-loopback address without a token, and a token too short to guess badly."""
+def check_options(host: str, token: str | None, allow_actions: bool) -> None:
+    """Refuse a non-loopback address without a token, a token too short to guess badly, and
+    actions inside Claude Code (`actions.check_human`)."""
+    if allow_actions:
+        actions.check_human()
     if not is_loopback(host) and not token:
         raise InvalidInput(f"--host {host} would show the board beyond this machine: give --token "
                            f"(e.g. --token {secrets.token_urlsafe(24)}) or keep the default 127.0.0.1")
@@ -73,7 +76,7 @@ class Running(NamedTuple):
 
 def prepare(root: Path, host: str, port: int, token: str | None, allow_actions: bool) -> Running:
     """Check the address, listen, and build the server (uvicorn is imported only now)."""
-    check_address(host, token)
+    check_options(host, token, allow_actions)
     sock = bind(host, port)
     port = sock.getsockname()[1]
     hosts = hosts_for(host, port) | hosts_for("localhost", port) if is_loopback(host) else None

@@ -272,3 +272,11 @@ def test_the_task_cache_reads_only_what_changed(planned: Path, orch: Orch,
     assert read == ["A"] and [t["status"] for t in tasks] == ["in_progress", "queued", "queued", "queued"]
     (planned / ".orch" / "tasks" / "D.json").unlink()
     assert [t["id"] for t in cache.tasks(store)] == ["A", "B", "C"] and read == ["A"]
+
+
+def test_actions_are_refused_inside_claude_code(planned: Path, orch: Orch,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "an-agent-session")
+    for extra in ((), ("--background",)):
+        code, out, err = orch("board", "--allow-actions", "--no-open", *extra)
+        assert code == 1 and "own terminal" in err and out == ""
