@@ -715,6 +715,9 @@ def board(host: str, port: int, token: str | None, no_open: bool, allow_actions:
         click.echo("Stopped the board." if detached.stop(store) else "No board was running here.")
         return
     if background:
+        if allow_actions:
+            raise InvalidInput("--allow-actions is for a board in your terminal, not --background: its "
+                               "URL, token included, would be kept where agents can read it")
         serve.check_options(host, token, allow_actions)
         url, started = detached.start(store, host, port, token, allow_actions)
         click.echo(f"orch board: {url} ({'started' if started else 'already running'}; "

@@ -75,8 +75,11 @@ class Running(NamedTuple):
 
 
 def prepare(root: Path, host: str, port: int, token: str | None, allow_actions: bool) -> Running:
-    """Check the address, listen, and build the server (uvicorn is imported only now)."""
+    """Check the address, listen, and build the server (uvicorn is imported only now). A board
+    that takes actions always has a token (made here when none is given): any local process could
+    otherwise post to its port and act as the human who started it."""
     check_options(host, token, allow_actions)
+    token = token or (secrets.token_urlsafe(24) if allow_actions else None)
     sock = bind(host, port)
     port = sock.getsockname()[1]
     hosts = hosts_for(host, port) | hosts_for("localhost", port) if is_loopback(host) else None

@@ -177,7 +177,11 @@ def test_the_stamp_moves_with_tasks_leases_and_plans(planned: Path, orch: Orch) 
 def test_actions_only_when_allowed_and_through_the_cli_rules(planned: Path, orch: Orch) -> None:
     json_type = {"Content-Type": "application/json"}
     with running(planned, allow_actions=True) as board:
+        token = board.url.split("?token=")[1]  # made for it: actions always need a token
+        assert board.request("/api/actions", "POST", json_type, b"{}")[0] == 401
+
         def post(body: object, headers: dict[str, str] = json_type) -> tuple[int, dict[str, object]]:
+            headers = {**headers, "Authorization": f"Bearer {token}"}
             status, _h, raw = board.request("/api/actions", "POST", headers, json.dumps(body).encode())
             return status, json.loads(raw)
 
@@ -191,7 +195,8 @@ def test_actions_only_when_allowed_and_through_the_cli_rules(planned: Path, orch
         assert post({"verb": "move", "task": "A", "status": "review"},
                     {**json_type, "Origin": "http://evil.example"})[0] == 403
         assert post(["not", "an", "object"])[0] == 400
-        assert json.loads(board.request("/api/board")[2])["actions"] is True
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert json.loads(board.request("/api/board", headers=bearer)[2])["actions"] is True
     code, out, _err = orch("log", "--task", "A", "--json")
     actors = [e["actor"] for e in json.loads(out)["events"] if e["event"] == "transition"]
     assert actors[-1] == f"user:{getpass.getuser()}"
@@ -276,7 +281,8 @@ def test_the_task_cache_reads_only_what_changed(planned: Path, orch: Orch,
 
 def test_actions_are_refused_inside_claude_code(planned: Path, orch: Orch,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = orch("board", "--allow-actions", "--background")
+    assert code == 2 and "not --background" in err and out == ""
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "an-agent-session")
-    for extra in ((), ("--background",)):
-        code, out, err = orch("board", "--allow-actions", "--no-open", *extra)
-        assert code == 1 and "own terminal" in err and out == ""
+    code, out, err = orch("board", "--allow-actions", "--no-open")
+    assert code == 1 and "own terminal" in err and out == ""
