@@ -182,3 +182,22 @@ def test_actions_only_with_allow_actions(browser: Any, planned: Path, orch: Orch
         _wait(browser, lambda: _columns(browser)["A"] == "in_progress", timeout=3.0)
     status = {t["id"]: t for t in json.loads(orch("status", "--json")[1])["tasks"]}
     assert status["A"]["status"] == "in_progress" and status["A"]["bound_to"].startswith("user:")
+
+
+def test_a_long_column_draws_its_first_cards_and_says_how_many_more(browser: Any, repo: Path,
+                                                                     orch: Orch) -> None:
+    tasks = "\n".join(f"## T{n}: Task {n}\n- specialist: {'tester' if n % 2 else 'implementer'}\n"
+                      for n in range(203))
+    (repo / "big.md").write_text(f"---\nid: big\ntitle: Big\n---\n{tasks}")
+    assert orch("init", "--no-hooks")[0] == 0
+    assert orch("plan", "add", "big.md")[0] == 0
+    with running(repo) as board:
+        _open(browser, board.url)
+        assert len(_columns(browser)) == 200
+        more = browser.find_element("css selector", '.column[data-status="queued"] .more').text
+        assert more == "3 more: filter to narrow the column"
+        from selenium.webdriver.support.ui import Select
+
+        Select(browser.find_element("id", "f-specialist")).select_by_value("tester")
+        assert len(_columns(browser)) == 101
+        assert browser.find_elements("css selector", ".more") == []

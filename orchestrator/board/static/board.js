@@ -4,6 +4,7 @@
 "use strict";
 (function () {
   var FILTERS = ["plan", "milestone", "specialist", "category"];
+  var COLUMN_LIMIT = 200; /* cards drawn per column: 10,000 cards take seconds to draw */
   var state = { data: null, filters: {} };
 
   function el(tag, attrs, text) {
@@ -99,7 +100,11 @@
       var mine = tasks.filter(function (t) { return t.status === status; });
       var column = el("section", { "class": "column", "data-status": status });
       column.appendChild(el("h2", {}, status.replace("_", " ") + " (" + mine.length + ")"));
-      mine.forEach(function (t) { column.appendChild(card(t, critical)); });
+      mine.slice(0, COLUMN_LIMIT).forEach(function (t) { column.appendChild(card(t, critical)); });
+      if (mine.length > COLUMN_LIMIT) {
+        column.appendChild(el("p", { "class": "note more" },
+          (mine.length - COLUMN_LIMIT) + " more: filter to narrow the column"));
+      }
       board.appendChild(column);
     });
   }
