@@ -83,14 +83,19 @@ def last_gate(task: dict[str, Any]) -> dict[str, Any] | None:
 
 def milestone_rows(plans: list[dict[str, Any]], tasks: list[dict[str, Any]],
                    tags: set[str]) -> list[dict[str, Any]]:
-    """Each plan's milestones: how many of their tasks are completed, and their tag when made."""
+    """Each plan's milestones (declared, then those only its tasks name): how many of their tasks
+    are completed, and their tag once made."""
+    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for task in tasks:
+        if task.get("milestone"):
+            groups.setdefault((task.get("plan"), task["milestone"]), []).append(task)
     rows = []
     for plan in plans:
-        members = [t for t in tasks if t.get("plan") == plan["id"]]
-        for milestone in plan.get("milestones") or []:
-            if not isinstance(milestone, dict) or not milestone.get("id"):
-                continue
-            mine = [t for t in members if t.get("milestone") == milestone["id"]]
+        declared = [m for m in plan.get("milestones") or [] if isinstance(m, dict) and m.get("id")]
+        known = {m["id"] for m in declared}
+        named = [{"id": m} for p, m in groups if p == plan["id"] and m not in known]
+        for milestone in [*declared, *named]:
+            mine = groups.get((plan["id"], milestone["id"]), [])
             tag = f"{slug(plan['id'])}/{slug(str(milestone['id']))}"
             rows.append({"plan": plan["id"], "id": milestone["id"], "title": milestone.get("title") or "",
                          "total": len(mine), "completed": sum(t["status"] == "completed" for t in mine),

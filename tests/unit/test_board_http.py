@@ -286,3 +286,16 @@ def test_actions_are_refused_inside_claude_code(planned: Path, orch: Orch,
     monkeypatch.setenv("CLAUDE_CODE_SESSION_ID", "an-agent-session")
     code, out, err = orch("board", "--allow-actions", "--no-open")
     assert code == 1 and "own terminal" in err and out == ""
+
+
+def test_milestones_declared_and_named_with_their_tags() -> None:
+    from orchestrator.board.model import milestone_rows
+
+    plans = [{"id": "p", "milestones": [{"id": "m1", "title": "First"}, {"id": "m2"}]}]
+    tasks = [{"id": "a", "plan": "p", "milestone": "m1", "status": "completed"},
+             {"id": "b", "plan": "p", "milestone": "m1", "status": "queued"},
+             {"id": "c", "plan": "p", "milestone": "extra", "status": "completed"},
+             {"id": "d", "plan": "q", "milestone": "m1", "status": "completed"}]
+    rows = milestone_rows(plans, tasks, {"p/m1", "p/extra"})
+    assert [(r["id"], r["completed"], r["total"], r["tag"]) for r in rows] == [
+        ("m1", 1, 2, "p/m1"), ("m2", 0, 0, None), ("extra", 1, 1, "p/extra")]
