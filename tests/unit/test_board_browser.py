@@ -130,6 +130,10 @@ def test_filters_narrow_the_board_and_the_graph(browser: Any, repo: Path, orch: 
         Select(browser.find_element("id", "f-category")).select_by_value("")
         Select(browser.find_element("id", "f-milestone")).select_by_value("m1")
         assert list(_columns(browser)) == ["T1"]
+        assert browser.current_url.endswith("/#milestone=m1")
+        _open(browser, board.url.rstrip("/") + "/#specialist=tester")  # a bookmarked filter
+        _wait(browser, lambda: list(_columns(browser)) == ["T3"], timeout=2.0)
+        assert Select(browser.find_element("id", "f-specialist")).first_selected_option.text == "tester"
 
 
 def test_hostile_titles_show_as_text_and_never_run(browser: Any, repo: Path, orch: Orch) -> None:

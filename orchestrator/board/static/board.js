@@ -1,5 +1,5 @@
 /* The board page: fetches /api/board, redraws on each server-sent `change` event, filters on the
-   client. Text from the plan is only ever put in the page as text nodes (no innerHTML). In an
+   client (kept in the URL's #fragment, so a filtered board can be bookmarked). Text from the plan is only ever put in the page as text nodes (no innerHTML). In an
    export, board-data.js holds the data and nothing is fetched. */
 "use strict";
 (function () {
@@ -196,10 +196,24 @@
     });
   }
 
+  function readHash() {
+    var params = new URLSearchParams(window.location.hash.slice(1));
+    FILTERS.forEach(function (key) { state.filters[key] = params.get(key) || ""; });
+  }
+
+  function writeHash() {
+    var params = new URLSearchParams();
+    FILTERS.forEach(function (key) { if (state.filters[key]) params.set(key, state.filters[key]); });
+    history.replaceState(null, "", params.toString() ? "#" + params.toString() : window.location.pathname + window.location.search);
+  }
+
   function start() {
+    readHash();
+    window.addEventListener("hashchange", function () { readHash(); if (state.data) render(); });
     FILTERS.forEach(function (key) {
       $("f-" + key).addEventListener("change", function (event) {
         state.filters[key] = event.target.value;
+        writeHash();
         render();
       });
     });
