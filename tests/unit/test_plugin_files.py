@@ -22,7 +22,7 @@ from orchestrator.hooks.entry import EVENTS
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = ROOT / "tests" / "fixtures" / "payloads"
 PINNED_CLAUDE = ROOT / ".e2e-cache" / "claude-2.1.330" / "node_modules" / ".bin" / "claude"
-COMMANDS = {"plan", "status", "next", "start", "done", "check", "why", "report", "verify", "run"}
+COMMANDS = {"plan", "status", "next", "start", "done", "check", "why", "report", "verify", "run", "board"}
 ROLES = {"architect", "implementer", "tester", "reviewer", "documenter"}
 RESERVED_MARKETPLACES = {"claude-code-plugins", "claude-plugins-official", "anthropic-plugins"}
 SH = shutil.which("sh") or "/bin/sh"
