@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -366,23 +368,61 @@ def start(store: Store, task_id: str, holder: str, session: str | None = None) -
         task = store.task(task_id)
         binding = runtime.bindings().get(task_id)
         _check_not_held(store, task, binding, holder)
-        if _take_over(store, runtime, task, binding, holder, session):
-            return task
-        _check_startable(task, binding)
-        _check_not_parent(store, task)
-        _check_anchored(store, task)
-        _check_dependencies(store, task)
-        _check_one_task_per_holder(runtime, holder, task_id)
-        _check_wip(store, "in_progress")
-        _check_category_wip(store, task)
-        entry = transition(task, "in_progress", holder, None)
-        runtime.undispatch(task_id)
-        task["start_commit"] = _head_commit(store)
-        _note_watcher(store, runtime, task, session)
-        save_transitions(store, task, [entry])
-        runtime.bind(task_id, holder, session, str(store.root))
+        if task["status"] not in lifecycle.ACTIVE:
+            _check_can_start(store, runtime, task, binding, holder)
+        with _claimed(store, task, holder):
+            if _take_over(store, runtime, task, binding, holder, session):
+                return task
+            entry = transition(task, "in_progress", holder, None)
+            runtime.undispatch(task_id)
+            task["start_commit"] = _head_commit(store)
+            _note_watcher(store, runtime, task, session)
+            save_transitions(store, task, [entry])
+            runtime.bind(task_id, holder, session, str(store.root))
         after_transitions(store, task, holder)
     return task
+
+
+def _check_can_start(store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None,
+                     holder: str) -> None:
+    _check_startable(task, binding)
+    _check_not_parent(store, task)
+    _check_anchored(store, task)
+    _check_dependencies(store, task)
+    _check_one_task_per_holder(runtime, holder, task["id"])
+    _check_wip(store, "in_progress")
+    _check_category_wip(store, task)
+
+
+@contextmanager
+def _claimed(store: Store, task: dict[str, Any], holder: str) -> Iterator[None]:
+    """In team mode, claim `task` on the remote first (refused when another clone holds it), and
+    give the claim back if the start fails. Team mode off: nothing, and no team module loaded."""
+    from orchestrator import teams
+
+    if teams.remote_of(store.config()) is None:
+        yield
+        return
+    from orchestrator.teams import claims
+
+    claims.claim(store, task, holder)
+    try:
+        yield
+    except BaseException:
+        claims.undo(store, task)
+        raise
+
+
+def release_claim(store: Store, task: dict[str, Any]) -> None:
+    """In team mode, free the claim of a task finished, released or cancelled here. Offline it
+    stays, remembered, and the next `orch sync` frees it; the move itself stands either way."""
+    from orchestrator import teams
+
+    if task["status"] not in UNBIND_ON or teams.remote_of(store.config()) is None:
+        return
+    from orchestrator.teams import claims
+
+    claims.undo(store, task)
 
 
 def move(store: Store, task_id: str, target: str, actor: str, note: str | None = None) -> dict[str, Any]:
@@ -406,6 +446,7 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         save_transitions(store, task, [entry])
         sync_runtime(runtime, task)
         after_transitions(store, task, actor)
+    release_claim(store, task)
     if target in lifecycle.FINISHED and task.get("parent"):
         from orchestrator import rollup
 
