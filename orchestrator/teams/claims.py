@@ -33,6 +33,7 @@ SEEN = "refs/orch/seen/claims/"  # this clone's copy of the remote's claims, as 
 _AUTHOR = {"GIT_AUTHOR_NAME": "orch", "GIT_AUTHOR_EMAIL": "orch@claims.invalid",
            "GIT_COMMITTER_NAME": "orch", "GIT_COMMITTER_EMAIL": "orch@claims.invalid"}
 _ATTEMPTS = 4
+HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Claim:
     clone: str
     epoch: float
     sha: str
+    state: str = "held"  # or the status a task was finished with here (completed, cancelled)
 
     @property
     def at(self) -> str:
@@ -51,7 +53,7 @@ class Claim:
 
     def row(self) -> dict[str, Any]:
         return {"task": self.task, "plan": self.plan, "holder": self.holder, "machine": self.machine,
-                "clone": self.clone, "at": self.at, "sha": self.sha}
+                "clone": self.clone, "at": self.at, "sha": self.sha, "state": self.state}
 
 
 # -- naming and identity ------------------------------------------------------------------------
@@ -103,14 +105,16 @@ def claim(store: Store, task: dict[str, Any], holder: str) -> Claim:
     for _ in range(_ATTEMPTS):
         if _push(store, config, {ref: mine.sha}, {ref: current.sha if current else ""}).get(ref) == "ok":
             _remember(store, task["id"], mine)
-            if current is not None and current.clone != mine.clone:
+            if current is not None and current.state == HELD and current.clone != mine.clone:
                 _record_takeover(store, task, holder, current)
             return mine
         current = _fetch_one(store, config, ref)
-        if current is not None and current.clone == mine.clone and current.holder == holder:
+        if current is not None and current.state != HELD:
+            _check_not_finished(task, current)
+        elif current is not None and current.clone == mine.clone and current.holder == holder:
             _remember(store, task["id"], current)
             return current
-        if current is not None and current.clone != mine.clone:
+        elif current is not None and current.clone != mine.clone:
             _check_stale(config, current, task["id"])
     raise OrchError(f"the claim on {task['id']} kept changing on the remote while orch tried to take it; "
                     "try again")
@@ -123,6 +127,18 @@ def _check_stale(config: dict[str, Any], current: Claim, task_id: str) -> None:
             f"{task_id} is claimed by {current.holder} on {current.machine} since {current.at} (a team mode "
             f"claim on the remote): only its holder works on it. `orch sync` brings its progress here; "
             f"the claim can be taken over once it has been quiet for {timeout:.0f}s (sync.claim_timeout)"
+        )
+
+
+def _check_not_finished(task: dict[str, Any], current: Claim) -> None:
+    """Refuse to start a task another clone (or worktree) finished after this one last saw it
+    change: this clone's view is behind. A task moved here since (re-queued) may start."""
+    history = task.get("history") or [{}]
+    if str(history[-1].get("at") or "") < current.at:
+        raise Refused(
+            f"{task['id']} was {current.state} by {current.holder} on {current.machine} at {current.at}, "
+            "after this clone last saw it change: `orch sync` (or merging the branch it was finished on) "
+            "brings that here"
         )
 
 
@@ -143,15 +159,25 @@ def undo(store: Store, task: dict[str, Any]) -> None:
 
 
 def release(store: Store, task: dict[str, Any]) -> bool:
-    """Delete this clone's claim on `task` (leased on the claim it pushed, so a claim another
-    clone took over stays). False when this clone holds none; OrchError when offline (the claim
-    is still remembered, and the next `orch sync` releases it)."""
+    """Free this clone's claim on `task`, leased on the claim it pushed (a claim another clone
+    took over stays): the ref is deleted, or for a finished task replaced by a mark saying so, which
+    keeps a clone that has not synced yet from starting it again. False when this clone holds
+    none; OrchError when offline (the claim stays remembered, and `orch sync` frees it)."""
     held = remembered(store).get(task["id"])
     if held is None:
         return False
-    _push(store, store.config(), {held["ref"]: ""}, {held["ref"]: held["sha"]})
+    _push(store, store.config(), {held["ref"]: _released(store, task, held)}, {held["ref"]: held["sha"]})
     _forget(store, task["id"])
     return True
+
+
+def _released(store: Store, task: dict[str, Any] | None, held: dict[str, Any]) -> str:
+    """What a released claim's ref becomes: "" (deleted), or a finished task's mark."""
+    from orchestrator.lifecycle import FINISHED
+
+    if task is None or task["status"] not in FINISHED:
+        return ""
+    return _commit(store, task, str(held.get("holder")), state=task["status"]).sha
 
 
 def tidy(store: Store) -> dict[str, list[str]]:
@@ -159,29 +185,31 @@ def tidy(store: Store) -> dict[str, list[str]]:
     failed offline, a task finished elsewhere) and refresh those older than a quarter of
     `sync.claim_timeout`, so an active holder's claim never goes stale. One push."""
     plan = _plan_tidy(store)
-    updates = {held["ref"]: new.sha if new else "" for held, new in plan.values()}
+    updates = {held["ref"]: new.sha for held, new in plan.values()}
     leases = {held["ref"]: held["sha"] for held, _new in plan.values()}
     fates = _push(store, store.config(), updates, leases) if plan else {}
     found: dict[str, list[str]] = {"released": [], "refreshed": []}
     for task_id, (held, new) in plan.items():
-        if new is not None and fates.get(held["ref"]) == "ok":
+        if new.state == HELD and fates.get(held["ref"]) == "ok":
             _remember(store, task_id, new)
         else:
             _forget(store, task_id)
-        found["refreshed" if new else "released"].append(task_id)
+        found["refreshed" if new.state == HELD else "released"].append(task_id)
     return found
 
 
-def _plan_tidy(store: Store) -> dict[str, tuple[dict[str, Any], Claim | None]]:
-    """task id -> (this clone's claim, its refreshed claim, or None to release it)."""
+def _plan_tidy(store: Store) -> dict[str, tuple[dict[str, Any], Claim]]:
+    """task id -> (this clone's claim, what replaces it: a refreshed claim, or its release, whose
+    sha is "" for a deleted ref)."""
     from orchestrator.lifecycle import ACTIVE
 
     limit = float(teams.setting(store.config(), "claim_timeout", teams.CLAIM_TIMEOUT)) / 4
-    plan: dict[str, tuple[dict[str, Any], Claim | None]] = {}
+    plan: dict[str, tuple[dict[str, Any], Claim]] = {}
     for task_id, held in remembered(store).items():
         task = store.task_or_none(task_id)
         if task is None or task["status"] not in ACTIVE:
-            plan[task_id] = (held, None)
+            gone = _released(store, task, held)
+            plan[task_id] = (held, Claim(task_id, "", str(held.get("holder")), "", "", 0.0, gone, "released"))
         elif time.time() - float(held.get("epoch") or 0) > limit:
             plan[task_id] = (held, _commit(store, task, str(held.get("holder"))))
     return plan
@@ -198,12 +226,13 @@ def fetch_all(store: Store) -> list[Claim]:
 
 
 def seen(store: Store) -> list[Claim]:
-    """The remote's claims as this clone last fetched them, oldest first (no network)."""
+    """The remote's live claims as this clone last fetched them, oldest first (no network); the
+    marks of finished tasks are left out."""
     fields = "%(objectname)%00%(contents)%00%00"
     status, out, _err = gitops.run(store.root, "for-each-ref", f"--format={fields}", SEEN)
     found = [_parse(*record.split("\x00", 1)) for record in out.split("\x00\x00\n")
              if status == 0 and "\x00" in record]
-    return sorted((c for c in found if c is not None), key=lambda c: (c.epoch, c.task))
+    return sorted((c for c in found if c is not None and c.state == HELD), key=lambda c: (c.epoch, c.task))
 
 
 def _fetch_one(store: Store, config: dict[str, Any], ref: str) -> Claim | None:
@@ -224,7 +253,7 @@ def _parse(sha: str, message: str) -> Claim | None:
     try:
         data = json.loads(message.strip().split("\n\n", 1)[-1])
         return Claim(str(data["task"]), str(data["plan"]), str(data["holder"]), str(data["machine"]),
-                     str(data["clone"]), float(data["epoch"]), sha.strip())
+                     str(data["clone"]), float(data["epoch"]), sha.strip(), str(data.get("state", HELD)))
     except (ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -232,10 +261,11 @@ def _parse(sha: str, message: str) -> Claim | None:
 # -- git plumbing ---------------------------------------------------------------------------------
 
 
-def _commit(store: Store, task: dict[str, Any], holder: str) -> Claim:
+def _commit(store: Store, task: dict[str, Any], holder: str, state: str = "held") -> Claim:
     """A claim commit (empty tree, the claim as JSON in its message) in the local object store."""
     me = identity(store)
-    claim = Claim(task["id"], task["plan"], holder, me["machine"], me["clone"], round(time.time(), 3), "")
+    claim = Claim(task["id"], task["plan"], holder, me["machine"], me["clone"], round(time.time(), 3), "",
+                  state)
     body = {"schema": 1, **claim.row(), "epoch": claim.epoch}
     body.pop("sha")
     message = f"orch claim {task['id']}\n\n{json.dumps(body, sort_keys=True)}\n"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import PLAN, git
+from tests.conftest import git
 
 PLAN_OF_FOUR = """---
 id: team
@@ -28,7 +28,8 @@ title: Team work
 """
 
 
-def orch(clone: Path, *args: str, machine: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def orch(clone: Path, *args: str, machine: str | None = None,
+         check: bool = True) -> subprocess.CompletedProcess[str]:
     """The real `orch` CLI in its own process, in `clone` (on `machine`, default the clone's name)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE")}
     env["ORCH_MACHINE"] = machine or clone.name
@@ -70,6 +71,3 @@ def status_of(clone: Path, task_id: str) -> str:
 
 def dirty(clone: Path, folder: str = ".orch") -> str:
     return git(clone, "status", "--porcelain", "--", folder)
-
-
-__all__ = ["PLAN", "PLAN_OF_FOUR", "dirty", "orch", "status_of", "team"]

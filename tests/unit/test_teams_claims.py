@@ -79,10 +79,17 @@ def test_done_release_and_cancel_free_the_claim(tmp_path: Path) -> None:
     for task, finish in (("A", ("move", "A", "queued")), ("B", ("cancel", "B")), ("C", ("done", "C"))):
         orch(first, "start", task, "--agent", "alice")
         (first / f"{task.lower()}.txt").write_text("work\n")
-        assert git(remote, "for-each-ref", f"refs/orch/claims/team/{task}") != ""
+        assert [c["task"] for c in json.loads(orch(second, "claims", "--json").stdout)["claims"]] == [task]
         orch(first, *finish, "--agent", "alice")
-        assert git(remote, "for-each-ref", f"refs/orch/claims/team/{task}") == ""
+        assert json.loads(orch(second, "claims", "--json").stdout)["claims"] == []
+    assert git(remote, "for-each-ref", "--format=%(refname)", "refs/orch/claims") == (
+        "refs/orch/claims/team/B\nrefs/orch/claims/team/C")  # the marks of finished tasks
     orch(second, "start", "A", "--agent", "bob")  # released: free for anyone
+    refused = orch(second, "start", "C", "--agent", "carol", check=False)  # not synced: C looks queued here
+    assert refused.returncode == 1 and "C was completed by alice on m0 at 20" in refused.stderr
+    orch(first, "sync")
+    orch(second, "sync")
+    assert status_of(second, "C") == "completed"
 
 
 def test_a_quiet_claim_is_taken_over_and_recorded(tmp_path: Path) -> None:
