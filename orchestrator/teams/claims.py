@@ -30,8 +30,6 @@ from orchestrator.teams import remote as net
 
 CLAIMS = "refs/orch/claims/"
 SEEN = "refs/orch/seen/claims/"  # this clone's copy of the remote's claims, as last fetched
-_AUTHOR = {"GIT_AUTHOR_NAME": "orch", "GIT_AUTHOR_EMAIL": "orch@claims.invalid",
-           "GIT_COMMITTER_NAME": "orch", "GIT_COMMITTER_EMAIL": "orch@claims.invalid"}
 _ATTEMPTS = 4
 HELD = "held"
 
@@ -245,8 +243,7 @@ def _fetch_one(store: Store, config: dict[str, Any], ref: str) -> Claim | None:
             raise OrchError(net.unreachable(_remote(config), err, status))
         gitops.run(store.root, "update-ref", "-d", local)
         return None
-    out = gitops.run(store.root, "cat-file", "commit", local)[1]
-    return _parse(gitops.run(store.root, "rev-parse", local)[1].strip(), out.partition("\n\n")[2])
+    return _parse(gitops.run(store.root, "rev-parse", local)[1].strip(), net.message_of(store.root, local))
 
 
 def _parse(sha: str, message: str) -> Claim | None:
@@ -269,9 +266,7 @@ def _commit(store: Store, task: dict[str, Any], holder: str, state: str = "held"
     body = {"schema": 1, **claim.row(), "epoch": claim.epoch}
     body.pop("sha")
     message = f"orch claim {task['id']}\n\n{json.dumps(body, sort_keys=True)}\n"
-    tree = _git(store, "mktree", stdin="").strip()
-    sha = _git(store, "commit-tree", tree, "-F", "-", stdin=message, env=_AUTHOR).strip()
-    return replace(claim, sha=sha)
+    return replace(claim, sha=net.note(store.root, message))
 
 
 def _push(store: Store, config: dict[str, Any], updates: dict[str, str],
@@ -280,13 +275,6 @@ def _push(store: Store, config: dict[str, Any], updates: dict[str, str],
     refspecs = [f"{sha}:{ref}" if sha else f":{ref}" for ref, sha in updates.items()]
     return net.push(store.root, _remote(config), refspecs, timeout=net.timeout_of(config),
                     leases=tuple(f"{ref}:{sha}" for ref, sha in leases.items()))
-
-
-def _git(store: Store, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
-    status, out, err = gitops.run(store.root, *args, stdin=stdin, env=env)
-    if status != 0:
-        raise OrchError(f"git {args[0]} failed in {store.root}: {err.strip()}")
-    return out
 
 
 def _remote(config: dict[str, Any]) -> str:

@@ -11,6 +11,8 @@ from orchestrator import gitops, teams
 from orchestrator.errors import OrchError
 
 REJECTED = "rejected"
+_AUTHOR = {"GIT_AUTHOR_NAME": "orch", "GIT_AUTHOR_EMAIL": "orch@teams.invalid",
+           "GIT_COMMITTER_NAME": "orch", "GIT_COMMITTER_EMAIL": "orch@teams.invalid"}
 
 
 def timeout_of(config: dict[str, Any]) -> float:
@@ -52,3 +54,24 @@ def unreachable(remote: str, err: str, status: int) -> str:
     why = lines[-1].removeprefix("fatal: ").strip() if lines else f"git exited with {status}"
     return (f"cannot reach the remote {remote!r} ({why}). Team mode needs it to claim and publish "
             "tasks: check the network and `git remote -v`; `orch config sync.remote null` works alone")
+
+
+def note(root: str | os.PathLike[str], message: str) -> str:
+    """A commit with the empty tree and `message` in the local object store (what a claim or a
+    clone's published leases are), by orch as author: its sha."""
+    tree = _git(root, "mktree", stdin="").strip()
+    return _git(root, "commit-tree", tree, "-F", "-", stdin=message, env=_AUTHOR).strip()
+
+
+def message_of(root: str | os.PathLike[str], ref: str) -> str:
+    """The message of the commit `ref` names ("" when there is none)."""
+    status, out, _err = gitops.run(root, "cat-file", "commit", ref)
+    return out.partition("\n\n")[2] if status == 0 else ""
+
+
+def _git(root: str | os.PathLike[str], *args: str, stdin: str | None = None,
+         env: dict[str, str] | None = None) -> str:
+    status, out, err = gitops.run(root, *args, stdin=stdin, env=env)
+    if status != 0:
+        raise OrchError(f"git {args[0]} failed in {root}: {err.strip()}")
+    return out

@@ -5,7 +5,8 @@ One round, under the state lock (no orch write runs in between): commit what orc
 a conflict anywhere is aborted, so no conflict or half-merged file is ever left), roll any task
 file the merge left behind its receipts to them (`recovery.reconcile`) and commit that. Then push;
 a push the remote rejects because another clone pushed first starts another round, up to
-`ATTEMPTS`. Last, this clone's claims are tidied (`claims.tidy`). Safe to run at any time.
+`ATTEMPTS`. Last, this clone's claims are tidied (`claims.tidy`) and the clones' leases shared
+(`sharedleases`). Safe to run at any time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from orchestrator import gitops, teams
 from orchestrator.errors import OrchError
 from orchestrator.store import Store
-from orchestrator.teams import claims, mergedriver
+from orchestrator.teams import claims, mergedriver, sharedleases
 from orchestrator.teams import remote as net
 
 ATTEMPTS = 5
@@ -46,6 +47,9 @@ def sync(store: Store) -> dict[str, Any]:
         raise OrchError(f"{remote} rejected {ATTEMPTS} pushes in a row (other clones kept pushing first); "
                         "your work is committed here: run `orch sync` again")
     report["claims"] = claims.tidy(store)
+    me = claims.identity(store)
+    report["leases"] = {"adopted": sharedleases.adopt(store, me),
+                        "published": sharedleases.publish(store, me)}
     return report
 
 
@@ -77,9 +81,11 @@ def _commit(store: Store, message: str, report: dict[str, Any]) -> None:
 
 
 def _fetch(store: Store, remote: str, branch: str) -> str | None:
-    """Fetch the branch and the claims; the remote branch's commit, None when it has none yet."""
+    """Fetch the branch, the claims and the clones' leases; the remote branch's commit, None when
+    it has none yet."""
     tracking = f"refs/remotes/{remote}/{branch}"
-    refspecs = [f"+refs/heads/{branch}:{tracking}", f"+{claims.CLAIMS}*:{claims.SEEN}*"]
+    refspecs = [f"+refs/heads/{branch}:{tracking}", f"+{claims.CLAIMS}*:{claims.SEEN}*",
+                sharedleases.refspec()]
     timeout = net.timeout_of(store.config())
     status, _out, err = gitops.run(store.root, "fetch", "--quiet", "--prune", remote, *refspecs,
                                    timeout=timeout)

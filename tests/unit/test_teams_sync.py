@@ -5,6 +5,7 @@ leaves nothing behind."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,24 @@ def test_a_worktree_shares_bindings_and_its_branch_merges_back_without_conflict(
     assert [status_of(main, t) for t in "AB"] == ["completed", "completed"]
     assert json.loads(orch(main, "verify", "--json").stdout)["ok"]
     assert not _conflict_markers(main) and "subagent" in git(main, "log", "-1", "--format=%s")
+
+
+def test_a_lease_taken_on_one_clone_holds_on_the_others_after_their_syncs(tmp_path: Path) -> None:
+    from tests.hooks.conftest import payload, run_hook
+
+    _remote, (first, second) = team(tmp_path, 2)
+    orch(first, "start", "A", "--agent", "alice")
+    orch(first, "lock", "notes.md", "--task", "A", "--agent", "alice")
+    orch(first, "sync")
+    report = json.loads(orch(second, "sync", "--json").stdout)
+    assert report["leases"]["adopted"] == 1
+    leases = json.loads(orch(second, "locks", "--json").stdout)["leases"]
+    assert [(row["path"], row["task"], row["holder"]) for row in leases] == [("notes.md", "A", "alice")]
+    write = payload("PreToolUse.Write", cwd=str(second), session_id="sess-bob",
+                    tool_input={"file_path": str(second / "notes.md"), "content": "x"})
+    denied = run_hook("PreToolUse", write, env={**os.environ, "ORCH_MACHINE": "m1"}).denied
+    assert denied is not None and "leased by task A (held by alice" in denied
+    orch(first, "unlock", "notes.md")
+    orch(first, "sync")
+    orch(second, "sync")
+    assert json.loads(orch(second, "locks", "--json").stdout)["leases"] == []
