@@ -115,7 +115,7 @@ def test_a_worktree_shares_bindings_and_its_branch_merges_back_without_conflict(
     assert not _conflict_markers(main) and "subagent" in git(main, "log", "-1", "--format=%s")
 
 
-def test_a_lease_taken_on_one_clone_holds_on_the_others_after_their_syncs(tmp_path: Path) -> None:
+def test_a_task_and_a_lease_of_one_clone_hold_on_the_others_after_their_syncs(tmp_path: Path) -> None:
     from tests.hooks.conftest import payload, run_hook
 
     _remote, (first, second) = team(tmp_path, 2)
@@ -130,6 +130,10 @@ def test_a_lease_taken_on_one_clone_holds_on_the_others_after_their_syncs(tmp_pa
                     tool_input={"file_path": str(second / "notes.md"), "content": "x"})
     denied = run_hook("PreToolUse", write, env={**os.environ, "ORCH_MACHINE": "m1"}).denied
     assert denied is not None and "leased by task A (held by alice" in denied
+    declared = payload("PreToolUse.Write", cwd=str(second), session_id="sess-bob",
+                       tool_input={"file_path": str(second / "a.txt"), "content": "x"})
+    denied = run_hook("PreToolUse", declared, env={**os.environ, "ORCH_MACHINE": "m1"}).denied
+    assert denied is not None and "a.txt belongs to task A" in denied  # its synced task file says so
     orch(first, "unlock", "notes.md")
     orch(first, "sync")
     orch(second, "sync")
