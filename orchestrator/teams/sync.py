@@ -19,7 +19,7 @@ from typing import Any
 from orchestrator import gitops, teams
 from orchestrator.errors import OrchError
 from orchestrator.store import Store
-from orchestrator.teams import claims, mergedriver, sharedleases
+from orchestrator.teams import anchoring, claims, mergedriver, sharedleases
 from orchestrator.teams import remote as net
 
 ATTEMPTS = 5
@@ -71,6 +71,7 @@ def _round(store: Store, remote: str, branch: str, report: dict[str, Any]) -> No
     if incoming is not None and _merge(store, remote, branch, incoming, before):
         report["merged"] = True
         report["reconciled"] += _reconcile(store, before)
+        report["reconciled"] += [note for note in [anchoring.reanchor(store, before, incoming)] if note]
         _commit(store, "orch: sync: task files rolled to their merged receipts", report)
 
 

@@ -138,3 +138,18 @@ def test_a_task_and_a_lease_of_one_clone_hold_on_the_others_after_their_syncs(tm
     orch(first, "sync")
     orch(second, "sync")
     assert json.loads(orch(second, "locks", "--json").stdout)["leases"] == []
+
+
+def test_config_changed_on_two_clones_merges_and_still_verifies(tmp_path: Path) -> None:
+    _remote, (first, second) = team(tmp_path, 2)
+    orch(first, "config", "policy.require_acceptance", "true")
+    orch(second, "config", "policy.strict", "true")
+    orch(first, "sync")
+    report = json.loads(orch(second, "sync", "--json").stdout)
+    notes = report["reconciled"]
+    assert any(note.startswith("config: the merged gates and policy anchored") for note in notes)
+    orch(first, "sync")
+    for clone in (first, second):
+        config = json.loads(orch(clone, "config", "policy").stdout)
+        assert config["strict"] is True and config["require_acceptance"] is True
+        assert json.loads(orch(clone, "verify", "--json").stdout)["ok"]
