@@ -147,13 +147,15 @@ def _record_takeover(store: Store, task: dict[str, Any], holder: str, previous: 
                     data={"taken_over_from": previous.row(), "reason": "claim quiet past sync.claim_timeout"})
 
 
-def undo(store: Store, task: dict[str, Any]) -> None:
-    """Give back a claim just won when the start it was for failed (never raises: best effort,
-    `orch sync` releases what is left)."""
+def undo(store: Store, task: dict[str, Any]) -> str | None:
+    """Give back this clone's claim on `task` (a start that failed, a task finished or released);
+    never raises. When the remote cannot be reached the claim stays remembered, `orch sync`
+    releases it, and the reason is returned."""
     try:
         release(store, task)
-    except OrchError:
-        pass
+    except OrchError as exc:
+        return str(exc)
+    return None
 
 
 def release(store: Store, task: dict[str, Any]) -> bool:

@@ -115,7 +115,8 @@ def _failed_merge(store: Store, remote: str, branch: str, output: str) -> str:
     if gitops.run(store.root, "rev-parse", "-q", "--verify", "MERGE_HEAD")[0] == 0:
         gitops.run(store.root, "merge", "--abort")
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    why = f"these files conflict: {', '.join(conflicted[:10])}" if conflicted else (lines or [""])[-1]
+    said = next((line for line in lines if line.startswith("error:")), (lines or [""])[-1])
+    why = f"these files conflict: {', '.join(conflicted[:10])}" if conflicted else said
     return (f"cannot merge {remote}/{branch} here ({why}); the merge was aborted and nothing was changed. "
             f"Merge it yourself (`git merge {remote}/{branch}`), then run `orch sync` again")
 

@@ -104,3 +104,14 @@ def test_a_tag_made_before_a_merge_still_verifies_after_its_head_was_relinked() 
     tag = f"Orch-Receipt-Root: {receipts.root_of({'T': head})}\nOrch-Chain: T {head}\n"
     hashes = {h for r in merged for h in receipts._hashes_of(r)}
     assert receipts._tag_problem(tag, {"T": hashes}) is None
+
+
+def test_init_in_team_mode_registers_the_driver_in_a_fresh_clone(tmp_path: Path) -> None:
+    remote, _clones = team(tmp_path, 1)
+    fresh = tmp_path / "fresh"
+    git(tmp_path, "clone", "-q", str(remote), str(fresh))
+    assert (fresh / ".orch/.gitattributes").read_text() == mergedriver.ATTRIBUTES  # committed
+    assert "merge.orch.driver" not in git(fresh, "config", "--local", "--list")  # .git/config is not
+    assert "merge driver is registered" in orch(fresh, "init", "--no-hooks").stdout
+    assert git(fresh, "config", "--local", "merge.orch.driver").endswith("merge-driver %O %A %B %P")
+    assert git(fresh, "check-attr", "merge", ".orch/tasks/A.json").endswith("merge: orch")
