@@ -81,6 +81,23 @@ def check_holder(store: Store, task_id: str, actor: str, verb: str) -> None:
             f"{task_id} is held by {binding.get('holder')} (since {binding.get('since', '?')}): only its "
             f"holder may `orch {verb}` it; a human at a terminal may act on any task"
         )
+    if binding is None and not is_human(actor):
+        _check_not_elsewhere(store, task_id, actor, verb)
+
+
+def _check_not_elsewhere(store: Store, task_id: str, actor: str, verb: str) -> None:
+    """Team mode: an active task no one here holds was started on another clone (its synced task
+    file says by whom); an agent here does not move it."""
+    from orchestrator import teams
+
+    task = store.task_or_none(task_id)
+    if task is None or task["status"] not in lifecycle.ACTIVE or teams.remote_of(store.config()) is None:
+        return
+    started = (task.get("history") or [{}])[-1]
+    if started.get("actor") != actor:
+        raise Refused(f"{task_id} is {task['status']} on another clone (by {started.get('actor')} since "
+                      f"{started.get('at')}, as last synced): only its holder may `orch {verb}` it; "
+                      "`orch claims` shows who holds what")
 
 
 def held_by_another(store: Store, binding: dict[str, Any], actor: str) -> bool:

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import git
 from tests.unit.teamrepos import orch, status_of, team
 
@@ -124,3 +126,18 @@ def test_offline_start_is_refused_naming_the_remote(tmp_path: Path) -> None:
     refused = orch(clone, "start", "A", "--agent", "alice", check=False)
     assert refused.returncode == 1 and "cannot reach the remote 'origin'" in refused.stderr
     assert status_of(clone, "A") == "queued"
+
+
+def test_an_agent_cannot_move_a_task_another_clone_holds(tmp_path: Path, monkeypatch: Any) -> None:
+    from orchestrator import callers, workflow
+    from orchestrator.errors import Refused
+    from orchestrator.store import Store
+
+    _remote, (first, second) = team(tmp_path, 2)
+    orch(first, "start", "A", "--agent", "alice")
+    orch(first, "sync")
+    orch(second, "sync")
+    monkeypatch.setattr(callers, "inside_claude_code", lambda: True)  # an agent, not a human
+    with pytest.raises(Refused, match="A is in_progress on another clone \\(by alice since "):
+        workflow.move(Store(second), "A", "queued", "agent-on-m1")
+    assert status_of(second, "A") == "in_progress"
