@@ -697,9 +697,9 @@ def sync_(as_json: bool) -> None:
 @json_option
 def claims(as_json: bool) -> None:
     """Team mode: the tasks claimed on the remote, by whom, on which machine, since when."""
-    from orchestrator.teams import claims as claims_mod
+    from orchestrator.teams import claimrefs
 
-    rows = [claim.row() for claim in claims_mod.fetch_all(Store.discover())]
+    rows = [claim.row() for claim in claimrefs.fetch_all(Store.discover())]
     emit({"claims": rows}) if as_json else click.echo(_team_view().claims_text(rows))
 
 

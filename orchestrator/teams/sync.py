@@ -19,7 +19,7 @@ from typing import Any
 from orchestrator import gitops, teams
 from orchestrator.errors import OrchError
 from orchestrator.store import Store
-from orchestrator.teams import anchoring, claims, mergedriver, sharedleases
+from orchestrator.teams import anchoring, claimrefs, claims, mergedriver, sharedleases
 from orchestrator.teams import remote as net
 
 ATTEMPTS = 5
@@ -47,7 +47,7 @@ def sync(store: Store) -> dict[str, Any]:
         raise OrchError(f"{remote} rejected {ATTEMPTS} pushes in a row (other clones kept pushing first); "
                         "your work is committed here: run `orch sync` again")
     report["claims"] = claims.tidy(store)
-    me = claims.identity(store)
+    me = claimrefs.identity(store)
     report["leases"] = {"adopted": sharedleases.adopt(store, me),
                         "published": sharedleases.publish(store, me)}
     return report
@@ -85,7 +85,7 @@ def _fetch(store: Store, remote: str, branch: str) -> str | None:
     """Fetch the branch, the claims and the clones' leases; the remote branch's commit, None when
     it has none yet."""
     tracking = f"refs/remotes/{remote}/{branch}"
-    refspecs = [f"+refs/heads/{branch}:{tracking}", f"+{claims.CLAIMS}*:{claims.SEEN}*",
+    refspecs = [f"+refs/heads/{branch}:{tracking}", f"+{claimrefs.CLAIMS}*:{claimrefs.SEEN}*",
                 sharedleases.refspec()]
     timeout = net.timeout_of(store.config())
     status, _out, err = gitops.run(store.root, "fetch", "--quiet", "--prune", remote, *refspecs,
