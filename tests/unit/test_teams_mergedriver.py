@@ -115,3 +115,20 @@ def test_init_in_team_mode_registers_the_driver_in_a_fresh_clone(tmp_path: Path)
     assert "merge driver is registered" in orch(fresh, "init", "--no-hooks").stdout
     assert git(fresh, "config", "--local", "merge.orch.driver").endswith("merge-driver %O %A %B %P")
     assert git(fresh, "check-attr", "merge", ".orch/tasks/A.json").endswith("merge: orch")
+
+
+def test_doctor_registers_the_driver_and_leaves_other_clones_tasks_unbound(tmp_path: Path) -> None:
+    _remote, (first, second) = team(tmp_path, 2)
+    orch(first, "start", "A", "--agent", "alice")
+    orch(first, "lock", "notes.md", "--task", "A", "--agent", "alice")
+    orch(first, "sync")
+    git(second, "pull", "-q", "--ff-only")  # a plain pull: no driver registered here yet
+    report = json.loads(orch(second, "doctor", "--json", check=False).stdout)
+    assert [p["file"] for p in report["problems"]] == [".git/config"]
+    orch(second, "sync")
+    fixed = json.loads(orch(second, "doctor", "--fix", "--json").stdout)
+    assert fixed["ok"] and not any("A" in line and "bound" in line for line in fixed["fixed"])
+    assert "team mode: on, through the remote 'origin' (docs/teams.md)" in fixed["info"]
+    assert json.loads(orch(second, "status", "--json").stdout)["tasks"][0]["bound_to"] is None
+    leases = json.loads(orch(second, "locks", "--json").stdout)["leases"]
+    assert [row["path"] for row in leases] == ["notes.md"]  # another clone's lease is kept
