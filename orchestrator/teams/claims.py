@@ -76,7 +76,8 @@ def _check_not_finished(task: dict[str, Any], current: Claim) -> None:
     """Refuse to start a task another clone (or worktree) finished after this one last saw it
     change: this clone's view is behind. A task moved here since (re-queued) may start."""
     history = task.get("history") or [{}]
-    if str(history[-1].get("at") or "") < current.at:
+    last = history[-1] if isinstance(history[-1], dict) else {}
+    if str(last.get("at") or "") < current.at:
         raise Refused(
             f"{task['id']} was {current.state} by {current.holder} on {current.machine} at {current.at}, "
             "after this clone last saw it change: `orch sync` (or merging the branch it was finished on) "
