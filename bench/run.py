@@ -3,7 +3,8 @@ and 10,000 tasks.
 
     python bench/run.py [--quick] [--out docs/benchmarks.md]
     python bench/run.py --plan-add | --jail [--quick]     (bench/planadd.py, bench/jail.py)
-    python bench/run.py --imports | --board [--quick]     (bench/imports.py, bench/board.py)
+    python bench/run.py --imports | --board | --teams [--quick]
+                                         (bench/imports.py, bench/board.py, bench/teams.py)
 
 Every number is a ratio against a baseline measured in the same run, interleaved with the thing
 measured (baseline, hook, baseline, hook, ...), as medians: on a shared, noisy machine an
@@ -797,10 +798,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--board", action="store_true",
                         help="only the board's JSON against `orch status --json` (bench/board.py)")
     parser.add_argument("--rounds", type=int,
-                        help="rounds of the --plan-add, --imports (default 3; 1 with --quick) or --board "
-                        "cases (default 15; 3 with --quick)")
+                        help="rounds of the --plan-add or --imports cases (default 3; 1 with --quick), "
+                             "of --board (default 15; 3 with --quick) or of --teams (default 40; 5 with "
+                             "--quick)")
     parser.add_argument("--jail", action="store_true",
                         help="only the write jail: launcher, hook, headless Claude Code (bench/jail.py)")
+    parser.add_argument("--teams", action="store_true",
+                        help="only `orch start` in team mode ÷ alone, a local bare remote (bench/teams.py)")
     return parser.parse_args(argv)
 
 
@@ -846,6 +850,10 @@ def main(argv: list[str]) -> int:
         import board
 
         return board.main(os.path.abspath(args.python), args.out, args.quick, args.rounds, args.keep)
+    if args.teams:
+        import teams
+
+        return teams.main(os.path.abspath(args.python), args.out, args.quick, args.rounds, args.keep)
     if args.imports:
         import imports
 

@@ -19,8 +19,9 @@ import os
 MOVING = frozenset({"start", "done", "gate", "block", "move", "cancel", "lock", "unlock", "check", "why"})
 # Options that take a value (so the value is not taken for a task id).
 VALUE_OPTIONS = frozenset({"--agent", "--reason", "--note", "--task", "--evidence", "--ttl"})
-# Settings an agent may not change: they decide what is enforced. A human changes them.
-GUARDED_SETTINGS = ("policy", "gates", "stop", "lease_ttl_seconds", "workflow", "andon")
+# Settings an agent may not change: they decide what is enforced (team mode: the claims). A human
+# changes them.
+GUARDED_SETTINGS = ("policy", "gates", "stop", "lease_ttl_seconds", "workflow", "andon", "sync")
 GRANT_TTL = 900.0  # longer than Claude Code's longest Bash call (10 minutes)
 
 

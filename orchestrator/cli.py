@@ -102,6 +102,7 @@ def init(no_hooks: bool, with_mcp: bool) -> None:
         path = install.install(store.root, store.runtime, sync_post=bool(store.config().get("fast_checks")))
         click.echo(f"Hooks registered in {path} (your own settings and hooks are kept).")
     sandbox.add(store.root, store.runtime)
+    _register_team(store)
     if with_mcp:
         from orchestrator.mcp import register
 
@@ -617,6 +618,8 @@ def config_(key: str | None, value: str | None) -> None:
         _anchor_config(store, key)
     click.echo(f"{key} = {json.dumps(parsed)}")
     _resync_hooks(store, key)
+    if key.split(".")[0] == "sync":
+        _register_team(store)
 
 
 def _anchor_config(store: Store, key: str) -> None:
@@ -626,6 +629,18 @@ def _anchor_config(store: Store, key: str) -> None:
     enforce = anchors.config_digest(store.config())
     receipts.append(store.dir, anchors.CONFIG_CHAIN, event="config", actor=workflow.actor_for(store),
                     task=None, data={"key": key, "enforce": enforce})
+
+
+def _register_team(store: Store) -> None:
+    """In team mode, register the merge driver for `.orch/` in this clone (docs/teams.md)."""
+    from orchestrator import teams
+
+    if teams.remote_of(store.config()) is not None:
+        from orchestrator.teams import mergedriver
+
+        mergedriver.register(store.root)
+        click.echo("Team mode: orch's merge driver is registered for .orch/ (.orch/.gitattributes, "
+                   "git config).")
 
 
 def _resync_hooks(store: Store, key: str) -> None:
@@ -666,6 +681,49 @@ def doctor(fix: bool, as_json: bool) -> int:
     else:
         click.echo(doctor_mod.render(report))
     return 0 if report["ok"] else 1
+
+
+@cli.command("sync")
+@json_option
+def sync_(as_json: bool) -> None:
+    """Team mode: merge `.orch/` with the remote (sync.remote) and publish this clone's changes."""
+    from orchestrator.teams import sync as sync_mod
+
+    report = sync_mod.sync(Store.discover())
+    emit(report) if as_json else click.echo(_team_view().sync_text(report))
+
+
+@cli.command()
+@json_option
+def claims(as_json: bool) -> None:
+    """Team mode: the tasks claimed on the remote, by whom, on which machine, since when."""
+    from orchestrator.teams import claimrefs
+
+    rows = [claim.row() for claim in claimrefs.fetch_all(Store.discover())]
+    emit({"claims": rows}) if as_json else click.echo(_team_view().claims_text(rows))
+
+
+def _team_view() -> Any:
+    from orchestrator.teams import view
+
+    return view
+
+
+@cli.command("merge-driver", hidden=True)
+@click.argument("base")
+@click.argument("ours")
+@click.argument("theirs")
+@click.argument("path")
+def merge_driver(base: str, ours: str, theirs: str, path: str) -> int:
+    """git's merge driver for `.orch/` (registered by `orch init` in team mode): %O %A %B %P."""
+    from orchestrator.teams import mergedriver
+
+    try:
+        mergedriver.run(base, ours, theirs, path)
+    except (ValueError, OSError) as exc:
+        click.echo(f"orch merge-driver: {path}: {exc}; left for git to mark as a conflict", err=True)
+        return 1
+    return 0
 
 
 @cli.command()

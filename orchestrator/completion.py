@@ -73,6 +73,7 @@ def done(
         workflow.save_transitions(store, task, entries)
         workflow.sync_runtime(Runtime(store.runtime), task)
         outcome = _finish(store, task, actor) if passed else _stopped(store, task, actor)
+    workflow.release_claim(store, task)
     if passed and task.get("parent"):
         from orchestrator import rollup
 

@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "schedule": {"strategy": "priority", "mix": {}, "wip": {}},
     "specialists": {"infer": True, "rules": {}},
     "andon": {"fix_task": False},
+    "sync": {"remote": None, "branch": None, "claim_timeout": 14400, "on_session": False, "timeout": 60},
 }
 
 

@@ -100,6 +100,16 @@ class Andon(_Table):
         return value
 
 
+class Sync(_Table):
+    """Team mode (`orchestrator.teams`): the remote `.orch/` is shared through; None keeps it off."""
+
+    remote: str | None = Field(default=None, min_length=1)
+    branch: str | None = Field(default=None, min_length=1)
+    claim_timeout: float = Field(default=14400, gt=0, allow_inf_nan=False)
+    on_session: bool = False
+    timeout: float = Field(default=60, gt=0, allow_inf_nan=False)
+
+
 class Gate(_Table):
     """A repo-wide gate (see `orchestrator.gates`)."""
 
@@ -149,6 +159,7 @@ class Config(_Table):
     schedule: Schedule = Schedule()
     specialists: Specialists = Specialists()
     andon: Andon = Andon()
+    sync: Sync = Sync()
 
     @field_validator("wip")
     @classmethod

@@ -56,7 +56,8 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     _check_against_receipts(store, tasks, chains, report, fix)
     _check_plans(store, tasks, report, fix)
     _check_graph(tasks, report)
-    _check_runtime(store, tasks, chains, report, fix)
+    elsewhere = _check_team(store, report, fix)
+    _check_runtime(store, tasks, chains, report, fix, elsewhere)
     _check_unfinished(store, tasks, report, fix)
     _check_temp_files(store, report, fix)
     _check_receipts(store, report)
@@ -235,8 +236,27 @@ def _check_graph(tasks: dict[str, dict[str, Any]], report: dict[str, Any]) -> No
         )
 
 
+def _check_team(store: Store, report: dict[str, Any], fix: bool) -> set[str]:
+    """Team mode's part (`teams.health`); the active tasks other clones hold, as last fetched."""
+    from orchestrator import teams
+
+    try:
+        if teams.remote_of(store.config()) is None:
+            return set()
+    except OrchError:  # a corrupt config is reported (and fixed) by its own check
+        return set()
+    from orchestrator.teams import health
+
+    found = health.examine(store, fix)
+    report["info"] += found["info"]
+    report["fixed"] += found["fixed"]
+    for file, problem, how in found["problems"]:
+        _problem(report, file, problem, how)
+    return set(found["elsewhere"])
+
+
 def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[str, list[dict[str, Any]]],
-                   report: dict[str, Any], fix: bool) -> None:
+                   report: dict[str, Any], fix: bool, elsewhere: set[str] | None = None) -> None:
     runtime = Runtime(store.runtime)
     report["info"].append(f"runtime folder: {runtime.dir}")
     broken = recovery.broken_runtime_files(store)
@@ -261,10 +281,13 @@ def _check_runtime(store: Store, tasks: dict[str, dict[str, Any]], chains: dict[
                 f"binding of {task_id} to {binding.get('holder')}",
                 lambda t=task_id: runtime.unbind(t),
             )
-    _check_unbound(runtime, tasks, bindings, chains, report, fix)
+    here = {task_id: task for task_id, task in tasks.items() if task_id not in (elsewhere or set())}
+    _check_unbound(runtime, here, bindings, chains, report, fix)
     _check_quiet_holders(store, tasks, bindings, report)
     now = time.time()
     for path, lease in runtime.leases().items():
+        if lease.get("clone"):
+            continue  # another clone's, adopted by `orch sync`, which replaces them (teams.sharedleases)
         task = tasks.get(lease.get("task", ""))
         if lease.get("expires_at", 0) <= now or task is None or task["status"] != "in_progress":
             _stale(

@@ -83,6 +83,25 @@ def _head(repo: git.Repo) -> str | None:
         return None
 
 
+# -- plain commands --------------------------------------------------------------------------
+
+
+def run(root: str | os.PathLike[str], *args: str, timeout: float | None = None,
+        stdin: str | None = None, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`git ARGS` in `root` (clean environment), never raising for git's own failure: (exit
+    status, stdout, stderr). For what needs the status itself (a push refused by a lease, a merge
+    that conflicts); `timeout` kills a git that hangs on the network."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as source, _repo(root) as repo:
+        source.write((stdin or "").encode("utf-8"))
+        source.seek(0)
+        status, out, err = repo.git.execute(
+            ["git", *args], with_extended_output=True, with_exceptions=False, istream=source,
+            kill_after_timeout=timeout, env=env, strip_newline_in_stdout=False)
+    return int(status or 0), str(out), str(err)
+
+
 # -- state -----------------------------------------------------------------------------------
 
 

@@ -452,12 +452,20 @@ def _shown(path: Path, root: Path) -> str:
 def _check_tags(root: Path, chains: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     from orchestrator import gitops
 
-    hashes = {name: {r["hash"] for r in records} for name, records in chains.items()}
+    hashes = {name: {h for r in records for h in _hashes_of(r)} for name, records in chains.items()}
     checked = []
     for tag in gitops.orch_tags(root):
         reason = _tag_problem(tag["message"], hashes)
         checked.append({"name": tag["name"], "commit": tag["commit"], "ok": reason is None, "reason": reason})
     return checked
+
+
+def _hashes_of(record: dict[str, Any]) -> tuple[str, ...]:
+    """A record's hash, and the one it was written with if a team merge re-linked it since
+    (`teams.chainmerge`): a tag made before the merge recorded that one."""
+    evidence = record.get("evidence")
+    first = evidence.get("rechained_from") if isinstance(evidence, dict) else None
+    return (record["hash"], first) if isinstance(first, str) else (record["hash"],)
 
 
 def _tag_problem(message: str, hashes: dict[str, set[str]]) -> str | None:

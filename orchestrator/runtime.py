@@ -241,6 +241,13 @@ class Runtime:
             self._save_leases({p: lease for p, lease in leases.items() if p not in gone})
         return gone
 
+    def replace_shared_leases(self, shared: dict[str, dict[str, Any]]) -> None:
+        """Team mode (`teams.sharedleases`): the other clones' leases as last synced (marked with
+        their `clone`) replace those synced before; a path this clone leases itself stays its own."""
+        with self.locked():
+            own = {p: lease for p, lease in self.leases().items() if not lease.get("clone")}
+            self._save_leases({**{p: lease for p, lease in shared.items() if p not in own}, **own})
+
     def clear_leases(self) -> None:
         """Drop every lease (`orch doctor --fix` on a corrupt leases.json): they are re-taken on the
         next write of each task's files."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,23 @@ def check_holder(store: Store, task_id: str, actor: str, verb: str) -> None:
             f"{task_id} is held by {binding.get('holder')} (since {binding.get('since', '?')}): only its "
             f"holder may `orch {verb}` it; a human at a terminal may act on any task"
         )
+    if binding is None and not is_human(actor):
+        _check_not_elsewhere(store, task_id, actor, verb)
+
+
+def _check_not_elsewhere(store: Store, task_id: str, actor: str, verb: str) -> None:
+    """Team mode: an active task no one here holds was started on another clone (its synced task
+    file says by whom); an agent here does not move it."""
+    from orchestrator import teams
+
+    task = store.task_or_none(task_id)
+    if task is None or task["status"] not in lifecycle.ACTIVE or teams.remote_of(store.config()) is None:
+        return
+    started = (task.get("history") or [{}])[-1]
+    if started.get("actor") != actor:
+        raise Refused(f"{task_id} is {task['status']} on another clone (by {started.get('actor')} since "
+                      f"{started.get('at')}, as last synced): only its holder may `orch {verb}` it; "
+                      "`orch claims` shows who holds what")
 
 
 def held_by_another(store: Store, binding: dict[str, Any], actor: str) -> bool:
@@ -366,23 +385,61 @@ def start(store: Store, task_id: str, holder: str, session: str | None = None) -
         task = store.task(task_id)
         binding = runtime.bindings().get(task_id)
         _check_not_held(store, task, binding, holder)
-        if _take_over(store, runtime, task, binding, holder, session):
-            return task
-        _check_startable(task, binding)
-        _check_not_parent(store, task)
-        _check_anchored(store, task)
-        _check_dependencies(store, task)
-        _check_one_task_per_holder(runtime, holder, task_id)
-        _check_wip(store, "in_progress")
-        _check_category_wip(store, task)
-        entry = transition(task, "in_progress", holder, None)
-        runtime.undispatch(task_id)
-        task["start_commit"] = _head_commit(store)
-        _note_watcher(store, runtime, task, session)
-        save_transitions(store, task, [entry])
-        runtime.bind(task_id, holder, session, str(store.root))
+        if task["status"] not in lifecycle.ACTIVE:
+            _check_can_start(store, runtime, task, binding, holder)
+        with _claimed(store, task, holder):
+            if _take_over(store, runtime, task, binding, holder, session):
+                return task
+            entry = transition(task, "in_progress", holder, None)
+            runtime.undispatch(task_id)
+            task["start_commit"] = _head_commit(store)
+            _note_watcher(store, runtime, task, session)
+            save_transitions(store, task, [entry])
+            runtime.bind(task_id, holder, session, str(store.root))
         after_transitions(store, task, holder)
     return task
+
+
+def _check_can_start(store: Store, runtime: Runtime, task: dict[str, Any], binding: dict[str, Any] | None,
+                     holder: str) -> None:
+    _check_startable(task, binding)
+    _check_not_parent(store, task)
+    _check_anchored(store, task)
+    _check_dependencies(store, task)
+    _check_one_task_per_holder(runtime, holder, task["id"])
+    _check_wip(store, "in_progress")
+    _check_category_wip(store, task)
+
+
+@contextmanager
+def _claimed(store: Store, task: dict[str, Any], holder: str) -> Iterator[None]:
+    """In team mode, claim `task` on the remote first (refused when another clone holds it), and
+    give the claim back if the start fails. Team mode off: nothing, and no team module loaded."""
+    from orchestrator import teams
+
+    if teams.remote_of(store.config()) is None:
+        yield
+        return
+    from orchestrator.teams import claims
+
+    claims.claim(store, task, holder)
+    try:
+        yield
+    except BaseException:
+        claims.undo(store, task)
+        raise
+
+
+def release_claim(store: Store, task: dict[str, Any]) -> None:
+    """In team mode, free the claim of a task finished, released or cancelled here. Offline it
+    stays, remembered, and the next `orch sync` frees it; the move itself stands either way."""
+    from orchestrator import teams
+
+    if task["status"] not in UNBIND_ON or teams.remote_of(store.config()) is None:
+        return
+    from orchestrator.teams import claims
+
+    claims.undo(store, task)
 
 
 def move(store: Store, task_id: str, target: str, actor: str, note: str | None = None) -> dict[str, Any]:
@@ -406,6 +463,7 @@ def move(store: Store, task_id: str, target: str, actor: str, note: str | None =
         save_transitions(store, task, [entry])
         sync_runtime(runtime, task)
         after_transitions(store, task, actor)
+    release_claim(store, task)
     if target in lifecycle.FINISHED and task.get("parent"):
         from orchestrator import rollup
 

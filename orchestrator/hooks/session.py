@@ -1,9 +1,11 @@
-"""SessionStart: a short briefing for the model. SessionEnd: release the session's leases."""
+"""SessionStart: a short briefing for the model. SessionEnd: release the session's leases. Both
+start a background `orch sync` in team mode when `sync.on_session` asks (`teamsync`)."""
 
 from __future__ import annotations
 
 import os
 
+from orchestrator.hooks import teamsync
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.hooks.index import load_tasks
 
@@ -22,6 +24,7 @@ def start(payload: Payload, ctx: Context) -> Decision:
     from orchestrator.schedule import Schedule
 
     ctx.runtime.mark_session(payload.session_id)
+    teamsync.start_background_sync(ctx)
     tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
     if not tasks:
         return Decision(
@@ -82,4 +85,5 @@ def _rules(ctx: Context) -> str:
 def end(payload: Payload, ctx: Context) -> Decision:
     if payload.session_id:
         ctx.runtime.end_session(payload.session_id)
+    teamsync.start_background_sync(ctx)
     return NONE

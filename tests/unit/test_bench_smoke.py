@@ -78,3 +78,15 @@ def test_quick_board_bench_writes_its_section(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert "<!-- bench:board:begin -->" in text and "<!-- bench:board:end -->" in text
     assert "| `orch status --json` (whole process) | " in text and "after a lease renewal" in text
+
+
+def test_quick_teams_bench_writes_its_section(tmp_path: Path) -> None:
+    out = tmp_path / "x.md"
+    out.write_text("# Benchmarks\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--teams", "--quick", "--rounds",
+                           "2", "--out", str(out), "--python", sys.executable],
+                          capture_output=True, text=True, timeout=SMOKE_LIMIT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert "<!-- bench:teams:begin -->" in text and "<!-- bench:teams:end -->" in text
+    assert "| orch start, team mode | " in text and "`orch start` in team mode ÷ alone: **" in text
