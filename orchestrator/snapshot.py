@@ -136,13 +136,18 @@ def _read(state_dir: str, runtime_dir: str, name: str, tasks: type,
 def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str, Any]],
          files: Files | None = None) -> None:
     """Both snapshots: whole tasks, and their summaries; then `files`, the stat of each task file
-    they were made from (`snapfiles.scan`), when known."""
+    they were made from (`snapfiles.scan`), when known. The snapshots are a cache: when the runtime
+    folder cannot be written (a read inside the write jail, a full disk) nothing is, and the read
+    goes on from the files (snapshots with two stamps are never served: `peek_stamp`)."""
     folder = paths.worktree_dir(state_dir, runtime_dir)
-    for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
-        write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
-                   durable=False)
-    if files is not None:
-        _write_record(state_dir, runtime_dir, generation, files)
+    try:
+        for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
+            write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
+                       durable=False)
+        if files is not None:
+            _write_record(state_dir, runtime_dir, generation, files)
+    except OSError:
+        pass
 
 
 def load_record(state_dir: str, runtime_dir: str) -> tuple[str, Files] | None:

@@ -23,6 +23,9 @@ codes.
 from __future__ import annotations
 
 import json
+import re
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -202,6 +205,41 @@ def test_report_runs_orch_report(
     assert str(summary) in out, out
     body = summary.read_text()
     assert "A" in body and "Gamma" in body and "mermaid" in body.lower(), body[:2000]
+
+
+def test_board_starts_a_live_board_and_gives_its_url(
+    plugin: PluginData, claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path
+) -> None:
+    """`/orch:board`: the model runs `orch board --background` as a Bash command of its own (so
+    outside the write jail, which holds the runtime folder the board records itself in); the board
+    answers at the URL it printed with the live plan, until `orch board --stop`."""
+    setup_orch(git_repo, PLAN, TASKS)
+    model = Model()
+    fakeapi.script = script_orch_calls(model, ("board", "board", "--background"), final="Board link given.")
+    try:
+        run_plugin(claude_run, "/orch:board")
+        assert_expanded(first_main_prompt(fakeapi), plugin, "orch board --background")
+        out = fakeapi.tool_result_text(model.id("board"))
+        assert not fakeapi.tool_result_is_error(model.id("board")), out
+        found = re.search(r"http://127\.0\.0\.1:\d+/", out)
+        assert found, out
+        orch(git_repo, "start", "A", "--agent", "agent-board-e2e")
+        cards = _board_cards(found.group(0), lambda cards: cards["A"]["status"] == "in_progress")
+        assert sorted(cards) == ["A", "B", "C"], cards
+        assert (cards["A"]["status"], cards["A"]["holder"]) == ("in_progress", "agent-board-e2e"), cards["A"]
+    finally:
+        orch(git_repo, "board", "--stop", check=False)
+
+
+def _board_cards(url: str, ready: Callable[[dict[str, Any]], bool], wait: float = 10) -> dict[str, Any]:
+    """The board's cards by task id, from its JSON, once `ready` holds (or `wait` seconds passed)."""
+    deadline = time.monotonic() + wait
+    while True:
+        with urllib.request.urlopen(url + "api/board", timeout=10) as answer:
+            cards = {card["id"]: card for card in json.loads(answer.read())["tasks"]}
+        if ready(cards) or time.monotonic() > deadline:
+            return cards
+        time.sleep(0.2)
 
 
 def test_start_binds_the_task_to_the_session(

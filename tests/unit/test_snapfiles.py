@@ -112,3 +112,27 @@ def test_a_corrupt_changed_file_is_reported_as_before(planned: Path, orch: Orch,
     path.write_text("{not json")
     code, _out, err = orch("status")
     assert code != 0 and "B.json" in err and "Traceback" not in err
+
+
+def test_a_read_goes_on_when_the_snapshots_cannot_be_written(
+    planned: Path, orch: Orch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the write jail (a `!` line of a slash command) the runtime folder is read-only: a
+    read that finds the snapshots stale still answers, from the files."""
+    import errno
+
+    from orchestrator import jsonfile
+
+    _replace(planned, "B", title="Pulled")
+    real = jsonfile.write_text
+
+    def read_only(path: object, *args: object, **kwargs: object) -> None:
+        if "/.git/orch/" in str(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jsonfile, "write_text", read_only)
+    monkeypatch.setattr(snapshot, "write_text", read_only)
+    code, out, err = orch("status", "--json")
+    assert code == 0, err
+    assert {t["id"]: t["title"] for t in json.loads(out)["tasks"]}["B"] == "Pulled"
