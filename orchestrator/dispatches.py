@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from orchestrator import config as config_mod
-from orchestrator import graph, workflow
+from orchestrator import graph, views, workflow
 from orchestrator.errors import InvalidInput, OrchError
 from orchestrator.runtime import Runtime, is_live
 from orchestrator.store import Store
@@ -33,7 +33,7 @@ def dispatch(store: Store, task_ids: list[str], by: str, ttl: float | None = Non
             raise InvalidInput(f"cannot dispatch {'; '.join(problems)}; nothing was reserved. "
                                "`orch next` lists the tasks ready to dispatch")
         made = runtime.reserve(wanted, by, seconds)
-    return [workflow.reservation_row(task_id, made[task_id]) for task_id in wanted]
+    return [views.reservation_row(task_id, made[task_id]) for task_id in wanted]
 
 
 def dispatch_ttl(store: Store) -> float:

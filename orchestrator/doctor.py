@@ -126,7 +126,7 @@ def _broken_task(store: Store, path: Path, why: str, report: dict[str, Any], fix
 
 def _check_interrupted_plans(store: Store, report: dict[str, Any], fix: bool) -> bool:
     """Plans an interrupted `orch plan add` left marked incomplete; True when one was finished."""
-    from orchestrator import workflow
+    from orchestrator import planload
 
     finished = False
     for plan in recovery.readable_plans(store):
@@ -137,7 +137,7 @@ def _check_interrupted_plans(store: Store, report: dict[str, Any], fix: bool) ->
                      "`orch doctor --fix` completes it from the plan's saved source")
             continue
         try:
-            _fixed(report, workflow.complete_plan(store, plan["id"], "orch doctor"))
+            _fixed(report, planload.complete_plan(store, plan["id"], "orch doctor"))
             finished = True
         except OrchError as exc:
             _problem(report, str(store.plans_dir / f"{plan['id']}.json"),

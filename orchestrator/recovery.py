@@ -102,7 +102,7 @@ def roll_task(store: Store, task_id: str) -> str | None:
 
 
 def _entry(history: list[Any], n: int, receipt: dict[str, Any]) -> dict[str, Any]:
-    from orchestrator.workflow import history_entry
+    from orchestrator.planload import history_entry
 
     data = receipt["data"]
     mine = history[n] if n < len(history) and isinstance(history[n], dict) else {}
@@ -200,7 +200,7 @@ def _task_from_amendment(store: Store, task_id: str) -> dict[str, Any] | None:
 
 def restore_plan(store: Store, plan_id: str, actor: str) -> str:
     """Rebuild a broken plan file by loading its saved source again (task progress is kept)."""
-    from orchestrator import workflow
+    from orchestrator import planload
 
     sources = store.plan_sources(plan_id)
     if not sources:
@@ -208,7 +208,7 @@ def restore_plan(store: Store, plan_id: str, actor: str) -> str:
     tag, parent = _load_options(store, plan_id, sources[0])
     with store.locked():
         store.delete_plan(plan_id)
-    workflow.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, tag=tag, parent=parent)
+    planload.add_plan(store, sources[0], replace=True, plan_id=plan_id, actor=actor, tag=tag, parent=parent)
     return f"plan {plan_id}: rebuilt from its saved source {sources[0].name} (task progress kept)"
 
 

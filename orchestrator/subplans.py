@@ -21,10 +21,10 @@ from orchestrator.store import Store
 def expand(store: Store, task_id: str, source: Path, *, plan_id: str | None = None, replace: bool = False,
            actor: str = "orch", strict: bool = False, tag: str | None = None) -> dict[str, Any]:
     """Load `source` as the sub-plan of `task_id` (see the module docstring)."""
-    from orchestrator import workflow
+    from orchestrator import planload
 
     store.task(task_id)  # an unknown task is refused before the file is read
-    return workflow.add_plan(store, source, replace=replace, plan_id=plan_id, actor=actor, strict=strict,
+    return planload.add_plan(store, source, replace=replace, plan_id=plan_id, actor=actor, strict=strict,
                              tag=tag, parent=task_id)
 
 

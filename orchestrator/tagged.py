@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator import workflow
+from orchestrator import planload
 from orchestrator.errors import InvalidInput
 from orchestrator.roles import BUILT_IN
 from orchestrator.store import Store
@@ -18,7 +18,7 @@ from orchestrator.store import Store
 def add_plans(store: Store, source: Path, *, tag: str | None = None, plan_id: str | None = None,
               replace: bool = False, actor: str = "orch", strict: bool = False) -> list[dict[str, Any]]:
     """`orch plan add`: the plan of each tag (see the module docstring), each added on its own."""
-    return [workflow.add_plan(store, source, replace=replace, plan_id=plan_id, actor=actor, strict=strict,
+    return [planload.add_plan(store, source, replace=replace, plan_id=plan_id, actor=actor, strict=strict,
                               tag=each) for each in _tags(source, tag, plan_id)]
 
 
@@ -28,7 +28,7 @@ def load_plans(tasks: list[dict[str, Any]], source: Path, *, tag: str | None = N
     """`orch plan convert`: the normalised plan of each tag, checked against the repo's `tasks`,
     specialists inferred by `rules`."""
     chosen = _tags(source, tag, plan_id)
-    return [workflow.load_against(tasks, source, plan_id, strict, each, specialist_rules=rules)
+    return [planload.load_against(tasks, source, plan_id, strict, each, specialist_rules=rules)
             for each in chosen]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from orchestrator import render, workflow
+from orchestrator import render, views, workflow
 from orchestrator.cli.base import cli, emit, json_option, plan_option
 from orchestrator.errors import OrchError
 from orchestrator.schedule import Schedule
@@ -148,7 +148,7 @@ def plan_export(plan_id: str, fmt: str, output: Path | None) -> None:
     from orchestrator.plans import speckitexport
 
     store = Store.discover()
-    plan = workflow.select_plan(store, plan_id)[0]
+    plan = views.select_plan(store, plan_id)[0]
     tasks = sorted((t for t in store.tasks() if t["plan"] == plan["id"]), key=lambda t: t.get("position", 0))
     sources = store.plan_sources(plan["id"])
     source = sources[0].read_text(encoding="utf-8") if sources else None
@@ -171,7 +171,7 @@ def plan_show(plan_id: str | None, graph: str | None, as_json: bool) -> None:
     from orchestrator.hierarchy import with_child_edges
 
     store = Store.discover()
-    plans = workflow.select_plan(store, plan_id)
+    plans = views.select_plan(store, plan_id)
     wanted = {p["id"] for p in plans}
     tasks = [t for t in store.tasks() if t["plan"] in wanted]
     critical = graph_mod.critical_path(with_child_edges(tasks))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from orchestrator import render, workflow
+from orchestrator import render, views, workflow
 from orchestrator.cli.base import agent_option, cli, emit, json_option, plan_option
 from orchestrator.store import Store
 
@@ -61,7 +61,7 @@ def report(task_id: str | None, plan_id: str | None) -> None:
     if task_id:
         click.echo(f"Wrote {reports.write_task_report(store, task_id)}")
         return
-    for one in workflow.select_plan(store, plan_id):
+    for one in views.select_plan(store, plan_id):
         click.echo(f"Wrote {reports.write_plan_report(store, one['id'])}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from orchestrator import render, workflow
+from orchestrator import render, views, workflow
 from orchestrator.cli.base import agent_option, cli, emit, json_option, plan_option
 from orchestrator.errors import InvalidInput
 from orchestrator.jsonfile import readable
@@ -19,7 +19,7 @@ from orchestrator.store import Store
 @json_option
 def status(plan_id: str | None, as_json: bool) -> None:
     """The completion matrix and every task's status."""
-    view = workflow.status_view(Store.discover(), plan_id)
+    view = views.status_view(Store.discover(), plan_id)
     emit(view) if as_json else click.echo(render.status_text(view))
 
 
@@ -29,7 +29,7 @@ def status(plan_id: str | None, as_json: bool) -> None:
 @json_option
 def next_(plan_id: str | None, parallel: int | None, as_json: bool) -> None:
     """What is ready to start, in order."""
-    view = workflow.next_view(Store.discover(), plan_id, parallel)
+    view = views.next_view(Store.discover(), plan_id, parallel)
     emit(view) if as_json else click.echo(render.next_text(view))
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator import completion, leases, receipts, workflow
+from orchestrator import completion, leases, receipts, views, workflow
 from orchestrator.mcp.caller import Caller
 from orchestrator.mcp.tools import Arguments, Failure, andon
 from orchestrator.store import Store
 
 
 def next_(store: Store, caller: Caller, args: Arguments) -> dict[str, Any]:
-    return workflow.next_view(store, args.text("plan", "") or None, args.number("parallel"))
+    return views.next_view(store, args.text("plan", "") or None, args.number("parallel"))
 
 
 def start(store: Store, caller: Caller, args: Arguments) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def done(store: Store, caller: Caller, args: Arguments) -> dict[str, Any]:
 
 
 def status(store: Store, caller: Caller, args: Arguments) -> dict[str, Any]:
-    return workflow.status_view(store, args.text("plan", "") or None)
+    return views.status_view(store, args.text("plan", "") or None)
 
 
 def verify(store: Store, caller: Caller, args: Arguments) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """`orchestrator_plan_task`: a JSON subtask list becomes an orch plan, through the same parser and
-`workflow.add_plan` as `orch plan add subtasks.json` (same forgiving dependency matching, same
+`planload.add_plan` as `orch plan add subtasks.json` (same forgiving dependency matching, same
 errors, naming the argument and the line in it)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from orchestrator import workflow
+from orchestrator import planload
 from orchestrator.errors import InvalidInput, PlanError
 from orchestrator.store import Store
 
@@ -28,7 +28,7 @@ def add(store: Store, description: str, subtasks_json: str, context: str, actor:
         source = Path(folder, f"{plan_id}.json")
         source.write_text(text, encoding="utf-8")
         try:
-            return workflow.add_plan(store, source, plan_id=plan_id, actor=actor, source_name=SOURCE)
+            return planload.add_plan(store, source, plan_id=plan_id, actor=actor, source_name=SOURCE)
         except PlanError as exc:
             shown = exc.file.replace(str(source), ARGUMENT)
             raise PlanError(shown, exc.line, exc.field, exc.detail.replace(str(source), ARGUMENT)) from None

@@ -12,7 +12,7 @@ import mcp_types as types
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from orchestrator import workflow
+from orchestrator import views
 from orchestrator.errors import OrchError
 from orchestrator.store import Store
 
@@ -74,9 +74,9 @@ def _resources(store: Store) -> list[types.Resource]:
 def read(store: Store, uri: str) -> dict[str, Any]:
     kind, _, name = uri.removeprefix(SCHEME).partition("/")
     if uri == SCHEME + "status":
-        return workflow.status_view(store)
+        return views.status_view(store)
     if uri.startswith(SCHEME) and kind == "plans" and name:
-        plan = workflow.select_plan(store, name)[0]
+        plan = views.select_plan(store, name)[0]
         return {"plan": plan, "tasks": [t for t in store.summaries() if t["plan"] == name]}
     if uri.startswith(SCHEME) and kind == "tasks" and name:
         return store.task(name)
