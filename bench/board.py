@@ -141,8 +141,6 @@ def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> 
         date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         text = "\n".join([
             BEGIN, f"### The board: results of {date}", "",
-            f"- {os.cpu_count()} CPUs, Python {runner.python_version()}; 1-minute load average "
-            f"{load0:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; {rounds} rounds, interleaved, "
-            f"median of each; whole run {time.monotonic() - started:.0f} s.", "",
+            run.machine_line(runner, load0, started, f"{rounds} rounds, interleaved, median of each"), "",
             *table(samples, sizes, count), END]) + "\n"
     return run.publish(out, text, BEGIN, END)

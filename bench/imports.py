@@ -114,8 +114,6 @@ def main(python: str, out: str, quick: bool, rounds: int | None, keep: bool) -> 
         date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         text = "\n".join([
             BEGIN, f"### Importers: results of {date}", "",
-            f"- {os.cpu_count()} CPUs, Python {runner.python_version()}; 1-minute load average "
-            f"{load0:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; {rounds} round(s), median of "
-            f"each; whole run {time.monotonic() - started:.0f} s.", "",
+            run.machine_line(runner, load0, started, f"{rounds} round(s), median of each"), "",
             *table(samples, quick), END]) + "\n"
     return run.publish(out, text, BEGIN, END)

@@ -749,6 +749,14 @@ def scratch(prefix: str, python: str, keep: bool) -> Iterator[tuple[str, Runner]
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def machine_line(runner: Runner, load0: float, started: float, rounds: str) -> str:
+    """A sub-bench's line on the run: the machine, its load at the start (`load0`) and now, the
+    rounds, and the time since `started` (`time.monotonic()`)."""
+    return (f"- {os.cpu_count()} CPUs, Python {runner.python_version()}; 1-minute load average "
+            f"{load0:.2f} at the start, {os.getloadavg()[0]:.2f} at the end; {rounds}; "
+            f"whole run {time.monotonic() - started:.0f} s.")
+
+
 def publish(path: str, section: str, begin: str, end: str) -> int:
     """Write a sub-bench's section into `path` and print it."""
     write_report(path, section, begin, end)

@@ -186,6 +186,24 @@ def chain_files(state_dir: Path) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def readable_records(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
+    """The records of a chain file that parse, in file order, and how many of its lines did not
+    (for views that show a chain: judging it is `orch verify`'s). A missing file has none."""
+    try:
+        lines = [line for line in _lines(Path(path).read_bytes()) if line.strip()]
+    except (FileNotFoundError, NotADirectoryError):
+        return [], 0
+    records = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records, len(lines) - len(records)
+
+
 def load_chains(state_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """Every chain's records, in order (StateError naming file and line if one does not parse)."""
     chains: dict[str, list[dict[str, Any]]] = {}

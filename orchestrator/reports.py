@@ -9,7 +9,6 @@ packaged template. `docs/reports.md` lists the templates and the context each on
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import traceback
 from datetime import datetime
@@ -211,20 +210,7 @@ def read_receipts(store: Store, chain: str) -> tuple[list[dict[str, Any]], int]:
     """The records of one receipt chain in file order, and how many of its lines did not parse.
 
     A missing chain has no records; a broken line is counted, not fatal (`orch verify` judges)."""
-    path = receipts.receipts_dir(store.dir) / f"{chain}{receipts.SUFFIX}"
-    try:
-        lines = [line for line in path.read_bytes().split(b"\n") if line.strip()]
-    except (FileNotFoundError, NotADirectoryError):
-        return [], 0
-    records = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records, len(lines) - len(records)
+    return receipts.readable_records(receipts.receipts_dir(store.dir) / f"{chain}{receipts.SUFFIX}")
 
 
 def _receipt_view(record: dict[str, Any]) -> dict[str, Any]:

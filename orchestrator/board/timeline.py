@@ -3,7 +3,6 @@ mtime is the time of its last append, so the newest LIMIT records lie in the new
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -50,19 +49,9 @@ def _seq(record: dict[str, Any]) -> int:
 def _records(path: str) -> list[dict[str, Any]]:
     """The chain's records that parse (a torn or broken line is `orch verify`'s to report)."""
     try:
-        with open(path, "rb") as handle:
-            lines = handle.read().splitlines()
+        return receipts.readable_records(path)[0]
     except OSError:
         return []
-    found = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            found.append(record)
-    return found
 
 
 def _row(chain: str, record: dict[str, Any]) -> dict[str, Any]:
