@@ -88,7 +88,7 @@ class Rows:
         delta = read_json_or(os.path.join(folder, TASKS_DELTA), None)
         changes = delta.get("rows") if isinstance(delta, dict) and delta.get("base") == base else None
         rows = cls(folder, text, changes if isinstance(changes, dict) else {})
-        if not text.startswith("{\n"):  # written whole on one line (orch 0.x): no line to find
+        if not text.startswith("{\n"):  # written on one line by an earlier orch: no line to find
             rows.whole()
         return rows
 
