@@ -102,15 +102,36 @@ def peek_stamp(state_dir: str, runtime_dir: str) -> str | None:
     for name in (NAME, SUMMARY):
         try:
             with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
-                head = handle.read(256)
+                stamps.add(_stamp_in(handle.read(256)))
         except OSError:
             return None
-        prefix = b'{"stamp":"'
-        end = head.find(b'"', len(prefix))
-        if not head.startswith(prefix) or end < 0:
-            return None
-        stamps.add(head[len(prefix):end].decode("ascii", "replace"))
     return stamps.pop() if len(stamps) == 1 else None
+
+
+def _stamp_in(head: bytes) -> str | None:
+    """The stamp a snapshot's text starts with (`save` writes it first)."""
+    prefix = b'{"stamp":"'
+    end = head.find(b'"', len(prefix))
+    return head[len(prefix):end].decode("ascii", "replace") if head.startswith(prefix) and end >= 0 else None
+
+
+def summaries_mention(state_dir: str, runtime_dir: str, text: str, current: str) -> bool | None:
+    """Whether the summaries as of the stamp `current` (with their delta) hold `text` in their
+    JSON: a search instead of a parse, for a question most tasks answer no to (does any task
+    name T as its parent?). None when the snapshot is not current: ask `load`."""
+    folder = paths.worktree_dir(state_dir, runtime_dir)
+    try:
+        with open(os.path.join(folder, SUMMARY), "rb") as handle:
+            summaries = handle.read()
+    except OSError:
+        return None
+    needle, stamp = text.encode("utf-8"), _stamp_in(summaries[:256])
+    if stamp == current:
+        return needle in summaries
+    delta = _delta(state_dir, runtime_dir)
+    if stamp is None or delta is None or delta[0] != stamp or delta[1] != current:
+        return None
+    return needle in summaries or needle in fastjson.dumps(delta[2]).encode("utf-8")
 
 
 def load_stamped(

@@ -17,7 +17,7 @@ from typing import Any
 import filelock
 
 from orchestrator import config as config_mod
-from orchestrator import paths, snapfiles, snapshot
+from orchestrator import fastjson, paths, snapfiles, snapshot
 from orchestrator.errors import InvalidInput, StateError
 from orchestrator.hooks import index
 from orchestrator.jsonfile import read_json, read_json_or, write_json, write_text
@@ -233,6 +233,16 @@ class Store:
         self.flush_derived()
         found = snapshot.load(str(self.dir), str(self.runtime), snapshot.SUMMARY, current=self._stamp_before)
         return self._ordered(found) if found is not None else self.summaries()
+
+    def may_be_parent(self, task_id: str) -> bool:
+        """False when no task names `task_id` as its parent, found by a search of the summaries'
+        text (no parse of every task), inside a locked block; True when some may (ask `summaries`)."""
+        if not self._holding:
+            return True
+        self.flush_derived()
+        needle = f'"parent":{fastjson.dumps(task_id)}'
+        found = snapshot.summaries_mention(str(self.dir), str(self.runtime), needle, self._stamp_before)
+        return found is not False
 
     def delete_task(self, task_id: str) -> None:
         self._note_size(task_id)

@@ -365,6 +365,8 @@ def _check_startable(task: dict[str, Any], binding: dict[str, Any] | None) -> No
 def _check_not_parent(store: Store, task: dict[str, Any]) -> None:
     from orchestrator import hierarchy
 
+    if not store.may_be_parent(task["id"]):  # the usual answer, from a search of the summaries' text
+        return
     children = hierarchy.children_of(store.flushed_summaries(), task["id"])  # the lock is held: no stat
     if children:
         waiting = ", ".join(hierarchy.open_children(children)[:5]) or "none"

@@ -185,3 +185,34 @@ def test_waves_run_through_the_children(repo: Path, orch: Orch) -> None:
     setup_repo(repo, orch)
     shown = json.loads(orch("plan", "show", "--json")[1])
     assert shown["waves"] == [["setup"], ["login"], ["logout"], ["deploy"]]
+
+
+def test_whether_a_task_is_a_parent_is_read_from_the_summaries_text_and_their_delta(
+    repo: Path, orch: Orch
+) -> None:
+    """`orch start` asks "does any task name T as its parent?" by searching the summaries'
+    text (and their delta of this session's writes) instead of parsing every task; when the
+    snapshot is not current it says it does not know, and the whole check runs."""
+    from orchestrator import fastjson, snapshot
+    from orchestrator.store import Store
+
+    assert orch("init", "--no-hooks")[0] == 0
+    assert orch("plan", "add", write(repo, "main.json", MAIN))[0] == 0
+    store = Store(repo)
+    store.summaries()  # current snapshots, which the expand below extends with a delta
+    assert orch("plan", "expand", "auth", write(repo, "children.json", CHILDREN))[0] == 0
+    state, runtime = str(store.dir), str(store.runtime)
+    now = snapshot.fingerprint(state)
+
+    def mention(task_id: str) -> bool | None:
+        return snapshot.summaries_mention(state, runtime, f'"parent":{fastjson.dumps(task_id)}', now)
+
+    assert snapshot._delta(state, runtime) is not None, "the children are in the delta"
+    assert (mention("auth"), mention("setup"), mention("login")) == (True, False, False)
+    assert snapshot.summaries_mention(state, runtime, '"parent":"auth"', "another stamp") is None
+    with store.locked():
+        assert store.may_be_parent("auth") and not store.may_be_parent("setup")
+    assert store.may_be_parent("setup"), "outside a locked block it does not know"
+    finish(orch, "setup")
+    code, _out, err = orch("start", "auth", "--agent", "ag")
+    assert code != 0 and "auth is a parent task" in err
