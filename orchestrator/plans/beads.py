@@ -3,8 +3,9 @@
 One JSON issue a line: `id`, `title`, `description`, `design`, `acceptance_criteria`, `notes`,
 `status`, `priority` (0-4), `issue_type`, `assignee`, `labels`, `estimated_minutes` and
 `dependencies` (`{"issue_id", "depends_on_id", "type"}`). A `blocks` edge is a dependency, a
-`parent-child` one makes the issue a child of `depends_on_id`, every other kind (`related`,
-`discovered-from`, …) is kept in the task's `links` field. Tombstones (deleted issues) are skipped.
+`parent-child` one makes the issue a child of `depends_on_id` (as a hierarchical id does: `bd-a3f8.1`
+of `bd-a3f8`), every other kind (`related`, `discovered-from`, …) is kept in the task's `links`
+field. Tombstones (deleted issues) are skipped.
 A line orch cannot read is a warning, never a refusal of the file (`--strict` refuses it).
 """
 
@@ -49,8 +50,19 @@ def parse(text: str, file: str, external: frozenset[str]) -> ParsedPlan:
         if issue is not None and not _tombstone(issue):
             _add(_draft(issue, number, parsed, file), by_id, parsed, file)
     parsed.drafts = list(by_id.values())
+    _parents_by_id(by_id)
     repair(parsed, file, external)
     return parsed
+
+
+def _parents_by_id(by_id: dict[str, Draft]) -> None:
+    """An issue with no `parent-child` edge whose id is hierarchical (`bd-a3f8.1`, as `bd create
+    --parent` names a child) is a child of the issue its id extends, when that one is in the file:
+    beads itself reads the id that way (`types.ParseHierarchicalID`)."""
+    for task_id, draft in by_id.items():
+        base, dot, number = task_id.rpartition(".")
+        if dot and number.isdigit() and base in by_id and draft.task["parent"] is None:
+            draft.task["parent"] = base
 
 
 def _issue(line: str, number: int, parsed: ParsedPlan, file: str) -> dict[str, Any] | None:

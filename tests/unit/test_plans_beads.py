@@ -88,3 +88,18 @@ def test_plan_add_in_a_repo_keeps_the_hierarchy(repo: Path, orch: Orch) -> None:
     ready = [row["id"] for row in json.loads(orch("next", "--json")[1])["ready"]]
     assert "bd-a1f3" not in ready and "bd-9e21" not in ready, "an epic with children is never ready"
     assert "bd-77c0" in ready
+
+
+def test_a_hierarchical_id_makes_a_child_without_an_edge(tmp_path: Path) -> None:
+    """As in beads' own `.beads/issues.jsonl` (`offlinebrew-3d0.1` under the epic `offlinebrew-3d0`,
+    no `parent-child` edge): the id says whose child it is, when that issue is in the file."""
+    lines = [{"id": "x-3d0", "title": "Parent epic", "status": "open", "issue_type": "epic"},
+             {"id": "x-3d0.1", "title": "Child", "status": "open", "issue_type": "task"},
+             {"id": "x-3d0.1.2", "title": "Grandchild", "status": "open", "issue_type": "task"},
+             {"id": "x-9.1", "title": "Orphan", "status": "open", "issue_type": "task"},
+             {"id": "x-3d0.v2", "title": "Not a number", "status": "open", "issue_type": "task"}]
+    path = tmp_path / "issues.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    parents = {t["id"]: t["parent"] for t in load_plan(path)["tasks"]}
+    assert parents == {"x-3d0": None, "x-3d0.1": "x-3d0", "x-3d0.1.2": "x-3d0.1", "x-9.1": None,
+                       "x-3d0.v2": None}
