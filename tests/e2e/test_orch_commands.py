@@ -207,6 +207,7 @@ def test_report_runs_orch_report(
     assert "A" in body and "Gamma" in body and "mermaid" in body.lower(), body[:2000]
 
 
+@pytest.mark.both_versions
 def test_board_starts_a_live_board_and_gives_its_url(
     plugin: PluginData, claude_run: ClaudeRun, fakeapi: FakeAPI, git_repo: Path
 ) -> None:
