@@ -53,7 +53,8 @@ def unreachable(remote: str, err: str, status: int) -> str:
     lines = [line for line in err.strip().splitlines() if line.strip()]
     why = lines[-1].removeprefix("fatal: ").strip() if lines else f"git exited with {status}"
     return (f"cannot reach the remote {remote!r} ({why}). Team mode needs it to claim and publish "
-            "tasks: check the network and `git remote -v`; `orch config sync.remote null` works alone")
+            "tasks: check the network and `git remote -v`. To work alone meanwhile, a person at a terminal "
+            "can turn team mode off (`orch config sync.remote null`; agents may not change sync.*)")
 
 
 def note(root: str | os.PathLike[str], message: str) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 def sync_text(report: dict[str, Any]) -> str:
     if not report.get("team"):
         return ("Team mode is off (sync.remote is not set): nothing to sync. "
-                "`orch config sync.remote origin` turns it on (docs/teams.md).")
+                "A person at a terminal turns it on with `orch config sync.remote origin` (a setting "
+                "agents may not change; docs/teams.md).")
     attempts = report["attempts"]
     retried = "" if attempts == 1 else f" after {attempts} attempts (the remote rejected the first pushes)"
     lines = [f"Synced .orch/ with {report['remote']}/{report['branch']}{retried}.",
