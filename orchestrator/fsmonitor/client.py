@@ -116,6 +116,22 @@ def start(tasks_dir: str, worktree_dir: str) -> None:
         pass
 
 
+def describe(tasks_dir: str, worktree_dir: str) -> str:
+    """One line for `orch doctor`: is the folder's monitor answering, and if not, why."""
+    instead = "a stat of every task file instead"
+    if not enabled():
+        return f"tasks-folder monitor: off ({ENV}=0, or not Linux); {instead}"
+    asked = changes(tasks_dir, None)
+    if asked is not None:
+        return f"tasks-folder monitor: answering (process {asked[0].split('.')[0]})"
+    try:
+        with open(os.path.join(worktree_dir, FAILED), encoding="utf-8", errors="replace") as handle:
+            why = handle.read().strip()
+    except OSError:
+        return f"tasks-folder monitor: not running (the next Claude Code session starts it); {instead}"
+    return f"tasks-folder monitor: could not start ({why}); {instead}"
+
+
 def _failed_lately(worktree_dir: str) -> bool:
     try:
         import time

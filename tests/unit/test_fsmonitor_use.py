@@ -153,3 +153,18 @@ def test_the_session_start_hook_starts_the_monitor(planned: Path, monkeypatch: p
             time.sleep(0.05)
     finally:
         client.stop(tasks)
+
+
+def test_doctor_says_whether_the_monitor_answers_and_why_not(monitored: tuple[str, str], orch: Orch,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    state, runtime = monitored
+    code, out, _err = orch("doctor")
+    assert "tasks-folder monitor: answering" in out, out
+    client.stop(os.path.join(state, "tasks"))
+    time.sleep(0.2)
+    assert "tasks-folder monitor: not running" in orch("doctor")[1]
+    Path(paths.worktree_dir(state, runtime), client.FAILED).write_text("2026-12-07T12:00:00Z OSError: "
+                                                                      "[Errno 24] Too many open files\n")
+    assert "could not start (2026-12-07T12:00:00Z OSError: [Errno 24]" in orch("doctor")[1]
+    monkeypatch.setenv(client.ENV, "0")
+    assert "tasks-folder monitor: off" in orch("doctor")[1]
