@@ -123,7 +123,7 @@ def describe(tasks_dir: str, worktree_dir: str) -> str:
         return f"tasks-folder monitor: off ({ENV}=0, or not Linux); {instead}"
     asked = changes(tasks_dir, None)
     if asked is not None:
-        return f"tasks-folder monitor: answering (process {asked[0].split('.')[0]})"
+        return f"tasks-folder monitor: answering (process {asked[0].split('-')[0]})"
     try:
         with open(os.path.join(worktree_dir, FAILED), encoding="utf-8", errors="replace") as handle:
             why = handle.read().strip()

@@ -3,11 +3,12 @@
 One process per tasks folder: it binds the folder's abstract socket first, and exits at once when
 another monitor holds it. It then watches the folder with inotify (`inotify_simple`) and keeps a
 journal of the entries that changed, each with the sequence number of the batch it was seen in.
-A token is `<process id>.<epoch>.<sequence>`; the epoch moves on, and every older token becomes
-unanswerable ("cannot say": the asker stats every file once), when the kernel's queue overflowed,
-when the journal grew past JOURNAL_LIMIT names, or when the watch was lost and made again (the
-folder replaced). Asked with a token, it first reads every event already queued, so the answer
-covers every change made before the question (see `client`).
+A token is `<process>.<epoch>.<sequence>`, the process named by its id and a random part (a
+process id alone comes back: after a reboot, in a container). The epoch moves on, and every
+older token becomes unanswerable ("cannot say": the asker stats every file once), when the
+kernel's queue overflowed, when the journal grew past JOURNAL_LIMIT names, or when the watch was
+lost and made again (the folder replaced). Asked with a token, it first reads every event already
+queued, so the answer covers every change made before the question (see `client`).
 
 It exits when the folder is gone for good, when nobody asked anything for IDLE seconds, or on a
 `stop` request. Why a start failed (no inotify, the kernel's limit of inotify instances reached)
@@ -34,7 +35,7 @@ class Journal:
     """The entries changed, by the sequence number of the batch that changed them last."""
 
     def __init__(self) -> None:
-        self.process, self.epoch, self.sequence = os.getpid(), 0, 0
+        self.process, self.epoch, self.sequence = f"{os.getpid()}-{os.urandom(8).hex()}", 0, 0
         self.changed: dict[str, int] = {}
 
     def token(self) -> str:
@@ -53,7 +54,7 @@ class Journal:
     def since(self, token: str) -> list[str] | None:
         """The entries changed after `token`; None when it is not a token of this epoch."""
         parts = token.split(".")
-        if len(parts) != 3 or parts[:2] != [str(self.process), str(self.epoch)] or not parts[2].isdigit():
+        if len(parts) != 3 or parts[:2] != [self.process, str(self.epoch)] or not parts[2].isdigit():
             return None
         after = int(parts[2])
         if after > self.sequence:

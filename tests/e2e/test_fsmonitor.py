@@ -52,7 +52,7 @@ def test_the_monitor_outlives_session_start_and_names_an_outside_change(
         assert fakeapi.tool_result_is_error(first["id"]), fakeapi.tool_result_text(first["id"])
         asked = client.changes(tasks, None)
         assert asked is not None, "no monitor answers after the session ended"
-        monitor = asked[0].split(".")[0]
+        monitor = asked[0].split(".")[0]  # `<pid>-<random>`
 
         a = git_repo / ".orch" / "tasks" / "A.json"  # a teammate's A, completed, pulled in
         done = json.loads(a.read_text()) | {"status": "completed"}
@@ -67,6 +67,6 @@ def test_the_monitor_outlives_session_start_and_names_an_outside_change(
         assert not fakeapi.tool_result_is_error(second["id"]), fakeapi.tool_result_text(second["id"])
         token = _index_token(git_repo)
         assert token is not None and token.split(".")[0] == monitor, token  # the index follows it now
-        assert os.path.exists(f"/proc/{monitor}")
+        assert os.path.exists(f"/proc/{monitor.split('-')[0]}")
     finally:
         client.stop(tasks)

@@ -71,6 +71,9 @@ def test_a_token_of_another_monitor_process_gets_cannot_say(watched: tuple[Path,
     assert client.changes(str(tasks), "1.0.0")[1] is None  # type: ignore[index]
     assert client.changes(str(tasks), "garbage")[1] is None  # type: ignore[index]
     assert client.changes(str(tasks), token.rsplit(".", 1)[0] + ".99999")[1] is None  # type: ignore[index]
+    same_pid = token.split("-")[0] + "-" + "0" * 16 + ".0.0"  # a process id comes back after a reboot
+    assert client.changes(str(tasks), same_pid)[1] is None  # type: ignore[index]
+    assert client.changes(str(tasks), token)[1] == set()  # type: ignore[index]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert client.changes(str(tasks), token) is None  # nobody answers: the caller stats every file
