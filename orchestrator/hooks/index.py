@@ -208,20 +208,14 @@ def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None =
         return folder
     tasks_dir = os.path.join(state_dir, "tasks")
     current = _current(root)
-    asked = fsmonitor.changes(tasks_dir, current[2] if current is not None and len(current) > 2 else None)
-    if asked is None and wait:
-        fsmonitor.start(tasks_dir, os.path.dirname(root))  # for the next time
-    named = _task_stems(asked[1]) if asked is not None and asked[1] is not None else None
-    # the new token when this refresh sees every change before it (the files it names, or a stat
-    # of every file); else the old one, which is still true (later changes are named since it)
-    seen_all = asked is not None and (named is not None or only is None)
-    token = [asked[0]] if seen_all and asked is not None else (current[2:] if current else [])
+    asked = _asked(root, tasks_dir, current, start=wait)
     if current is not None and _complete(os.path.join(root, current[1])):
         folder = os.path.join(root, current[1])
         try:
             if indexfiles.refresh(folder, tasks_dir, RACY_NS,
                                   lambda tasks, status: _entries(tasks, status, state_dir), bucket_file,
-                                  named if only is None else only | (named or set())):
+                                  _to_read(asked, only)):
+                token = _token_after(asked, current, only)
                 write_text(os.path.join(root, "current"), fastjson.dumps([generation, current[1], *token]),
                            durable=False)
                 return folder
@@ -232,9 +226,31 @@ def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None =
     return _publish_or_none(root, generation, buckets, table, [asked[0]] if asked else []) or buckets
 
 
-def _task_stems(names: set[str]) -> set[str]:
-    """The stems of the task files among a tasks folder's entries (`indexfiles.scan` reads those)."""
-    return {name[:-5] for name in names if name.endswith(".json") and not name.startswith(".")}
+def _asked(root: str, tasks_dir: str, current: list[str] | None, *, start: bool) -> fsmonitor.Answer | None:
+    """What the tasks-folder monitor says changed since the generation's token; with no monitor
+    answering, one is started (`start`) for the next time."""
+    asked = fsmonitor.changes(tasks_dir, current[2] if current is not None and len(current) > 2 else None)
+    if asked is None and start:
+        fsmonitor.start(tasks_dir, os.path.dirname(root))
+    return asked
+
+
+def _to_read(asked: fsmonitor.Answer | None, only: set[str] | None) -> set[str] | None:
+    """The stems of the task files a refresh reads: those the CLI wrote (`only`) and those the
+    monitor names; None when neither says (a stat of every file finds them)."""
+    if asked is None or asked[1] is None:
+        return only
+    named = {name[:-5] for name in asked[1] if name.endswith(".json") and not name.startswith(".")}
+    return named if only is None else only | named
+
+
+def _token_after(asked: fsmonitor.Answer | None, current: list[str], only: set[str] | None) -> list[str]:
+    """The monitor token a refreshed generation is current as of: the new one when the refresh saw
+    every change before it (the files the monitor named, or a stat of every file); else the old
+    one, which stays true (the changes it missed are named since that token too)."""
+    if asked is not None and (asked[1] is not None or only is None):
+        return [asked[0]]
+    return current[2:]
 
 
 def _complete(folder: str) -> bool:
