@@ -168,3 +168,19 @@ def test_doctor_says_whether_the_monitor_answers_and_why_not(monitored: tuple[st
     assert "could not start (2026-12-07T12:00:00Z OSError: [Errno 24]" in orch("doctor")[1]
     monkeypatch.setenv(client.ENV, "0")
     assert "tasks-folder monitor: off" in orch("doctor")[1]
+
+
+def test_the_hook_asks_the_monitor_without_importing_socket_or_json(monitored: tuple[str, str],
+                                                                     planned: Path) -> None:
+    from tests.hooks.test_hot_path import _imported
+
+    state, runtime = monitored
+    assert _owner_ids(state, runtime, "src/api/x.py") == ["B"]  # an index with the monitor's token
+    _rewrite(state, "B", status="queued")
+    assert _owner_ids(state, runtime, "src/api/x.py") == ["B"]
+    _rewrite(state, "C", status="queued")  # the next hook refreshes from the monitor's names
+    data = {"session_id": "s1", "hook_event_name": "PreToolUse", "cwd": str(planned), "tool_name": "Write",
+            "tool_input": {"file_path": str(planned / "src/api/x.py"), "content": "x"}}
+    names = _imported("PreToolUse", data)
+    assert "_socket" in names, "the hook did not ask the monitor"
+    assert not names & {"socket", "json", "re", "selectors", "subprocess"}, sorted(names)
