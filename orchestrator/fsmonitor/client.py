@@ -106,12 +106,10 @@ def start(tasks_dir: str, worktree_dir: str) -> None:
     it anything for `daemon.IDLE` seconds."""
     if not enabled() or not os.path.isdir(tasks_dir) or _failed_lately(worktree_dir):
         return
-    import subprocess
+    from orchestrator import spawn
 
     try:
-        subprocess.Popen([sys.executable, "-I", "-m", "orchestrator.fsmonitor", tasks_dir, worktree_dir],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         close_fds=True, start_new_session=True)
+        spawn.detached("orchestrator.fsmonitor.daemon", "run", [tasks_dir, worktree_dir])
     except OSError:
         pass
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import sys
 import time
 
 from orchestrator import fastjson
@@ -150,6 +151,14 @@ def _read_request(conn: socket.socket) -> str:
             break
         data += chunk
     return data.decode("utf-8", "replace").strip()
+
+
+def run(argv: list[str]) -> int:
+    """`main` from the command line's arguments (`spawn.detached`, `python -m`)."""
+    if len(argv) != 2:
+        print("usage: python -m orchestrator.fsmonitor TASKS_DIR WORKTREE_DIR", file=sys.stderr)
+        return 2
+    return main(argv[0], argv[1])
 
 
 def main(folder: str, worktree_dir: str) -> int:

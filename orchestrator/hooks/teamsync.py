@@ -6,7 +6,6 @@ bounded by `sync.timeout` per network call and a few push attempts, and writes i
 from __future__ import annotations
 
 import os
-import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,12 +23,10 @@ def start_background_sync(ctx: Context) -> None:
     """`orch sync` in a new session of its own (it outlives the hook), when the config asks."""
     if not wanted(ctx.config):
         return
-    import subprocess
+    from orchestrator import spawn
 
     log = os.path.join(ctx.runtime.dir, "sync.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     if os.path.exists(log) and os.path.getsize(log) > LOG_LIMIT:
         os.truncate(log, 0)
-    with open(log, "ab") as out:
-        subprocess.Popen([sys.executable, "-I", "-m", "orchestrator.console", "sync"], cwd=ctx.root,
-                         stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+    spawn.detached("orchestrator.console", "main", ["sync"], cwd=ctx.root, log=log)
