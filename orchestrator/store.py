@@ -17,7 +17,7 @@ from typing import Any
 import filelock
 
 from orchestrator import config as config_mod
-from orchestrator import fastjson, paths, snapfiles, snapshot
+from orchestrator import paths, snapfiles, snapshot
 from orchestrator.errors import InvalidInput, StateError
 from orchestrator.hooks import index
 from orchestrator.jsonfile import read_json, read_json_or, write_json, write_text
@@ -240,8 +240,7 @@ class Store:
         if not self._holding:
             return True
         self.flush_derived()
-        needle = f'"parent":{fastjson.dumps(task_id)}'
-        found = snapshot.summaries_mention(str(self.dir), str(self.runtime), needle, self._stamp_before)
+        found = snapshot.names_parent(str(self.dir), str(self.runtime), task_id, self._stamp_before)
         return found is not False
 
     def delete_task(self, task_id: str) -> None:
