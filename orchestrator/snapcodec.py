@@ -4,12 +4,14 @@ The snapshots are a per-machine cache in the runtime folder, never tracked by gi
 not be JSON: `marshal` (CPython's own format for compiled code) loads 10,000 summaries in about a
 third of the time the JSON scanner takes. A file is
 
-    ORCHSNAP <interpreter tag> <stamp> <length of the parents>\\n<parents>\\n<marshal of the tasks>
+    ORCHSNAP <tag> <stamp> <length of the parents> <of the tasks>\\n<parents>\\n<tasks><rows>
 
-`<interpreter tag>` names the interpreter and the marshal version the file was written with: a
+`<tag>` names the interpreter and the marshal version the file was written with: a
 file of another one (an upgrade, another virtualenv) is not read, and is rebuilt from the task
 files, as is a file that does not decode. `<parents>` is the JSON list of the ids some task
 names as its `parent`: `orch start` asks "is T a parent?" with a search of it (`names`).
+`<tasks>` is the marshal of the tasks; `<rows>`, in the summaries only, that of each task's row of
+`orch status --json` as text by id (`rowtext`), read only by that command (`decode_rows`).
 Standard library only: the hooks read the summaries too.
 """
 
@@ -30,21 +32,22 @@ TAG = f"{sys.implementation.cache_tag}-m{marshal.version}"
 HEAD_BYTES = 256  # the header line fits (a stamp is four numbers)
 
 
-def encode(stamp: str, tasks: list[dict[str, Any]]) -> bytes:
-    """The file holding `tasks` as of `stamp`."""
+def encode(stamp: str, tasks: list[dict[str, Any]], rows: dict[str, Any] | None = None) -> bytes:
+    """The file holding `tasks` as of `stamp` (and `rows`, by task id, after them)."""
     parents = fastjson.dumps(sorted({str(t["parent"]) for t in tasks if t.get("parent")})).encode("utf-8")
-    head = f"{TAG} {stamp} {len(parents)}\n".encode("ascii", "replace")
-    return b"".join((MAGIC, head, parents, b"\n", marshal.dumps(tasks)))
+    body = marshal.dumps(tasks)
+    head = f"{TAG} {stamp} {len(parents)} {len(body)}\n".encode("ascii", "replace")
+    return b"".join((MAGIC, head, parents, b"\n", body, marshal.dumps(rows) if rows is not None else b""))
 
 
-def header(data: bytes) -> tuple[str, int, int] | None:
-    """(stamp, start of the parents, their length) from the first line of `data` (HEAD_BYTES
-    are enough); None when it is no snapshot of this interpreter."""
+def header(data: bytes) -> tuple[str, int, int, int] | None:
+    """(stamp, start of the parents, their length, the tasks' length) from the first line of
+    `data` (HEAD_BYTES are enough); None when it is no snapshot of this interpreter."""
     end = data.find(b"\n", 0, HEAD_BYTES)
     parts = data[len(MAGIC):end].decode("ascii", "replace").split(" ") if data.startswith(MAGIC) else []
-    if end < 0 or len(parts) != 3 or parts[0] != TAG or not parts[2].isdigit():
+    if end < 0 or len(parts) != 4 or parts[0] != TAG or not (parts[2].isdigit() and parts[3].isdigit()):
         return None
-    return parts[1], end + 1, int(parts[2])
+    return parts[1], end + 1, int(parts[2]), int(parts[3])
 
 
 def stamp_in(head: bytes) -> str | None:
@@ -54,22 +57,37 @@ def stamp_in(head: bytes) -> str | None:
 
 
 def decode(data: bytes) -> tuple[str, list[dict[str, Any]]] | None:
-    """(stamp, tasks) of a snapshot file; None when it does not decode. The collector is off
-    meanwhile: the tasks hold no cycle, and 10,000 new dicts would start several collections
-    of everything the process holds (a tenth to a third of the load)."""
+    """(stamp, tasks) of a snapshot file; None when it does not decode."""
     found = header(data)
     if found is None:
         return None
+    start = found[1] + found[2] + 1
+    tasks = _loads(memoryview(data)[start:start + found[3]])
+    return (found[0], tasks) if isinstance(tasks, list) else None
+
+
+def decode_rows(data: bytes) -> dict[str, Any] | None:
+    """The rows after the tasks of a snapshot file, by task id; None when it has none."""
+    found = header(data)
+    if found is None or len(data) <= found[1] + found[2] + 1 + found[3]:
+        return None
+    rows = _loads(memoryview(data)[found[1] + found[2] + 1 + found[3]:])
+    return rows if isinstance(rows, dict) else None
+
+
+def _loads(data: memoryview) -> Any:
+    """The marshal of `data`, None when it does not decode. The collector is off meanwhile: the
+    tasks hold no cycle, and 10,000 new dicts would start several collections of everything the
+    process holds (a tenth to a third of the load)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        tasks = marshal.loads(memoryview(data)[found[1] + found[2] + 1:])
+        return marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return None
     finally:
         if enabled:
             gc.enable()
-    return (found[0], tasks) if isinstance(tasks, list) else None
 
 
 def names(data: bytes, task_id: str) -> bool:

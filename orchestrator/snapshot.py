@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from orchestrator import fastjson, paths, snapcodec
+from orchestrator import fastjson, paths, rowtext, snapcodec
 from orchestrator.jsonfile import write_text
 
 Files = dict[str, list[int]]  # task file stem -> [mtime_ns or -1 when racy, size, inode]
@@ -45,15 +45,36 @@ def load(state_dir: str, runtime_dir: str, name: str = NAME,
     """The tasks of snapshot `name` (NAME: whole tasks; SUMMARY: `summary` of each) if it is
     current (its stamp is `current`, when the caller knows it), else None."""
     found = load_stamped(state_dir, runtime_dir, name)
-    if found is None:
+    served = None if found is None else _served(state_dir, runtime_dir, found, name, current)
+    return None if served is None else served[0]
+
+
+def load_with_rows(state_dir: str, runtime_dir: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """The summaries as `load` serves them, and the rows of `orch status --json` (`rowtext`) the
+    file holds for those the delta did not change, by task id; None when not current."""
+    try:
+        with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), SUMMARY), "rb") as handle:
+            data = handle.read()
+    except OSError:
         return None
+    found = snapcodec.decode(data)
+    served = None if found is None else _served(state_dir, runtime_dir, found, SUMMARY, None)
+    if served is None:
+        return None
+    rows = snapcodec.decode_rows(data) or {}
+    return served[0], {k: v for k, v in rows.items() if k not in served[1]} if served[1] else rows
+
+
+def _served(state_dir: str, runtime_dir: str, found: tuple[str, list[dict[str, Any]]], name: str,
+            current: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """(the tasks, the delta's changes merged into them) of `found` if it is current, else None."""
     now = fingerprint(state_dir) if current is None else current
     if found[0] == now:
-        return found[1]
+        return found[1], {}
     delta = _delta(state_dir, runtime_dir)
     if delta is None or delta[0] != found[0] or delta[1] != now:
         return None
-    return _merged(found[1], delta[2], summary if name == SUMMARY else None)
+    return _merged(found[1], delta[2], summary if name == SUMMARY else None), delta[2]
 
 
 def _merged(tasks: list[dict[str, Any]], changes: dict[str, Any], shape: Any) -> list[dict[str, Any]]:
@@ -166,9 +187,12 @@ def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str
     `peek_stamp`)."""
     folder = paths.worktree_dir(state_dir, runtime_dir)
     tasks = _in_plan_order(tasks)
+    summaries = [summary(task) for task in tasks]
+    rows = {row["id"]: rowtext.parts(row) for row in summaries}
     try:
-        for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
-            write_text(os.path.join(folder, name), snapcodec.encode(generation, rows), durable=False)
+        for name, data in ((NAME, snapcodec.encode(generation, tasks)),
+                           (SUMMARY, snapcodec.encode(generation, summaries, rows))):
+            write_text(os.path.join(folder, name), data, durable=False)
         if files is not None:
             _write_record(state_dir, runtime_dir, generation, files)
         for name in LEGACY:

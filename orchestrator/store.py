@@ -150,6 +150,14 @@ class Store:
         return self._ordered(found if found is not None else
                              [snapshot.summary(t) for t in self._scan_and_snapshot()])
 
+    def summaries_with_rows(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """`summaries`, and the text of their rows of `orch status --json` the snapshot holds,
+        by task id (`rowtext`; none after a rebuild, and none of a task the delta changed)."""
+        found = snapshot.load_with_rows(str(self.dir), str(self.runtime))
+        if found is None:  # stale: made again from the files (no second stamp check)
+            return self._ordered([snapshot.summary(t) for t in self._scan_and_snapshot()]), {}
+        return self._ordered(found[0]), found[1]
+
     def _ordered(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         order = {plan["id"]: plan.get("order", 0) for plan in self.plans()}
         if len({task["plan"] for task in tasks}) <= 1:  # one plan: by position (a third of the time)
