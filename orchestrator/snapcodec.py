@@ -40,6 +40,22 @@ def encode(stamp: str, tasks: list[dict[str, Any]], rows: dict[str, Any] | None 
     return b"".join((MAGIC, head, parents, b"\n", body, marshal.dumps(rows) if rows is not None else b""))
 
 
+def shared(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (dicts of its own) with each string value, and each string in a list value, one
+    object for all its equal copies: `marshal` then writes a copy as a reference to the first, and
+    a load makes one string instead of 10,000 ("queued", a plan id, an id some task depends on),
+    a quarter less to load and to free."""
+    seen: dict[str, str] = {}
+    one = seen.setdefault
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, str):
+                row[key] = one(value, value)
+            elif isinstance(value, list):
+                row[key] = [one(item, item) if isinstance(item, str) else item for item in value]
+    return rows
+
+
 def header(data: bytes) -> tuple[str, int, int, int] | None:
     """(stamp, start of the parents, their length, the tasks' length) from the first line of
     `data` (HEAD_BYTES are enough); None when it is no snapshot of this interpreter."""

@@ -187,7 +187,7 @@ def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str
     `peek_stamp`)."""
     folder = paths.worktree_dir(state_dir, runtime_dir)
     tasks = _in_plan_order(tasks)
-    summaries = [summary(task) for task in tasks]
+    summaries = snapcodec.shared([summary(task) for task in tasks])
     rows = {row["id"]: rowtext.parts(row) for row in summaries}
     try:
         for name, data in ((NAME, snapcodec.encode(generation, tasks)),

@@ -97,3 +97,13 @@ def test_the_json_snapshots_of_earlier_versions_are_deleted_and_the_tasks_kept_i
     assert not any((folder / name).exists() for name in snapshot.LEGACY)
     found = snapshot.load_stamped(state, runtime, snapshot.SUMMARY)
     assert found is not None and [t["id"] for t in found[1]] == ["A", "B", "C", "D"]
+
+
+def test_equal_strings_of_the_summaries_are_loaded_as_one() -> None:
+    rows = snapcodec.shared([{"id": "a", "status": "queued", "depends_on": []},
+                             {"id": "b", "status": "".join(["que", "ued"]), "depends_on": ["a"]}])
+    found = snapcodec.decode(snapcodec.encode("s", rows))
+    assert found is not None and found[1] == [{"id": "a", "status": "queued", "depends_on": []},
+                                              {"id": "b", "status": "queued", "depends_on": ["a"]}]
+    first, second = found[1]
+    assert first["status"] is second["status"] and second["depends_on"][0] is first["id"]
