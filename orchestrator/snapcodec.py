@@ -29,14 +29,14 @@ if TYPE_CHECKING:
 
 MAGIC = b"ORCHSNAP "
 TAG = f"{sys.implementation.cache_tag}-m{marshal.version}"
-HEAD_BYTES = 256  # the header line fits (a stamp is four numbers)
+HEAD_BYTES = 1024  # the header line fits (a stamp is four numbers, or another short line)
 
 
 def encode(stamp: str, tasks: list[dict[str, Any]], rows: dict[str, Any] | None = None) -> bytes:
     """The file holding `tasks` as of `stamp` (and `rows`, by task id, after them)."""
     parents = fastjson.dumps(sorted({str(t["parent"]) for t in tasks if t.get("parent")})).encode("utf-8")
     body = marshal.dumps(tasks)
-    head = f"{TAG} {stamp} {len(parents)} {len(body)}\n".encode("ascii", "replace")
+    head = f"{TAG} {stamp} {len(parents)} {len(body)}\n".encode("utf-8", "replace")
     return b"".join((MAGIC, head, parents, b"\n", body, marshal.dumps(rows) if rows is not None else b""))
 
 
@@ -60,10 +60,10 @@ def header(data: bytes) -> tuple[str, int, int, int] | None:
     """(stamp, start of the parents, their length, the tasks' length) from the first line of
     `data` (HEAD_BYTES are enough); None when it is no snapshot of this interpreter."""
     end = data.find(b"\n", 0, HEAD_BYTES)
-    parts = data[len(MAGIC):end].decode("ascii", "replace").split(" ") if data.startswith(MAGIC) else []
-    if end < 0 or len(parts) != 4 or parts[0] != TAG or not (parts[2].isdigit() and parts[3].isdigit()):
+    parts = data[len(MAGIC):end].decode("utf-8", "replace").split(" ") if data.startswith(MAGIC) else []
+    if end < 0 or len(parts) < 4 or parts[0] != TAG or not (parts[-2].isdigit() and parts[-1].isdigit()):
         return None
-    return parts[1], end + 1, int(parts[2]), int(parts[3])
+    return " ".join(parts[1:-2]), end + 1, int(parts[-2]), int(parts[-1])  # a stamp may hold spaces
 
 
 def stamp_in(head: bytes) -> str | None:

@@ -107,3 +107,9 @@ def test_equal_strings_of_the_summaries_are_loaded_as_one() -> None:
                                               {"id": "b", "status": "queued", "depends_on": ["a"]}]
     first, second = found[1]
     assert first["status"] is second["status"] and second["depends_on"][0] is first["id"]
+
+
+def test_any_stamp_on_one_line_is_read_back_and_another_never_matches() -> None:
+    for stamp in ("0", "1:2:3:4", "watch 7 of /repo/.orch/tasks", "é"):
+        assert snapcodec.stamp_in(snapcodec.encode(stamp, [])[:snapcodec.HEAD_BYTES]) == stamp
+    assert snapcodec.stamp_in(snapcodec.encode("two\nlines", [])) != "two\nlines"
