@@ -25,7 +25,7 @@ from orchestrator import fastjson
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, BinaryIO
 
 MAGIC = b"ORCHSNAP "
 TAG = f"{sys.implementation.cache_tag}-m{marshal.version}"
@@ -64,6 +64,16 @@ def header(data: bytes) -> tuple[str, int, int, int] | None:
     if end < 0 or len(parts) < 4 or parts[0] != TAG or not (parts[-2].isdigit() and parts[-1].isdigit()):
         return None
     return " ".join(parts[1:-2]), end + 1, int(parts[-2]), int(parts[-1])  # a stamp may hold spaces
+
+
+def read(handle: BinaryIO) -> bytes:
+    """A snapshot file up to the end of its tasks (not its rows: a third more to read), or as much
+    as there is when its header does not say."""
+    head = handle.read(HEAD_BYTES)
+    found = header(head)
+    if found is None:
+        return head + handle.read()
+    return head + handle.read(max(0, found[1] + found[2] + 1 + found[3] - len(head)))
 
 
 def stamp_in(head: bytes) -> str | None:

@@ -161,7 +161,7 @@ def load_stamped(
     """(stamp, tasks) of the snapshot as written, current or not; None if missing or unreadable."""
     try:
         with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
-            return snapcodec.decode(handle.read())
+            return snapcodec.decode(snapcodec.read(handle))
     except OSError:
         return None
 
