@@ -93,16 +93,19 @@ class Runner:
         self.orch = [script] if os.path.exists(script) else [
             python, "-c", "import sys; from orchestrator.console import main; raise SystemExit(main())"]
 
-    def run(self, argv: list[str], cwd: str, stdin: bytes = b"", check: bool = True) -> Proc:
-        done = subprocess.run(argv, input=stdin, cwd=cwd, env=self.env, capture_output=True, timeout=TIMEOUT)
+    def run(self, argv: list[str], cwd: str, stdin: bytes = b"", check: bool = True,
+            env: dict[str, str] | None = None) -> Proc:
+        done = subprocess.run(argv, input=stdin, cwd=cwd, env=self.env | (env or {}), capture_output=True,
+                              timeout=TIMEOUT)
         if check and done.returncode != 0:
             raise SystemExit(f"bench: `{' '.join(argv)}` failed in {cwd} (exit {done.returncode}):\n"
                              f"{done.stderr.decode(errors='replace')[-3000:]}")
         return done
 
-    def timed(self, argv: list[str], cwd: str, stdin: bytes = b"") -> tuple[float, Proc]:
+    def timed(self, argv: list[str], cwd: str, stdin: bytes = b"",
+              env: dict[str, str] | None = None) -> tuple[float, Proc]:
         start = time.perf_counter()
-        done = self.run(argv, cwd, stdin, check=False)
+        done = self.run(argv, cwd, stdin, check=False, env=env)
         return (time.perf_counter() - start) * 1000.0, done
 
     def orch_cmd(self, *args: str) -> list[str]:
@@ -248,6 +251,19 @@ class BenchRepo:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
 
+    def start_monitor(self, session: str) -> None:
+        """Start the tasks-folder monitor as a session does (the SessionStart hook), and wait until
+        it answers: cases (e) and (f) measure the hook with it, (g) without."""
+        start = load_payload("SessionStart.json") | {"cwd": self.root, "session_id": session}
+        self.runner.run(self.runner.registered_cmd("SessionStart", self.root), self.root,
+                        json.dumps(start).encode())
+        wait = ("import sys, time\nfrom orchestrator.fsmonitor import client\n"
+                "end = time.monotonic() + 20\n"
+                "while client.changes(sys.argv[1], None) is None and time.monotonic() < end:\n"
+                "    time.sleep(0.05)\n")
+        tasks = os.path.join(self.root, ".orch", "tasks")
+        self.runner.run([self.runner.python, "-c", wait, tasks], self.root)
+
     def touch_tasks(self) -> None:
         """Make the hooks' index stale, as any change of a task file does."""
         now = time.time_ns()
@@ -277,6 +293,7 @@ class HookCase:
     payload: dict[str, object]
     expect: str
     before: Callable[[], None] | None = None
+    env: dict[str, str] | None = None  # added to the runner's environment for this hook
 
     @property
     def stdin(self) -> bytes:
@@ -313,6 +330,10 @@ def hook_cases(repo: BenchRepo, session: str) -> list[HookCase]:
                  "was replaced just before, as a `git pull` that changed it does (unlink and create), so "
                  "the hook first brings its index up to date from that file", f"`{own}`", "PreToolUse",
                  own_write, "allow", before=repo.rewrite_one_task),
+        HookCase("write-own-pulled-nomon", "(g) as (f), no monitor", "as (f), with `ORCH_FSMONITOR=0`: "
+                 "no tasks-folder monitor is asked, so the hook finds the changed file by a stat of every "
+                 "task file (as on macOS, or before the monitor started)", f"`{own}`", "PreToolUse",
+                 own_write, "allow", before=repo.rewrite_one_task, env={"ORCH_FSMONITOR": "0"}),
     ]
 
 
@@ -367,7 +388,8 @@ def bench_hooks(runner: Runner, repo: BenchRepo, cases: list[HookCase], settings
             base_ms, _ = runner.timed([runner.python, *BASELINES[base]], repo.root)
             if case.before is not None:
                 case.before()
-            hook_ms, done = runner.timed(runner.registered_cmd(case.event, repo.root), repo.root, case.stdin)
+            hook_ms, done = runner.timed(runner.registered_cmd(case.event, repo.root), repo.root, case.stdin,
+                                         case.env)
             if round_no >= settings.hook_warmup:
                 result.record(base, base_ms, case, hook_ms, answer(done))
     return result
@@ -831,6 +853,7 @@ def measure(runner: Runner, workdir: str, settings: Settings) -> Results:
         repo = BenchRepo(runner, workdir, count)
         repo.build(session)
         log(f"  `orch plan add` took {repo.timings['plan add'][0]:.2f} s; measuring the hooks")
+        repo.start_monitor(session)
         hooks.append(bench_hooks(runner, repo, hook_cases(repo, session), settings))
     log("measuring the write verbs")
     verbs = bench_verbs(runner, [run.repo for run in hooks], settings)

@@ -21,9 +21,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from orchestrator import globs, lifecycle
+from orchestrator import globs, lifecycle, snapfiles
 from orchestrator.errors import OrchError
 from orchestrator.jsonfile import read_json_or, write_json
+from orchestrator.runtime import epoch_of
 from orchestrator.store import Store
 
 STATE = ".orch"
@@ -62,7 +63,7 @@ def _unwatched(store: Store, task: dict[str, Any]) -> set[str]:
     except OrchError:
         return set()
     started = _started_at(task)
-    others = [t for t in store.tasks() if t["id"] != task["id"] and _overlaps(t, started)]
+    others = [t for t in _may_overlap(store, started) if t["id"] != task["id"] and _overlaps(t, started)]
     taken = {path for other in others for path in other.get("artifacts") or []}
     declared = [glob for other in others if other.get("status") in lifecycle.ACTIVE
                 for glob in other.get("files") or []]
@@ -75,6 +76,20 @@ def _unwatched(store: Store, task: dict[str, Any]) -> set[str]:
 def _started_at(task: dict[str, Any]) -> str:
     starts = [str(h.get("at") or "") for h in task.get("history") or [] if h.get("to") == "in_progress"]
     return starts[-1] if starts else ""
+
+
+def _may_overlap(store: Store, started: str) -> list[dict[str, Any]]:
+    """The tasks `_overlaps` may hold: those active now (by the summaries) and those whose file was
+    written since `started` (a move since then wrote its history there); whole task files read
+    for those alone, not for every task of the plan."""
+    since = epoch_of(started)
+    if since is None:
+        return store.tasks()
+    active = {row["id"] for row in store.summaries() if row.get("status") in lifecycle.ACTIVE}
+    with os.scandir(store.tasks_dir) as entries:  # history has whole seconds: a second of slack
+        written = {e.name[:-5] for e in entries if snapfiles.is_task_file(e.name)
+                   and e.stat().st_mtime >= since - 1}
+    return [task for task_id in sorted(active | written) if (task := store.task_or_none(task_id))]
 
 
 def _overlaps(other: dict[str, Any], started: str) -> bool:

@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator import graph, lifecycle, recovery
+from orchestrator import graph, lifecycle, paths, recovery
 from orchestrator.errors import OrchError
+from orchestrator.fsmonitor import client as fsmonitor
 from orchestrator.jsonfile import read_json
 from orchestrator.runtime import Runtime
 from orchestrator.store import Store
@@ -63,6 +64,8 @@ def examine(store: Store, fix: bool = False) -> dict[str, Any]:
     _check_receipts(store, report)
     _check_hooks(store, report, fix)
     _check_jail(store, report)
+    worktree = paths.worktree_dir(str(store.dir), str(store.runtime))
+    report["info"].append(fsmonitor.describe(str(store.tasks_dir), worktree))
     return report
 
 

@@ -183,11 +183,20 @@ def commit_paths(root: str | os.PathLike[str], paths: list[str], message: str) -
         if not known:
             return None
         repo.git.add("-A", "--", *known, env=_LITERAL)
-        if not repo.git.diff("--cached", "--name-only", "--", *known, env=_LITERAL):
+        staged = _split_z(repo.git.diff("--cached", "--name-only", "-z", env=_LITERAL))
+        mine = [path for path in staged if _below(path, known)]
+        if not mine:
             return None
-        repo.git.commit("--quiet", "--cleanup=whitespace", "-m", message, "--only", "--", *known,
-                        env=_LITERAL)
+        # `--only` keeps what else is staged out of the commit, but builds a second index from
+        # HEAD (0.25 s against 0.06 s at 20,000 files): only when something else is staged
+        only = ["--only", "--", *known] if len(mine) < len(staged) else []
+        repo.git.commit("--quiet", "--cleanup=whitespace", "-m", message, *only, env=_LITERAL)
         return _head(repo)
+
+
+def _below(path: str, known: list[str]) -> bool:
+    """`path` is one of `known` or inside one of them (a folder such as `.orch`)."""
+    return any(path == top or path.startswith(top.rstrip("/") + "/") for top in known)
 
 
 def _check_committable(repo: git.Repo, root: str | os.PathLike[str]) -> None:

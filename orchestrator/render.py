@@ -112,14 +112,12 @@ def _reservations(rows: list[dict[str, Any]]) -> str:
 
 def clock(iso: str) -> str:
     """The local time of day `HH:MM:SS` of a UTC time written `YYYY-MM-DDTHH:MM:SSZ`."""
-    import calendar
     import time
 
-    try:
-        epoch = calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
-    except ValueError:
-        return iso
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
+    from orchestrator.runtime import epoch_of
+
+    epoch = epoch_of(iso)
+    return iso if epoch is None else time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
 def plan_text(plan: dict[str, Any], tasks: list[dict[str, Any]], critical: tuple[list[str], float],

@@ -30,20 +30,23 @@ def now_iso(epoch: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if epoch is None else epoch))
 
 
+def epoch_of(iso: str) -> float | None:
+    """The epoch seconds of a `now_iso` time; None when `iso` is not one."""
+    import calendar
+
+    try:
+        return float(calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return None
+
+
 def seen(binding: dict[str, Any]) -> float:
     """When the holder of a binding was last active (epoch seconds)."""
     value = binding.get("seen")
     if isinstance(value, (int, float)):
         return float(value)
     since = binding.get("since")
-    if isinstance(since, str):
-        import calendar
-
-        try:
-            return float(calendar.timegm(time.strptime(since, "%Y-%m-%dT%H:%M:%SZ")))
-        except ValueError:
-            return 0.0
-    return 0.0
+    return (epoch_of(since) or 0.0) if isinstance(since, str) else 0.0
 
 
 def is_live(binding: dict[str, Any] | None, ttl: float, now: float | None = None) -> bool:

@@ -19,6 +19,7 @@ import filelock
 from orchestrator import config as config_mod
 from orchestrator import paths, snapfiles, snapshot
 from orchestrator.errors import InvalidInput, StateError
+from orchestrator.fsmonitor import memo
 from orchestrator.hooks import index
 from orchestrator.jsonfile import read_json, read_json_or, write_json, write_text
 
@@ -77,7 +78,7 @@ class Store:
         lock = filelock.FileLock(str(self.dir / ".lock"), timeout=LOCK_TIMEOUT, preserve_lock_file=True)
         try:
             with lock:
-                self._begin(snapshot.fingerprint(str(self.dir)))
+                self._begin(self._fingerprint())
                 self._holding = True
                 try:
                     yield
@@ -90,6 +91,16 @@ class Store:
                 f"{self.dir / '.lock'}: another orch process held the state lock for "
                 f"{LOCK_TIMEOUT:.0f}s; retry, or check for a stuck process"
             ) from exc
+
+    def _fingerprint(self) -> str:
+        """The tasks folder's fingerprint (`snapshot.fingerprint`), remembered in the runtime
+        folder while the tasks-folder monitor names no change; from a pass of stats when there is
+        no runtime folder (a state folder outside a git repository)."""
+        try:
+            runtime = str(self.runtime)
+        except OSError:
+            return snapshot.fingerprint(str(self.dir))
+        return snapshot.fingerprint(str(self.dir), runtime)
 
     # -- config ---------------------------------------------------------------------------
 
@@ -221,7 +232,10 @@ class Store:
         date now, so neither the next read nor the next tool call pays for a full scan. The
         snapshot gains a delta of this block's changes when it was current before the block
         (`snapshot.extend`); the index re-reads only the files that changed (`indexfiles`)."""
-        after = snapshot.advance(str(self.dir), self._stamp_before, self._sizes)
+        state, before, sizes = str(self.dir), self._stamp_before, self._sizes
+        written = {f"{task_id}.json" for task_id in sizes}
+        after = memo.moved(state, str(self.runtime), before, written, snapfiles.is_task_file,
+                           lambda: snapshot.advance(state, before, sizes))
         if not snapshot.extend(str(self.dir), str(self.runtime), self._stamp_before, self._changes, after):
             after = self._resnapshot()[0]
         index.rebuild(str(self.dir), str(self.runtime), self._index_before, set(self._changes))

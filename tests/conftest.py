@@ -32,6 +32,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for key in ("CLAUDE_CODE_SESSION_ID", "ORCH_DISABLE", "ORCH_RUNTIME_DIR", "NO_COLOR", *LOCAL_ENV_VARS):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # no tasks-folder monitor by default: one per test repo would outlive the test (and use up the
+    # kernel's inotify instances); tests/unit/test_fsmonitor*.py turn it on and stop it
+    monkeypatch.setenv("ORCH_FSMONITOR", "0")
     yield
     assert not any(home.iterdir()) or _only_git_config(home), f"a test wrote to $HOME: {list(home.iterdir())}"
 

@@ -9,7 +9,10 @@ reader when the index is stale; then it is rebuilt from the task files.
 Layout, per work tree (`paths.worktree_dir`: worktrees of one repo share the runtime folder but
 not their task files), in `<runtime>/worktrees/<key>/index/`:
 
-- `current`: `[stamp, generation folder name]`, replaced atomically to publish a generation;
+- `current`: `[stamp, generation folder name, token]`, replaced atomically to publish a
+  generation; the token, when there is one, is the tasks-folder monitor's (`fsmonitor`) as of
+  which the generation holds every task file: a refresh asks the monitor what changed since then
+  and reads only those files, instead of a stat of every file (see `_refreshed`);
 - `<generation>/<bucket>.json`: `[[glob, task_id, status, title, waits_on], ...]`, globs in
   `globs.normalise` form. A bucket file is named after its folder with `%` and `/` escaped
   (`src%2Fauth.json`, `%root.json` for the root) or, when that would exceed `MAX_NAME` bytes,
@@ -34,6 +37,7 @@ import time
 
 from orchestrator import fastjson, paths
 from orchestrator.errors import StateError
+from orchestrator.fsmonitor import client as fsmonitor
 from orchestrator.globs import WILDCARDS, glob_matches, may_match_below, segment_matches, split
 from orchestrator.hooks import indexfiles, indextable
 from orchestrator.jsonfile import read_json, read_json_or, write_text
@@ -196,27 +200,57 @@ def _view(state_dir: str, runtime_dir: str) -> View:
 
 def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None = None) -> View:
     """Holding the index lock: the current generation, brought up to date in place when only a
-    few task files changed (`indexfiles`), else rebuilt whole; buckets in memory when the index
-    cannot be written."""
+    few task files changed (`indexfiles`: those the tasks-folder monitor names, else those a stat
+    of every file finds), else rebuilt whole; buckets in memory when the index cannot be written."""
     generation = _settled_stamp(state_dir) if wait else stamp(state_dir)
     folder = _fresh(root, generation)  # another process may have refreshed it meanwhile
     if folder is not None:
         return folder
+    tasks_dir = os.path.join(state_dir, "tasks")
     current = _current(root)
+    asked = _asked(root, tasks_dir, current, start=wait)
     if current is not None and _complete(os.path.join(root, current[1])):
         folder = os.path.join(root, current[1])
         try:
-            if indexfiles.refresh(folder, os.path.join(state_dir, "tasks"), RACY_NS,
+            if indexfiles.refresh(folder, tasks_dir, RACY_NS,
                                   lambda tasks, status: _entries(tasks, status, state_dir), bucket_file,
-                                  only):
-                write_text(os.path.join(root, "current"), fastjson.dumps([generation, current[1]]),
+                                  _to_read(asked, only)):
+                token = _token_after(asked, current, only)
+                write_text(os.path.join(root, "current"), fastjson.dumps([generation, current[1], *token]),
                            durable=False)
                 return folder
         except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
             pass  # a hand-damaged generation: rebuild it whole
-    table, tasks = indexfiles.scan(os.path.join(state_dir, "tasks"), RACY_NS)
+    table, tasks = indexfiles.scan(tasks_dir, RACY_NS)
     buckets = _buckets(tasks, state_dir)
-    return _publish_or_none(root, generation, buckets, table) or buckets
+    return _publish_or_none(root, generation, buckets, table, [asked[0]] if asked else []) or buckets
+
+
+def _asked(root: str, tasks_dir: str, current: list[str] | None, *, start: bool) -> fsmonitor.Answer | None:
+    """What the tasks-folder monitor says changed since the generation's token; with no monitor
+    answering, one is started (`start`) for the next time."""
+    asked = fsmonitor.changes(tasks_dir, current[2] if current is not None and len(current) > 2 else None)
+    if asked is None and start:
+        fsmonitor.start(tasks_dir, os.path.dirname(root))
+    return asked
+
+
+def _to_read(asked: fsmonitor.Answer | None, only: set[str] | None) -> set[str] | None:
+    """The stems of the task files a refresh reads: those the CLI wrote (`only`) and those the
+    monitor names; None when neither says (a stat of every file finds them)."""
+    if asked is None or asked[1] is None:
+        return only
+    named = {name[:-5] for name in asked[1] if name.endswith(".json") and not name.startswith(".")}
+    return named if only is None else only | named
+
+
+def _token_after(asked: fsmonitor.Answer | None, current: list[str], only: set[str] | None) -> list[str]:
+    """The monitor token a refreshed generation is current as of: the new one when the refresh saw
+    every change before it (the files the monitor named, or a stat of every file); else the old
+    one, which stays true (the changes it missed are named since that token too)."""
+    if asked is not None and (asked[1] is not None or only is None):
+        return [asked[0]]
+    return current[2:]
 
 
 def _complete(folder: str) -> bool:
@@ -247,7 +281,7 @@ def _current(root: str) -> list[str] | None:
             current = fastjson.loads(handle.read())
     except (OSError, ValueError):
         return None
-    return current if isinstance(current, list) and len(current) == 2 else None
+    return current if isinstance(current, list) and len(current) >= 2 else None
 
 
 # -- building -----------------------------------------------------------------------------------
@@ -281,7 +315,7 @@ def keep_current(state_dir: str, runtime_dir: str, before: str) -> None:
     try:
         current = _current(root)
         if current and _fresh(root, before):
-            write_text(os.path.join(root, "current"), fastjson.dumps([stamp(state_dir), current[1]]),
+            write_text(os.path.join(root, "current"), fastjson.dumps([stamp(state_dir), *current[1:]]),
                        durable=False)
     finally:
         lock.__exit__()
@@ -345,17 +379,20 @@ def _entries(tasks: list[dict[str, Any]], status: Statuses,
     return found
 
 
-def _publish_or_none(root: str, generation: str, buckets: Buckets, table: indexfiles.Table) -> str | None:
+def _publish_or_none(root: str, generation: str, buckets: Buckets, table: indexfiles.Table,
+                     token: list[str]) -> str | None:
     """`_publish`, or None when the file system refuses (full disk, quota): the index is a
     cache, its readers then build in memory."""
     try:
-        return _publish(root, generation, buckets, table)
+        return _publish(root, generation, buckets, table, token)
     except OSError:
         return None
 
 
-def _publish(root: str, generation: str, buckets: Buckets, table: indexfiles.Table) -> str:
-    """Write a generation aside, mark it complete, publish it, prune the rest; holding the lock."""
+def _publish(root: str, generation: str, buckets: Buckets, table: indexfiles.Table,
+             token: list[str] | None = None) -> str:
+    """Write a generation aside, mark it complete, publish it (`token`: the tasks-folder monitor's
+    token it is current as of, if any), prune the rest; holding the lock."""
     previous = _current(root)
     name = f"{generation}.{os.getpid()}.{time.monotonic_ns()}"
     folder = os.path.join(root, name)
@@ -373,7 +410,8 @@ def _publish(root: str, generation: str, buckets: Buckets, table: indexfiles.Tab
         _write(os.path.join(folder, NAMES), fastjson.dumps(names))
     indextable.save(folder, table)
     _write(os.path.join(folder, COMPLETE), "")
-    write_text(os.path.join(root, "current"), fastjson.dumps([generation, name]), durable=False)
+    write_text(os.path.join(root, "current"), fastjson.dumps([generation, name, *(token or [])]),
+               durable=False)
     _prune(root, keep={name, previous[1] if previous else name})
     return folder
 

@@ -115,7 +115,7 @@ def changed(folder: str, rows: Rows, racy_ns: int,
     so many changed that a whole rebuild is as cheap. `only`: look at those files alone."""
     since = time.time_ns() - racy_ns
     if only is not None:
-        return _changed_among(folder, rows, only, since)
+        return None if _too_many(only, rows.count()) else _changed_among(folder, rows, only, since)
     stored = rows.stored_signatures()
     if stored is None:
         return _changed_by_rows(folder, rows.whole(), since)

@@ -101,6 +101,10 @@ class Rows:
         at = self.text.find(f"\n{fastjson.dumps(stem)}:")
         return None if at == -1 else self._line(at + 1)[1]
 
+    def count(self) -> int:
+        """About how many rows the table holds (its lines; the delta's new rows not counted)."""
+        return len(self._whole) if self._whole is not None else max(0, self.text.count("\n") - 1)
+
     def put(self, stem: str, row: Row | None) -> None:
         self.delta[stem] = row
         if self._whole is not None:

@@ -1,10 +1,13 @@
-"""SessionStart: a short briefing for the model. SessionEnd: release the session's leases. Both
-start a background `orch sync` in team mode when `sync.on_session` asks (`teamsync`)."""
+"""SessionStart: a short briefing for the model, and the tasks-folder monitor started (`fsmonitor`).
+SessionEnd: release the session's leases. Both start a background `orch sync` in team mode when
+`sync.on_session` asks (`teamsync`)."""
 
 from __future__ import annotations
 
 import os
 
+from orchestrator import paths
+from orchestrator.fsmonitor import client as fsmonitor
 from orchestrator.hooks import teamsync
 from orchestrator.hooks.decision import NONE, Decision
 from orchestrator.hooks.index import load_tasks
@@ -25,6 +28,7 @@ def start(payload: Payload, ctx: Context) -> Decision:
 
     ctx.runtime.mark_session(payload.session_id)
     teamsync.start_background_sync(ctx)
+    fsmonitor.start(os.path.join(ctx.state_dir, "tasks"), paths.worktree_dir(ctx.state_dir, ctx.runtime.dir))
     tasks = load_tasks(os.path.join(ctx.state_dir, "tasks"))
     if not tasks:
         return Decision(

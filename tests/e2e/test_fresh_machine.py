@@ -35,7 +35,7 @@ def clean_env(home: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items()
             if not k.startswith(("CLAUDE", "ANTHROPIC", "VIRTUAL_ENV", "PYTHON", "ORCH"))}
     path = os.pathsep.join(p for p in keep.get("PATH", "").split(os.pathsep) if ".venv" not in p)
-    return {**keep, "HOME": str(home), "PATH": path}
+    return {**keep, "HOME": str(home), "PATH": path, "ORCH_FSMONITOR": "0"}  # none left behind
 
 
 def test_quick_start_and_plugin_from_a_fresh_clone(

@@ -42,7 +42,8 @@ class Claude:
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ORCH"))}
-        env.update(CLAUDE_ENV_FILE=str(self.env_file), CLAUDE_CODE_SESSION_ID=SESSION, SHELL=self.shell_path)
+        env.update(CLAUDE_ENV_FILE=str(self.env_file), CLAUDE_CODE_SESSION_ID=SESSION, SHELL=self.shell_path,
+                   ORCH_FSMONITOR="0")  # no monitor left behind (tests/conftest.py)
         return env
 
     def start_session(self) -> dict[str, Any]:

@@ -4,6 +4,7 @@ the commit `orch done` makes, in real git repositories through the CLI."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,19 @@ def test_a_file_an_earlier_task_changed_is_this_tasks_when_it_changes_it_again(
     write(planned, "README.md", "# B's readme\n")
     assert orch("done", "B", "--agent", "b")[0] == 0
     assert show(orch, "B")["artifacts"] == ["README.md", "src/api/users.py"]
+
+
+def test_a_task_that_finished_while_this_one_ran_keeps_its_files(planned: Path, orch: Orch) -> None:
+    """C ran and finished while B ran: not active when B is done, found by its file's time."""
+    assert orch("start", "A", "--agent", "ag")[0] == 0
+    write(planned, "docs/design.md")
+    assert orch("done", "A", "--agent", "ag")[0] == 0
+    assert orch("start", "B", "--agent", "b")[0] == 0
+    time.sleep(1.1)  # history has whole seconds: a move in the second B started counts as before
+    assert orch("start", "C", "--agent", "c")[0] == 0
+    write(planned, "web/index.html")
+    assert orch("done", "C", "--agent", "c")[0] == 0
+    write(planned, "src/api/users.py")
+    assert orch("done", "B", "--agent", "b")[0] == 0
+    assert show(orch, "C")["artifacts"] == ["web/index.html"]
+    assert show(orch, "B")["artifacts"] == ["src/api/users.py"]

@@ -190,7 +190,7 @@ def git_repo(path: Path) -> Path:
 
 def plugin_env(root: Path, data: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ORCH"))}
-    env.update(CLAUDE_PLUGIN_ROOT=str(root), CLAUDE_PLUGIN_DATA=str(data), **extra)
+    env.update(CLAUDE_PLUGIN_ROOT=str(root), CLAUDE_PLUGIN_DATA=str(data), ORCH_FSMONITOR="0", **extra)
     return env
 
 

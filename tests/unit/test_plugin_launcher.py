@@ -113,7 +113,7 @@ def test_the_plugins_bin_orch_finds_its_data_folder(tmp_path: Path) -> None:
     bootstrap.write_launcher(str(ROOT), str(data))
     failed_build(data, "marker of the right install")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ORCH"))}
-    env.update(HOME=str(home), PATH="/usr/bin:/bin")
+    env.update(HOME=str(home), PATH="/usr/bin:/bin", ORCH_FSMONITOR="0")
     done = subprocess.run([str(ROOT / "bin" / "orch"), "next"], env=env, capture_output=True, text=True,
                           timeout=30)
     assert done.returncode == launcher.EXIT_FAILED and "marker of the right install" in done.stderr, done

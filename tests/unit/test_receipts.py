@@ -95,6 +95,7 @@ def test_heads_and_root_hash(store: Store) -> None:
     assert receipts.root_hash(store.dir, ["T2", "T1", "missing"]) == receipts.root_of(
         {"T1": heads["T1"], "T2": heads["T2"]})
     assert receipts.root_hash(store.dir, ["T1"]) != receipts.root_hash(store.dir, ["T2"])
+    assert receipts.heads(store.dir, ["T1", "T1", "../T1", ".T1", "missing"]) == {"T1": heads["T1"]}
     expected = "".join(f"{name} {heads[name]}\n" for name in sorted(heads))
     assert receipts.root_hash(store.dir) == hashlib.sha256(expected.encode()).hexdigest()
 
