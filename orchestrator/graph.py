@@ -51,13 +51,14 @@ def ready_tasks(tasks: list[Task], schedule: Schedule | None = None) -> list[Tas
     names as its `parent`) is never ready: its children are the work."""
     schedule = schedule or _DEFAULT
     status = {task["id"]: task["status"] for task in tasks}
+    done = {tid for tid, state in status.items() if state == "completed"}
     parents = _parents(tasks)
     ready = [
         task
         for task in tasks
         if task["status"] == "queued"
         and task["id"] not in parents
-        and all(status.get(d) == "completed" for d in task.get("depends_on") or ())
+        and done.issuperset(task.get("depends_on") or ())
     ]
     return schedule.arrange(ready, schedule.keys(tasks, {task["id"] for task in ready}))
 

@@ -22,6 +22,7 @@ _written = [0]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     StrPath = str | os.PathLike[str]
@@ -69,20 +70,16 @@ def write_json(path: StrPath, data: Any, *, compact: bool = False, durable: bool
     write_text(path, text, durable=durable)
 
 
-def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
-    """Atomically replace `path` with `text`: temp file, fsync (when `durable`), os.replace, then
-    (when `durable`) fsync of the folder, so the replace itself survives a power loss and a later
-    write (a receipt) is never on disk without this one."""
+def write_text(path: StrPath, text: str | bytes, *, durable: bool = True) -> None:
+    """Atomically replace `path` with `text` (bytes as they are): temp file, fsync (when
+    `durable`), os.replace, then (when `durable`) fsync of the folder, so the replace itself
+    survives a power loss and a later write (a receipt) is never on disk without this one."""
     target = os.fspath(path)
     folder, name = os.path.split(target)
     os.makedirs(folder or ".", exist_ok=True)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8", errors="replace") as handle:
-            handle.write(text)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
+        _write_file(tmp, text, durable)
         os.replace(tmp, target)
         if durable:
             fsync_folder(folder or ".")
@@ -90,6 +87,23 @@ def write_text(path: StrPath, text: str, *, durable: bool = True) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
     wrote()
+
+
+def _write_file(path: str, text: str | bytes, durable: bool) -> None:
+    if isinstance(text, bytes):
+        with open(path, "wb") as binary:
+            binary.write(text)
+            _sync(binary.fileno(), binary.flush, durable)
+        return
+    with open(path, "w", encoding="utf-8", errors="replace") as handle:
+        handle.write(text)
+        _sync(handle.fileno(), handle.flush, durable)
+
+
+def _sync(fileno: int, flush: Callable[[], None], durable: bool) -> None:
+    if durable:
+        flush()
+        os.fsync(fileno)
 
 
 def fsync_folder(folder: str) -> None:

@@ -274,7 +274,8 @@ def broken_runtime_files(store: Store) -> dict[str, str]:
     """Runtime file (or `index`) -> why it cannot be read; only what exists and is broken."""
     broken = {}
     for name in RUNTIME_FILES:
-        reason = _unreadable(runtime_path(store, name), dict)
+        reader = snapshot.unreadable if name in (snapshot.NAME, snapshot.SUMMARY) else _unreadable
+        reason = reader(runtime_path(store, name), dict)
         if reason:
             broken[name] = reason
     reason = _broken_index(runtime_path(store, "index"))

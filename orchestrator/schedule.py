@@ -167,15 +167,35 @@ def _rank(task: Task) -> int:
 def _chains(tasks: list[Task], by_hours: bool) -> dict[str, float]:
     """For each open task, the longest chain of open tasks that depend on it, even through others:
     counted in tasks, or (`by_hours`) in estimated hours with the task's own included (no estimate:
-    1 h). One walk from the tasks nothing open depends on; a task in a cycle is left out (0)."""
+    1 h); a task in a cycle is left out (0). When the plan order puts every open task after its
+    open dependencies (the usual plan) one pass from its end does; else a walk from the tasks
+    nothing open depends on (`_walked_chains`), the same lengths at about three times the cost."""
     deps = {task["id"]: task.get("depends_on") or () for task in tasks if task.get("status") not in _FINISHED}
+    own = {task["id"]: _weight(task) for task in tasks if task["id"] in deps} if by_hours else None
+    index = {tid: k for k, tid in enumerate(deps)}
+    weights = [own[tid] for tid in deps] if own is not None else None
+    below = [0.0] * len(deps)  # the longest chain above each task; its own chain once it is done
+    step, get = 0.0 if by_hours else 1.0, index.get
+    for k, found in zip(range(len(deps) - 1, -1, -1), reversed(deps.values()), strict=True):
+        if weights is not None:  # every task after k is done: nothing adds to below[k] any more
+            below[k] += weights[k]
+        longer = below[k] + step
+        for dep in found:
+            j = get(dep, -1)
+            if j >= k:  # a dependency later in the plan (or itself): walk the graph instead
+                return _walked_chains(deps, own, step)
+            if j >= 0 and longer > below[j]:
+                below[j] = longer
+    return dict(zip(deps, below, strict=True))
+
+
+def _walked_chains(deps: dict[str, Any], own: dict[str, float] | None, step: float) -> dict[str, float]:
+    """`_chains` by one walk from the tasks nothing open depends on, in any plan order."""
     users = dict.fromkeys(deps, 0)
     for found in deps.values():
         for dep in found:
             if dep in users:
                 users[dep] += 1
-    own = {task["id"]: _weight(task) for task in tasks if task["id"] in deps} if by_hours else None
-    step = 0.0 if by_hours else 1.0
     below = dict.fromkeys(deps, 0.0)
     chain: dict[str, float] = {}
     todo = [tid for tid, count in users.items() if count == 0]

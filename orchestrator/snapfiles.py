@@ -1,6 +1,6 @@
 """The snapshots brought up to date from the task files that changed behind orch's back.
 
-`snapshot.json` and `summary.json` are stamped with a fingerprint of the tasks folder (its mtime,
+`snapshot.bin` and `summary.bin` are stamped with a fingerprint of the tasks folder (its mtime,
 file count, newest mtime, total size). When a `git pull` changes one task file the stamp no longer
 matches, and the next read used to rebuild both from every task file: 1.2-1.5 s at 10,000 tasks.
 

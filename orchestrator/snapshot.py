@@ -1,13 +1,15 @@
 """A one-file copy of every task for the read commands (`orch next`, `orch status`, ...).
 
 Reading 10,000 task files costs far more than parsing one file holding them all, so the CLI keeps
-`snapshot.json` (and `summary.json`) in the work tree's own runtime folder (`paths.worktree_dir`:
-each worktree of a repo has its own task files), stamped with a fingerprint of the tasks folder:
+`snapshot.bin` (and `summary.bin`) in the work tree's own runtime folder (`paths.worktree_dir`:
+each worktree of a repo has its own task files), in a binary form of this interpreter
+(`snapcodec`), stamped with a fingerprint of the tasks folder:
 its mtime, its number of files, their newest mtime and their total size, from one `scandir` (a
 stat per file, no reads).
 A snapshot whose stamp differs is not served: it is refreshed from the files that changed
 (`snapfiles`, by `FILES`, the stat of each task file it holds) or rebuilt from every file, so a
 `git pull`, a hook that recorded artifacts, or a file edited in place is seen at the next read.
+The tasks are saved in plan order, so sorting them after a read costs one pass.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from orchestrator import fastjson, paths
+from orchestrator import fastjson, paths, rowtext, snapcodec
 from orchestrator.fsmonitor import memo
 from orchestrator.jsonfile import write_text
 
 Files = dict[str, list[int]]  # task file stem -> [mtime_ns or -1 when racy, size, inode]
 
-NAME = "snapshot.json"
-SUMMARY = "summary.json"
+NAME = "snapshot.bin"
+SUMMARY = "summary.bin"
+LEGACY = ("snapshot.json", "summary.json")  # the JSON snapshots of earlier versions, deleted at a save
 DELTA = "snapshot.delta.json"
 FILES = "snapshot.files.json"  # the stat of each task file the snapshots hold (`snapfiles`)
 DELTA_LIMIT = 200  # tasks a delta holds before it is folded into the snapshots
@@ -43,15 +46,36 @@ def load(state_dir: str, runtime_dir: str, name: str = NAME,
     """The tasks of snapshot `name` (NAME: whole tasks; SUMMARY: `summary` of each) if it is
     current (its stamp is `current`, when the caller knows it), else None."""
     found = load_stamped(state_dir, runtime_dir, name)
-    if found is None:
+    served = None if found is None else _served(state_dir, runtime_dir, found, name, current)
+    return None if served is None else served[0]
+
+
+def load_with_rows(state_dir: str, runtime_dir: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """The summaries as `load` serves them, and the rows of `orch status --json` (`rowtext`) the
+    file holds for those the delta did not change, by task id; None when not current."""
+    try:
+        with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), SUMMARY), "rb") as handle:
+            data = handle.read()
+    except OSError:
         return None
+    found = snapcodec.decode(data)
+    served = None if found is None else _served(state_dir, runtime_dir, found, SUMMARY, None)
+    if served is None:
+        return None
+    rows = snapcodec.decode_rows(data) or {}
+    return served[0], {k: v for k, v in rows.items() if k not in served[1]} if served[1] else rows
+
+
+def _served(state_dir: str, runtime_dir: str, found: tuple[str, list[dict[str, Any]]], name: str,
+            current: str | None) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """(the tasks, the delta's changes merged into them) of `found` if it is current, else None."""
     now = fingerprint(state_dir, runtime_dir) if current is None else current
     if found[0] == now:
-        return found[1]
+        return found[1], {}
     delta = _delta(state_dir, runtime_dir)
     if delta is None or delta[0] != found[0] or delta[1] != now:
         return None
-    return _merged(found[1], delta[2], summary if name == SUMMARY else None)
+    return _merged(found[1], delta[2], summary if name == SUMMARY else None), delta[2]
 
 
 def _merged(tasks: list[dict[str, Any]], changes: dict[str, Any], shape: Any) -> list[dict[str, Any]]:
@@ -103,44 +127,44 @@ def peek_stamp(state_dir: str, runtime_dir: str) -> str | None:
     for name in (NAME, SUMMARY):
         try:
             with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
-                stamps.add(_stamp_in(handle.read(256)))
+                stamps.add(snapcodec.stamp_in(handle.read(snapcodec.HEAD_BYTES)))
         except OSError:
             return None
     return stamps.pop() if len(stamps) == 1 else None
 
 
-def _stamp_in(head: bytes) -> str | None:
-    """The stamp a snapshot's text starts with (`save` writes it first)."""
-    prefix = b'{"stamp":"'
-    end = head.find(b'"', len(prefix))
-    return head[len(prefix):end].decode("ascii", "replace") if head.startswith(prefix) and end >= 0 else None
-
-
-def summaries_mention(state_dir: str, runtime_dir: str, text: str, current: str) -> bool | None:
-    """Whether the summaries as of the stamp `current` (with their delta) hold `text` in their
-    JSON: a search instead of a parse, for a question most tasks answer no to (does any task
-    name T as its parent?). None when the snapshot is not current: ask `load`."""
+def names_parent(state_dir: str, runtime_dir: str, task_id: str, current: str) -> bool | None:
+    """Whether some task of the summaries as of the stamp `current` (with their delta) names
+    `task_id` as its parent: a search of the ids the file lists as parents, and of the delta's
+    JSON text, instead of a load, for a question most tasks answer no to. None when the
+    snapshot is not current: ask `load`."""
     folder = paths.worktree_dir(state_dir, runtime_dir)
     try:
         with open(os.path.join(folder, SUMMARY), "rb") as handle:
-            summaries = handle.read()
+            head = handle.read(snapcodec.HEAD_BYTES)
+            found = snapcodec.header(head)
+            data = head + handle.read(max(0, found[1] + found[2] - len(head))) if found else head
     except OSError:
         return None
-    needle, stamp = text.encode("utf-8"), _stamp_in(summaries[:256])
+    stamp = found[0] if found else None
     if stamp == current:
-        return needle in summaries
+        return snapcodec.names(data, task_id)
     delta = _delta(state_dir, runtime_dir)
     if stamp is None or delta is None or delta[0] != stamp or delta[1] != current:
         return None
-    return needle in summaries or needle in fastjson.dumps(delta[2]).encode("utf-8")
+    needle = f'"parent":{fastjson.dumps(task_id)}'
+    return snapcodec.names(data, task_id) or needle in fastjson.dumps(delta[2])
 
 
 def load_stamped(
     state_dir: str, runtime_dir: str, name: str = NAME
 ) -> tuple[str, list[dict[str, Any]]] | None:
     """(stamp, tasks) of the snapshot as written, current or not; None if missing or unreadable."""
-    data = _read(state_dir, runtime_dir, name, list)
-    return None if data is None else (str(data.get("stamp")), data["tasks"])
+    try:
+        with open(os.path.join(paths.worktree_dir(state_dir, runtime_dir), name), "rb") as handle:
+            return snapcodec.decode(snapcodec.read(handle))
+    except OSError:
+        return None
 
 
 def _read(state_dir: str, runtime_dir: str, name: str, tasks: type,
@@ -157,19 +181,47 @@ def _read(state_dir: str, runtime_dir: str, name: str, tasks: type,
 
 def save(state_dir: str, runtime_dir: str, generation: str, tasks: list[dict[str, Any]],
          files: Files | None = None) -> None:
-    """Both snapshots: whole tasks, and their summaries; then `files`, the stat of each task file
-    they were made from (`snapfiles.scan`), when known. The snapshots are a cache: when the runtime
-    folder cannot be written (a read inside the write jail, a full disk) nothing is, and the read
-    goes on from the files (snapshots with two stamps are never served: `peek_stamp`)."""
+    """Both snapshots: whole tasks, and their summaries, in plan order; then `files`, the stat of
+    each task file they were made from (`snapfiles.scan`), when known. The snapshots are a cache:
+    when the runtime folder cannot be written (a read inside the write jail, a full disk) nothing
+    is, and the read goes on from the files (snapshots with two stamps are never served:
+    `peek_stamp`)."""
     folder = paths.worktree_dir(state_dir, runtime_dir)
+    tasks = _in_plan_order(tasks)
+    summaries = snapcodec.shared([summary(task) for task in tasks])
+    rows = {row["id"]: rowtext.parts(row) for row in summaries}
     try:
-        for name, rows in ((NAME, tasks), (SUMMARY, [summary(task) for task in tasks])):
-            write_text(os.path.join(folder, name), fastjson.dumps({"stamp": generation, "tasks": rows}),
-                       durable=False)
+        for name, data in ((NAME, snapcodec.encode(generation, tasks)),
+                           (SUMMARY, snapcodec.encode(generation, summaries, rows))):
+            write_text(os.path.join(folder, name), data, durable=False)
         if files is not None:
             _write_record(state_dir, runtime_dir, generation, files)
+        for name in LEGACY:
+            if os.path.exists(os.path.join(folder, name)):
+                os.unlink(os.path.join(folder, name))
     except OSError:
         pass
+
+
+def _in_plan_order(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`tasks` by plan, then position (as they are, when a hand edit made them incomparable)."""
+    try:
+        return sorted(tasks, key=lambda task: (str(task["plan"]), task["position"]))
+    except (TypeError, KeyError):
+        return tasks
+
+
+def unreadable(path: str, _kind: type = list) -> str | None:
+    """Why the snapshot file `path` cannot be read (for `orch doctor`), or None: it is missing,
+    readable, or of another interpreter (rebuilt at the next read)."""
+    try:
+        with open(path, "rb") as handle:
+            reason = snapcodec.problem(handle.read())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        reason = exc.strerror or "cannot be read"
+    return None if reason is None else f"{path}: {reason}"
 
 
 def load_record(state_dir: str, runtime_dir: str) -> tuple[str, Files] | None:

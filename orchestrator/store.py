@@ -17,7 +17,7 @@ from typing import Any
 import filelock
 
 from orchestrator import config as config_mod
-from orchestrator import fastjson, paths, snapfiles, snapshot
+from orchestrator import paths, snapfiles, snapshot
 from orchestrator.errors import InvalidInput, StateError
 from orchestrator.fsmonitor import memo
 from orchestrator.hooks import index
@@ -161,6 +161,14 @@ class Store:
         return self._ordered(found if found is not None else
                              [snapshot.summary(t) for t in self._scan_and_snapshot()])
 
+    def summaries_with_rows(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """`summaries`, and the text of their rows of `orch status --json` the snapshot holds,
+        by task id (`rowtext`; none after a rebuild, and none of a task the delta changed)."""
+        found = snapshot.load_with_rows(str(self.dir), str(self.runtime))
+        if found is None:  # stale: made again from the files (no second stamp check)
+            return self._ordered([snapshot.summary(t) for t in self._scan_and_snapshot()]), {}
+        return self._ordered(found[0]), found[1]
+
     def _ordered(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         order = {plan["id"]: plan.get("order", 0) for plan in self.plans()}
         if len({task["plan"] for task in tasks}) <= 1:  # one plan: by position (a third of the time)
@@ -254,8 +262,7 @@ class Store:
         if not self._holding:
             return True
         self.flush_derived()
-        needle = f'"parent":{fastjson.dumps(task_id)}'
-        found = snapshot.summaries_mention(str(self.dir), str(self.runtime), needle, self._stamp_before)
+        found = snapshot.names_parent(str(self.dir), str(self.runtime), task_id, self._stamp_before)
         return found is not False
 
     def delete_task(self, task_id: str) -> None:

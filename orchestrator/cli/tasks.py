@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from orchestrator import render, views, workflow
+from orchestrator import render, statusjson, views, workflow
 from orchestrator.cli.base import agent_option, cli, emit, json_option, plan_option
 from orchestrator.errors import InvalidInput
 from orchestrator.jsonfile import readable
@@ -19,6 +21,9 @@ from orchestrator.store import Store
 @json_option
 def status(plan_id: str | None, as_json: bool) -> None:
     """The completion matrix and every task's status."""
+    if as_json and not sys.stdout.isatty():  # a program reads it: the rows' text from the snapshot
+        click.echo(statusjson.text(Store.discover(), plan_id), color=True)
+        return
     view = views.status_view(Store.discover(), plan_id)
     emit(view) if as_json else click.echo(render.status_text(view))
 

@@ -148,7 +148,7 @@ def test_doctor_reports_a_corrupt_bindings_file_and_fix_rebuilds_it(planned: Pat
 
 
 @pytest.mark.parametrize(
-    "name", ["snapshot.json", "summary.json", "grants.json", "sessions.json", "index/current"]
+    "name", ["snapshot.bin", "summary.bin", "grants.json", "sessions.json", "index/current"]
 )
 def test_corrupt_caches_are_deleted(planned: Path, orch: Orch, name: str) -> None:
     assert orch("status")[0] == 0  # builds the snapshot and the index

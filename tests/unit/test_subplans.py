@@ -193,7 +193,7 @@ def test_whether_a_task_is_a_parent_is_read_from_the_summaries_text_and_their_de
     """`orch start` asks "does any task name T as its parent?" by searching the summaries'
     text (and their delta of this session's writes) instead of parsing every task; when the
     snapshot is not current it says it does not know, and the whole check runs."""
-    from orchestrator import fastjson, snapshot
+    from orchestrator import snapshot
     from orchestrator.store import Store
 
     assert orch("init", "--no-hooks")[0] == 0
@@ -205,11 +205,11 @@ def test_whether_a_task_is_a_parent_is_read_from_the_summaries_text_and_their_de
     now = snapshot.fingerprint(state)
 
     def mention(task_id: str) -> bool | None:
-        return snapshot.summaries_mention(state, runtime, f'"parent":{fastjson.dumps(task_id)}', now)
+        return snapshot.names_parent(state, runtime, task_id, now)
 
     assert snapshot._delta(state, runtime) is not None, "the children are in the delta"
     assert (mention("auth"), mention("setup"), mention("login")) == (True, False, False)
-    assert snapshot.summaries_mention(state, runtime, '"parent":"auth"', "another stamp") is None
+    assert snapshot.names_parent(state, runtime, "auth", "another stamp") is None
     with store.locked():
         assert store.may_be_parent("auth") and not store.may_be_parent("setup")
     assert store.may_be_parent("setup"), "outside a locked block it does not know"
