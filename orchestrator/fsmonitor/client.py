@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     Answer = tuple[str, "set[str] | None"]
 
 ENV = "ORCH_FSMONITOR"  # "0": neither ask nor start a monitor
-TIMEOUT = 0.25  # seconds for the whole exchange; then the caller stats every file instead
+TIMEOUT = 0.25  # seconds for each step of the exchange (connect, send, read); then a stat of every file
 FAILED = "fsmonitor.failed"  # in the work tree's runtime folder: why the last start failed, and when
 RETRY_AFTER = 600  # seconds before a failed start is tried again
 
