@@ -99,7 +99,7 @@ class Monitor:
             if event.mask & self.flags.Q_OVERFLOW:
                 self.journal.restart()
             elif event.mask & (self.flags.IGNORED | self.flags.DELETE_SELF | self.flags.MOVE_SELF):
-                lost = True
+                lost = lost or event.wd == self.watch  # not the late IGNORED of a watch made again
             else:
                 names.append(event.name)
         if names:

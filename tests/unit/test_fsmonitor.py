@@ -129,3 +129,19 @@ def test_the_journal_starts_again_past_its_limit(monkeypatch: pytest.MonkeyPatch
     assert journal.since(token) == ["a", "b"]
     journal.record(["c", "d"])
     assert journal.since(token) is None and journal.since(journal.token()) == []
+
+
+def test_a_folder_replaced_starts_a_new_epoch_on_the_new_folder(
+        watched: tuple[Path, subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    tasks, proc = watched
+    token, _changed = client.changes(str(tasks), None) or ("", None)
+    os.rename(tasks, tmp_path / "moved-away")
+    tasks.mkdir()
+    deadline = time.monotonic() + 10
+    while (asked := client.changes(str(tasks), token)) is not None and asked[1] is not None:
+        assert time.monotonic() < deadline, "the old token is still answered"  # the epoch moves on
+        time.sleep(0.02)
+    assert asked is not None and proc.poll() is None
+    (tmp_path / "moved-away" / "old.json").write_text("{}")  # the old folder is no longer watched
+    (tasks / "new.json").write_text("{}")
+    assert client.changes(str(tasks), asked[0])[1] == {"new.json"}  # type: ignore[index]
