@@ -35,6 +35,15 @@ def monitored(planned: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     proc.wait(timeout=5)
 
 
+def _stopped(tasks: str) -> None:
+    """Stop the folder's monitor and wait until nothing answers (its socket goes with it)."""
+    client.stop(tasks)
+    deadline = time.monotonic() + 10
+    while client.changes(tasks, None) is not None:
+        assert time.monotonic() < deadline, "the monitor did not stop"
+        time.sleep(0.02)
+
+
 def _no_pass(*_args: Any) -> Any:
     raise AssertionError("a stat of every task file was taken")
 
@@ -75,8 +84,7 @@ def test_a_monitor_killed_between_two_changes_costs_a_pass_never_a_missed_change
         monitored: tuple[str, str]) -> None:
     state, runtime = monitored
     assert _owner_ids(state, runtime, "src/api/x.py") == ["B"]
-    client.stop(os.path.join(state, "tasks"))
-    time.sleep(0.2)
+    _stopped(os.path.join(state, "tasks"))
     _rewrite(state, "B", files=["lib/*.py"])
     proc = start_monitor(Path(state, "tasks"), Path(paths.worktree_dir(state, runtime)))
     try:
@@ -160,8 +168,7 @@ def test_doctor_says_whether_the_monitor_answers_and_why_not(monitored: tuple[st
     state, runtime = monitored
     code, out, _err = orch("doctor")
     assert "tasks-folder monitor: answering" in out, out
-    client.stop(os.path.join(state, "tasks"))
-    time.sleep(0.2)
+    _stopped(os.path.join(state, "tasks"))
     assert "tasks-folder monitor: not running" in orch("doctor")[1]
     Path(paths.worktree_dir(state, runtime), client.FAILED).write_text("2026-12-07T12:00:00Z OSError: "
                                                                       "[Errno 24] Too many open files\n")
