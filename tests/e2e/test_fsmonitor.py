@@ -50,7 +50,9 @@ def test_the_monitor_outlives_session_start_and_names_an_outside_change(
         result = claude_run("Write B", env=_env())
         assert result.result_text == "Refused.", result.describe()
         assert fakeapi.tool_result_is_error(first["id"]), fakeapi.tool_result_text(first["id"])
-        asked = client.changes(tasks, None)
+        deadline = time.monotonic() + 20  # it starts in the background: give a loaded machine time
+        while (asked := client.changes(tasks, None)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert asked is not None, "no monitor answers after the session ended"
         monitor = asked[0].split(".")[0]  # `<pid>-<random>`
 
