@@ -308,7 +308,7 @@ def _broken_index(folder: str) -> str | None:
     if reason or not os.path.exists(current):
         return reason
     pointer = read_json(current)
-    generation = os.path.join(folder, str(pointer[1])) if len(pointer) == 2 else ""
+    generation = os.path.join(folder, str(pointer[1])) if len(pointer) >= 2 else ""  # [stamp, name, token?]
     if not os.path.isdir(generation):
         return f"{current}: names no index generation"
     for entry in sorted(os.scandir(generation), key=lambda e: e.name):

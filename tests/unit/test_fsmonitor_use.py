@@ -191,3 +191,13 @@ def test_the_hook_asks_the_monitor_without_importing_socket_or_json(monitored: t
     names = _imported("PreToolUse", data)
     assert "_socket" in names, "the hook did not ask the monitor"
     assert not names & {"socket", "json", "re", "selectors", "subprocess"}, sorted(names)
+
+
+def test_doctor_takes_an_index_kept_against_a_token_for_a_sound_one(monitored: tuple[str, str],
+                                                                     orch: Orch) -> None:
+    state, runtime = monitored
+    _rewrite(state, "B", status="queued")
+    assert _owner_ids(state, runtime, "src/api/x.py") == ["B"]
+    assert len(json.loads(Path(index.index_dir(state, runtime), "current").read_text())) == 3
+    code, out, err = orch("doctor")
+    assert code == 0 and "names no index generation" not in out + err, out + err
