@@ -1,4 +1,5 @@
-"""Start orch code in a background process of its own, which outlives its starter (a hook).
+"""Start orch code in a background process of its own, which outlives its starter (a hook, or
+`orch board --background`).
 
 The process is `python -I -c <code> ROOT ARGS...` with ROOT, the folder holding the
 `orchestrator` package, put first on `sys.path` by the code itself: `-I` ignores PYTHONPATH and
@@ -18,6 +19,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from subprocess import Popen
     from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,20 +28,21 @@ _CODE = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
 
 
 def detached(module: str, function: str, args: list[str], *, cwd: str | None = None,
-             log: str | None = None) -> None:
-    """Run `module.function(args)` (its return value the exit status) in the background."""
+             log: str | None = None, env: dict[str, str] | None = None) -> Popen[bytes]:
+    """Run `module.function(args)` (its return value the exit status) in the background; `env`:
+    variables added to this process's environment for it."""
     import subprocess
 
     argv = [sys.executable, "-I", "-c", _CODE.format(module=module, function=function), ROOT, *args]
+    environ = {**os.environ, **env} if env else None
     if log is None:
-        _start(argv, cwd, subprocess.DEVNULL)
-        return
+        return _start(argv, cwd, subprocess.DEVNULL, environ)
     with open(log, "ab") as out:  # the child has its own descriptor of it
-        _start(argv, cwd, out)
+        return _start(argv, cwd, out, environ)
 
 
-def _start(argv: list[str], cwd: str | None, out: Any) -> None:
+def _start(argv: list[str], cwd: str | None, out: Any, env: dict[str, str] | None) -> Popen[bytes]:
     import subprocess
 
-    subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, close_fds=True,
-                     start_new_session=True)
+    return subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,
+                            close_fds=True, start_new_session=True)

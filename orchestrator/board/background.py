@@ -9,13 +9,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from orchestrator import paths
+from orchestrator import paths, spawn
 from orchestrator.errors import Refused
 from orchestrator.jsonfile import read_json_or, write_json
 from orchestrator.store import Store
@@ -23,9 +22,6 @@ from orchestrator.store import Store
 RECORD = "board.json"
 RECORD_ENV = "ORCH_BOARD_RECORD"
 STARTUP = 15.0  # seconds to wait for the server to listen
-PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-CHILD = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from orchestrator.console import main; "
-         "raise SystemExit(main(sys.argv[1:]))")
 
 
 def record_path(store: Store) -> Path:
@@ -49,11 +45,8 @@ def start(store: Store, host: str, port: int, token: str | None, allow_actions: 
     log = Path(paths.worktree_dir(str(store.dir), str(store.runtime))) / "board.log"
     options = ["--host", host, "--port", str(port), *(["--token", token] if token else []),
                *(["--allow-actions"] if allow_actions else [])]
-    command = [sys.executable, "-c", CHILD, PACKAGE_PARENT, "board", "--no-open", *options]
-    with open(log, "ab") as out:
-        child = subprocess.Popen(command, cwd=store.root, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                 env={**os.environ, RECORD_ENV: str(record_path(store))},
-                                 start_new_session=True)
+    child = spawn.detached("orchestrator.console", "main", ["board", "--no-open", *options],
+                           cwd=str(store.root), log=str(log), env={RECORD_ENV: str(record_path(store))})
     return _await_record(store, child, log), True
 
 
