@@ -27,13 +27,19 @@ _CODE = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
          "from {module} import {function} as main; raise SystemExit(main(sys.argv[1:]))")
 
 
+def command(module: str, function: str, python: str | None = None) -> list[str]:
+    """The command line that runs `module.function(sys.argv[1:])` with `python` (this one), orch
+    imported from ROOT; arguments go after it."""
+    return [python or sys.executable, "-I", "-c", _CODE.format(module=module, function=function), ROOT]
+
+
 def detached(module: str, function: str, args: list[str], *, cwd: str | None = None,
              log: str | None = None, env: dict[str, str] | None = None) -> Popen[bytes]:
     """Run `module.function(args)` (its return value the exit status) in the background; `env`:
     variables added to this process's environment for it."""
     import subprocess
 
-    argv = [sys.executable, "-I", "-c", _CODE.format(module=module, function=function), ROOT, *args]
+    argv = [*command(module, function), *args]
     environ = {**os.environ, **env} if env else None
     if log is None:
         return _start(argv, cwd, subprocess.DEVNULL, environ)

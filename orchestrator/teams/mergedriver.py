@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +148,13 @@ def _put(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 def driver_command(python: str | None = None) -> str:
-    """This machine's command for git: orch's interpreter, by absolute path, running the CLI."""
-    return f"{shlex.quote(python or sys.executable)} -I -m orchestrator.console merge-driver %O %A %B %P"
+    """This machine's command for git: orch's interpreter, by absolute path, running the CLI from
+    orch's own folder (`spawn.command`: a plugin install has orch outside its venv, where
+    `python -m orchestrator.console` finds nothing)."""
+    from orchestrator import spawn
+
+    words = spawn.command("orchestrator.console", "main", python)
+    return " ".join(shlex.quote(word) for word in [*words, "merge-driver"]) + " %O %A %B %P"
 
 
 def register(root: str | os.PathLike[str]) -> list[str]:
