@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from orchestrator import spawn
 from orchestrator.errors import InvalidInput, StateError
 from orchestrator.jsonfile import read_json, write_json
 
@@ -18,11 +19,14 @@ SERVER = "orch"
 
 def entry() -> dict[str, Any]:
     """This installation's `orch mcp`: the console script beside this interpreter, else the
-    interpreter running orch's module (an absolute path: the file names this machine's orch)."""
+    interpreter running orch from its own folder (`spawn.command`: `-m orchestrator.console` finds
+    nothing where orch is not installed in the interpreter's environment, a plugin install), by
+    absolute paths: the file names this machine's orch."""
     script = os.path.join(os.path.dirname(sys.executable), "orch")
     if os.access(script, os.X_OK):
         return {"type": "stdio", "command": script, "args": ["mcp"]}
-    return {"type": "stdio", "command": sys.executable, "args": ["-m", "orchestrator.console", "mcp"]}
+    python, *args = spawn.command("orchestrator.console", "main")
+    return {"type": "stdio", "command": python, "args": [*args, "mcp"]}
 
 
 def add(root: Path) -> Path:

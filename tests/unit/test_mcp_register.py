@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Orch
 
@@ -44,3 +47,15 @@ def test_a_broken_mcp_json_is_refused_naming_the_file(repo: Path, orch: Orch) ->
     (repo / ".mcp.json").write_text("{ nope")
     code, _out, err = orch("init", "--mcp")
     assert code != 0 and ".mcp.json" in err and "not valid JSON" in err
+
+
+def test_without_a_console_script_the_entry_runs_orch_from_its_own_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.mcp import register
+
+    monkeypatch.setattr(register.os, "access", lambda *_args: False)  # no `orch` beside the interpreter
+    found = register.entry()
+    assert "-m" not in found["args"] and found["args"][-1] == "mcp"
+    done = subprocess.run([found["command"], *found["args"][:-1], "--version"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "orch" in done.stdout.lower(), done.stderr
