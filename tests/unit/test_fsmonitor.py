@@ -145,3 +145,20 @@ def test_a_folder_replaced_starts_a_new_epoch_on_the_new_folder(
     (tmp_path / "moved-away" / "old.json").write_text("{}")  # the old folder is no longer watched
     (tasks / "new.json").write_text("{}")
     assert client.changes(str(tasks), asked[0])[1] == {"new.json"}  # type: ignore[index]
+
+
+def test_it_leaves_when_nobody_asked_for_its_idle_time(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setattr(daemon, "IDLE", 0.3)
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(client.address(str(tasks)))
+        server.listen(1)
+        monitor = daemon.Monitor(str(tasks), server)
+        (tasks / "a.json").write_text("{}")  # a change is no question: it does not keep it alive
+        started = time.monotonic()
+        monitor.run()
+        assert 0.25 < time.monotonic() - started < 5
