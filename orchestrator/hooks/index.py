@@ -37,7 +37,6 @@ import time
 
 from orchestrator import fastjson, paths
 from orchestrator.errors import StateError
-from orchestrator.fsmonitor import client as fsmonitor
 from orchestrator.globs import WILDCARDS, glob_matches, may_match_below, segment_matches, split
 from orchestrator.hooks import indexfiles, indextable
 from orchestrator.jsonfile import read_json, read_json_or, write_text
@@ -47,6 +46,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
+
+    from orchestrator.fsmonitor import client as fsmonitor
 
     Buckets = dict[str, list[list[Any]]]
     Statuses = dict[str, Any] | indextable.StatusOf  # `.get(task_id, default)`
@@ -228,7 +229,10 @@ def _refreshed(root: str, state_dir: str, *, wait: bool, only: set[str] | None =
 
 def _asked(root: str, tasks_dir: str, current: list[str] | None, *, start: bool) -> fsmonitor.Answer | None:
     """What the tasks-folder monitor says changed since the generation's token; with no monitor
-    answering, one is started (`start`) for the next time."""
+    answering, one is started (`start`) for the next time. Imported here: a current index (every
+    other hook call) never asks."""
+    from orchestrator.fsmonitor import client as fsmonitor
+
     asked = fsmonitor.changes(tasks_dir, current[2] if current is not None and len(current) > 2 else None)
     if asked is None and start:
         fsmonitor.start(tasks_dir, os.path.dirname(root))

@@ -74,3 +74,11 @@ def test_pretooluse_avoids_even_json_re_pathlib_and_typing(planned: Path) -> Non
     names = _imported("PreToolUse", data)
     assert not names & {"json", "re", "pathlib", "typing", "dataclasses", "inspect", "datetime",
                         "runpy", "shutil"}, sorted(names)
+
+
+def test_a_current_index_never_loads_the_monitor_client(planned: Path) -> None:
+    data = payload("PreToolUse.Write", cwd=str(planned),
+                   tool_input={"file_path": str(planned / "src/api/x.py"), "content": "x"})
+    _imported("PreToolUse", data)  # the first call may refresh the index
+    names = _imported("PreToolUse", data)
+    assert not {n for n in names if n.startswith("orchestrator.fsmonitor") or n == "_socket"}, sorted(names)
